@@ -1,0 +1,34 @@
+# Two commands matter: `make run` (set up, then run the bot) and `make test` (set up, then every check).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup run test lint bench clean
+
+$(BIN)/healthbot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/healthbot
+
+setup: $(BIN)/healthbot
+
+run: setup
+	$(BIN)/healthbot db upgrade
+	$(BIN)/healthbot demo --if-empty
+	$(BIN)/healthbot ask "/health atrisk"
+	$(BIN)/healthbot serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/healthbot bench --size M
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Shop Health Bot: TikTok Shop seller health in Slack."""

@@ -1,0 +1,194 @@
+"""SQLAlchemy 2 models: shops, daily snapshots, violations, and the bot's own records.
+
+Scores are stored exactly: AHR and CHR are integers, SPS is stored in tenths (`sps_tenths`) so that
+"fell by more than 0.5" is an exact integer comparison in SQL and in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    shop_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_code: Mapped[str] = mapped_column(String(64), unique=True)
+    shop_name: Mapped[str] = mapped_column(String(255))
+    region: Mapped[str] = mapped_column(String(8))
+    authorized: Mapped[bool] = mapped_column(Boolean)
+    chr_authorized: Mapped[bool] = mapped_column(Boolean)
+    owner: Mapped[str | None] = mapped_column(String(32))
+    seller_center_url: Mapped[str | None] = mapped_column(Text)
+    auth_request_url: Mapped[str | None] = mapped_column(Text)
+    slack_channel: Mapped[str | None] = mapped_column(String(64))
+
+
+class MetricSnapshot(Base):
+    """One shop's scores on one day. NULL = unknown that day; sps_tenths 0 = not scored yet."""
+
+    __tablename__ = "metric_snapshots"
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    ahr: Mapped[int | None] = mapped_column(Integer)
+    sps_tenths: Mapped[int | None] = mapped_column(Integer)
+    gmv_7d: Mapped[float | None]
+
+    __table_args__ = (Index("ix_metric_snapshots_date", "date"),)
+
+
+class AccountSnapshot(Base):
+    """CHR of one TikTok account linked to a shop (up to five per shop) on one day."""
+
+    __tablename__ = "account_snapshots"
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    tiktok_handle: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    chr: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_account_snapshots_date", "date"),
+        Index("ix_account_snapshots_handle", "tiktok_handle"),
+    )
+
+
+class Violation(Base):
+    __tablename__ = "violations"
+
+    violation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(8))  # shop | account
+    tiktok_handle: Mapped[str | None] = mapped_column(String(64))
+    policy: Mapped[str] = mapped_column(String(255))
+    notified_at: Mapped[dt.date] = mapped_column(Date)
+    enforcement_status: Mapped[str] = mapped_column(String(32))
+    appeal_status: Mapped[str] = mapped_column(String(40))
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    appeal_rejected_at: Mapped[dt.date | None] = mapped_column(Date)
+    violation_status: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_violations_shop_notified", "shop_id", "notified_at"),)
+
+
+class ShopHealth(Base):
+    """Derived, one row per shop: the latest scores and the values 1 and 7 days earlier.
+
+    Rebuilt after every import so that overview, at-risk and list queries are single indexed
+    scans instead of self-joins over 180 days of history. CHR is the shop's worst linked account.
+    """
+
+    __tablename__ = "shop_health"
+
+    shop_id: Mapped[str] = mapped_column(
+        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
+    )
+    as_of: Mapped[dt.date | None] = mapped_column(Date)
+    ahr: Mapped[int | None] = mapped_column(Integer)
+    ahr_1d: Mapped[int | None] = mapped_column(Integer)
+    ahr_7d: Mapped[int | None] = mapped_column(Integer)
+    sps_tenths: Mapped[int | None] = mapped_column(Integer)
+    sps_tenths_1d: Mapped[int | None] = mapped_column(Integer)
+    sps_tenths_7d: Mapped[int | None] = mapped_column(Integer)
+    chr: Mapped[int | None] = mapped_column(Integer)
+    chr_1d: Mapped[int | None] = mapped_column(Integer)
+    chr_7d: Mapped[int | None] = mapped_column(Integer)
+    gmv_7d: Mapped[float | None]
+
+    __table_args__ = (
+        Index("ix_shop_health_gmv", "gmv_7d"),
+        Index("ix_shop_health_ahr", "ahr"),
+    )
+
+
+class DataRefresh(Base):
+    """When each data source last delivered, and whether its last attempt failed."""
+
+    __tablename__ = "data_refresh"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    data_date: Mapped[dt.date | None] = mapped_column(Date)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuthRequestSend(Base):
+    """Audit of every authorization-request link sent: who, when, where."""
+
+    __tablename__ = "auth_request_sends"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    sent_by: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # The Slack interaction that caused it: a retried or double-clicked delivery repeats this key.
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_auth_request_sends_shop_sent", "shop_id", "sent_at"),)
+
+
+class ButtonClick(Base):
+    """Logged clicks of URL buttons (Visit Seller Center), for the audit trail."""
+
+    __tablename__ = "button_clicks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(64))
+    shop_id: Mapped[str | None] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(32))
+    clicked_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DigestSubscription(Base):
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel_id: Mapped[str] = mapped_column(String(64), unique=True)
+    post_at: Mapped[str] = mapped_column(String(5))  # HH:MM local time
+    timezone: Mapped[str] = mapped_column(String(64))
+    skip_quiet_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DigestRun(Base):
+    """The claim on one subscription's digest for one local day, taken before posting."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)

@@ -1,0 +1,73 @@
+"""Settings read from the environment or `.env` (names as in PRODUCT.md). Secrets are SecretStr."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+
+    database_url: str = "sqlite:///healthbot.db"
+    port: int = 3000
+
+    tiktok_app_key: str | None = None
+    tiktok_app_secret: SecretStr | None = None
+    tiktok_api_url: str = "https://open-api.tiktokglobalshop.com"
+    tiktok_auth_url: str = "https://auth.tiktok-shops.com"
+    # Long-lived credentials for the partner's own Open API access (refresh keeps them current).
+    tiktok_access_token: SecretStr | None = None
+    tiktok_refresh_token: SecretStr | None = None
+
+    healthbot_timezone: str = "America/Los_Angeles"
+    healthbot_admins: Annotated[list[str], NoDecode] = []
+    healthbot_seller_center_url: str = (
+        "https://seller-{region}.tiktok.com/account/health?shop_id={shop_id}"
+    )
+    healthbot_auth_request_url: str = (
+        "https://partner.tiktokshop.com/seller-management/request-permissions"
+        "?shop_id={shop_id}&service_id={service_id}"
+    )
+    healthbot_service_id: str = ""
+    # The seeds disagree on whether the UK uses the 48-point system; default to AHR.
+    healthbot_uk_48_point: bool = False
+    # Folder the scheduled sync imports CSV files from (moved aside after import).
+    healthbot_import_dir: str | None = None
+
+    @field_validator("healthbot_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("healthbot_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, with the zone's name in the message
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.healthbot_timezone)
+
+    @property
+    def has_slack_credentials(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_app_token is not None or self.slack_signing_secret is not None
+        )
+
+    def is_admin(self, user_id: str) -> bool:
+        return not self.healthbot_admins or user_id in self.healthbot_admins

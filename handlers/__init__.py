@@ -1,0 +1,1 @@
+"""Bolt listeners. Each submodule exposes `register(app)`; nothing registers itself on import."""

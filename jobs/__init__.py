@@ -1,0 +1,1 @@
+"""Scheduled work: digests and data sync, as plain functions the scheduler and CLI both call."""
