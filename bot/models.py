@@ -46,9 +46,7 @@ class MetricSnapshot(Base):
 
     __tablename__ = "metric_snapshots"
 
-    shop_id: Mapped[str] = mapped_column(
-        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
-    )
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     ahr: Mapped[int | None] = mapped_column(Integer)
     sps_tenths: Mapped[int | None] = mapped_column(Integer)
@@ -62,9 +60,7 @@ class AccountSnapshot(Base):
 
     __tablename__ = "account_snapshots"
 
-    shop_id: Mapped[str] = mapped_column(
-        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
-    )
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
     tiktok_handle: Mapped[str] = mapped_column(String(64), primary_key=True)
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     chr: Mapped[int | None] = mapped_column(Integer)
@@ -102,9 +98,7 @@ class ShopHealth(Base):
 
     __tablename__ = "shop_health"
 
-    shop_id: Mapped[str] = mapped_column(
-        ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True
-    )
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
     as_of: Mapped[dt.date | None] = mapped_column(Date)
     ahr: Mapped[int | None] = mapped_column(Integer)
     ahr_1d: Mapped[int | None] = mapped_column(Integer)
@@ -182,9 +176,7 @@ class DigestRun(Base):
     __tablename__ = "digest_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
-    )
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="CASCADE"))
     local_date: Mapped[dt.date] = mapped_column(Date)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str] = mapped_column(String(128))

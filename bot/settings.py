@@ -33,9 +33,7 @@ class Settings(BaseSettings):
 
     healthbot_timezone: str = "America/Los_Angeles"
     healthbot_admins: Annotated[list[str], NoDecode] = []
-    healthbot_seller_center_url: str = (
-        "https://seller-{region}.tiktok.com/account/health?shop_id={shop_id}"
-    )
+    healthbot_seller_center_url: str = "https://seller-{region}.tiktok.com/account/health?shop_id={shop_id}"
     healthbot_auth_request_url: str = (
         "https://partner.tiktokshop.com/seller-management/request-permissions"
         "?shop_id={shop_id}&service_id={service_id}"

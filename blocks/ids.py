@@ -1,0 +1,53 @@
+"""Action IDs and the small typed payloads that buttons carry in their `value`.
+
+State travels in the button value (or the database), never in process memory, so a button works
+from a message posted hours earlier and on any replica.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+MAX_VALUE_CHARS = 2000
+
+
+class ActionId(StrEnum):
+    VISIT_SELLER_CENTER = "visit_seller_center"
+    REQUEST_AUTHORIZATION = "request_authorization"
+    CONFIRM_REQUEST_AUTHORIZATION = "confirm_request_authorization"
+    CANCEL = "cancel"
+    SHOW_MORE = "show_more"
+    OPEN_SHOP = "open_shop"
+    SHARE = "share_to_channel"
+    SHOP_MENU = "shop_menu"
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def encode(self) -> str:
+        value = self.model_dump_json(exclude_defaults=True)
+        if len(value) > MAX_VALUE_CHARS:
+            raise ValueError(f"button value of {len(value)} characters exceeds Slack's {MAX_VALUE_CHARS}")
+        return value
+
+    @classmethod
+    def decode(cls, value: str | None) -> Payload | None:
+        """The payload, or None for a value this version does not understand (e.g. tampered)."""
+        try:
+            return cls.model_validate_json(value or "")
+        except ValidationError:
+            return None
+
+
+class ShopRef(Payload):
+    shop_id: str
+
+
+class CommandRef(Payload):
+    """Re-run a command: Show more (with an offset) and Share to channel."""
+
+    text: str
+    offset: int = 0

@@ -1,0 +1,157 @@
+"""The `healthbot` command line: serve, demo, import, sync, ask, digest run, db upgrade, bench."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.settings import Settings
+
+log = logging.getLogger("healthbot")
+
+
+def _factory(settings: Settings, *, check: bool = True) -> sessionmaker[Session]:
+    engine = db.make_engine(settings.database_url)
+    if check:
+        db.check_schema(engine)
+    return db.session_factory(engine)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    db.upgrade(settings.database_url)
+    print(f"Database is at revision {db.head_revision()}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import DemoSize, load_demo
+    from bot.models import Shop
+
+    factory = _factory(settings)
+    if args.if_empty:
+        with factory() as session:
+            if session.query(Shop.shop_id).first() is not None:
+                print("Data already present; demo not loaded (drop --if-empty to load it anyway).")
+                return 0
+    end = args.end_date or dt.datetime.now(settings.tz).date()
+    results = load_demo(factory, DemoSize(shops=args.shops, days=args.days, seed=args.seed), end)
+    counts = ", ".join(f"{r.imported} {r.kind}" for r in results)
+    print(f"Demo portfolio loaded ({counts}), data up to {end}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.importer import import_files
+
+    results = import_files(_factory(settings), [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    failed = False
+    for result in results:
+        if result.errors and not result.committed:
+            failed = True
+            print(
+                f"{result.source}: REJECTED, nothing imported ({result.bad_rows} bad row(s) of {result.rows}):"
+            )
+        elif result.errors:
+            print(
+                f"{result.source}: imported {result.imported} {result.kind} row(s), skipped {result.bad_rows} bad row(s):"
+            )
+        else:
+            print(f"{result.source}: imported {result.imported} {result.kind} row(s).")
+        for error in result.errors[: args.max_errors]:
+            print(f"  {error}")
+        if len(result.errors) > args.max_errors:
+            print(f"  … and {len(result.errors) - args.max_errors} more")
+    return 1 if failed else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.replies import answer
+    from bot.terminal import render
+
+    text = args.text.strip()
+    if text.startswith("/health"):
+        text = text[len("/health") :]
+    elif text.startswith("/"):
+        print(
+            'healthbot ask: only /health commands exist, e.g. healthbot ask "/health atrisk"', file=sys.stderr
+        )
+        return 2
+    with _factory(settings)() as session:
+        reply = answer(session, text, settings=settings, offset=args.offset)
+    if args.json:
+        print(json.dumps(reply.as_message(), indent=2, ensure_ascii=False))
+    else:
+        print(render(reply.blocks), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="database schema")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("demo", help="load a deterministic synthetic portfolio")
+    p.add_argument("--shops", type=int, default=200)
+    p.add_argument("--days", type=int, default=180)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end-date", type=dt.date.fromisoformat, help="last data day (default: today)")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no shops")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="import CSV files (shops, metrics, accounts, violations)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the bad")
+    p.add_argument("--max-errors", type=int, default=200, help="how many row errors to print per file")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("ask", help="the reply the bot would give to a /health command")
+    p.add_argument("text")
+    p.add_argument("--json", action="store_true", help="print the Block Kit payload")
+    p.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("bench", help="benchmark import and query latency")
+    p.add_argument("--size", choices=["S", "M", "L"], default="M")
+    p.add_argument("--database-url", help="default: a fresh SQLite file under bench-results/")
+    p.add_argument("--requests", type=int, default=200)
+    p.add_argument(
+        "--reuse", action="store_true", help="reuse the database if it already holds the portfolio"
+    )
+    p.set_defaults(func=lambda a, s: __import__("bench.run", fromlist=["main"]).main(a, s))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad setting, never a secret's value
+        print(f"healthbot: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
+    except db.SchemaOutdated as exc:
+        print(f"healthbot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""From `/health` text to a reply: parse, call a service, build blocks.
+
+The Slack handler and `healthbot ask` both call `answer`, so the terminal shows exactly what Slack
+would. Digest management needs the asking channel and user, so it receives them in `Asker`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from blocks import cards
+from blocks.common import Reply, name
+from bot import commands, services
+from bot.links import seller_center_url
+from bot.settings import Settings
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Asker:
+    user_id: str = "cli"
+    channel_id: str | None = None
+    is_admin: bool = True
+
+
+DigestHandler = Callable[[Session, commands.Digest, Asker], Reply]
+
+
+def today_for(settings: Settings) -> dt.date:
+    return dt.datetime.now(settings.tz).date()
+
+
+def answer(
+    session: Session,
+    text: str,
+    *,
+    settings: Settings,
+    asker: Asker = Asker(),
+    offset: int = 0,
+    today: dt.date | None = None,
+    digest: DigestHandler | None = None,
+) -> Reply:
+    try:
+        command = commands.parse(text)
+    except commands.CommandError as exc:
+        return cards.help_card(str(exc))
+    today = today or today_for(settings)
+    command_text = " ".join(text.split())
+    match command:
+        case commands.Help():
+            return cards.help_card()
+        case commands.Overview(window):
+            return cards.overview_card(services.overview(session, window), command_text)
+        case commands.AtRisk(scores, window):
+            page = services.at_risk(session, scores=scores, window=window, offset=offset, limit=PAGE_SIZE)
+            which = "/".join(s.value.upper() for s in scores)
+            return cards.seller_list_card(
+                f"Sellers needing action ({which}, {window.label})",
+                page,
+                command=command_text,
+                window=window,
+                empty=":white_check_mark: No seller needs action right now.",
+            )
+        case commands.HealthList(filters):
+            page = services.seller_list(session, filters, offset=offset, limit=PAGE_SIZE)
+            return cards.seller_list_card(
+                "Health list",
+                page,
+                command=command_text,
+                window=filters.window,
+                empty=f"No seller matches {filters.describe()}.",
+            )
+        case commands.Unauthorized():
+            page = services.unauthorized(session, offset=offset, limit=PAGE_SIZE)
+            return cards.seller_list_card(
+                "Sellers without authorization",
+                page,
+                command=command_text,
+                window=services.Window.DAY,
+                empty=":white_check_mark: Every seller has authorized the partner.",
+            )
+        case commands.ShopCard(query):
+            return shop_reply(session, query, settings=settings, today=today)
+        case commands.Digest():
+            if digest is None:
+                return cards.message(
+                    "Digests are managed from a Slack channel: `/health digest subscribe` there."
+                )
+            return digest(session, command, asker)
+    return cards.help_card()  # pragma: no cover - the match is exhaustive
+
+
+def shop_reply(session: Session, query: str, *, settings: Settings, today: dt.date) -> Reply:
+    found = services.find_shop(session, query)
+    if found.shop is not None:
+        return shop_card_reply(session, found.shop.shop_id, settings=settings, today=today)
+    shown = name(query)
+    if found.matches:
+        rows = [(s.shop_id, s.shop_code, s.shop_name) for s in found.matches]
+        return cards.pick_list(query, rows, title=f"Several sellers match *{shown}*; pick one:")
+    if found.suggestions:
+        rows = [(s.shop_id, s.shop_code, s.shop_name) for s in found.suggestions]
+        return cards.pick_list(query, rows, title=f"No seller is called *{shown}*. Closest names:")
+    return cards.message(
+        f"No seller matches “{query[:60]}”, and nothing comes close. Try a shop code or `@handle`."
+    )
+
+
+def shop_card_reply(session: Session, shop_id: str, *, settings: Settings, today: dt.date) -> Reply:
+    detail = services.shop_detail(session, shop_id, today=today)
+    if detail is None:
+        return cards.message("That seller is no longer in the portfolio.")
+    return cards.shop_card(
+        detail,
+        seller_center_url=seller_center_url(detail.shop, settings),
+        command=f"shop {detail.shop.shop_code}",
+        uk_48_point=settings.healthbot_uk_48_point,
+    )
