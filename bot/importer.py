@@ -254,7 +254,7 @@ class _Validator:
         self.code_owner: dict[str, str] = {}
         self.accounts: dict[str, set[str]] = {}
         if kind is Kind.SHOPS:
-            self.code_owner = dict(session.execute(select(Shop.shop_code, Shop.shop_id)).tuples().all())
+            self.code_owner = {code: shop_id for code, shop_id in session.execute(select(Shop.shop_code, Shop.shop_id))}
         else:
             self.shop_ids = set(session.scalars(select(Shop.shop_id)))
         if kind is Kind.ACCOUNTS:

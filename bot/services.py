@@ -541,7 +541,7 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
         return Lookup(partial[0], partial, [])
     if partial:
         return Lookup(None, partial[:limit], [])
-    names = dict(session.execute(select(Shop.shop_id, Shop.shop_name)).tuples().all())
+    names = {shop_id: shop_name for shop_id, shop_name in session.execute(select(Shop.shop_id, Shop.shop_name))}
     best = process.extract(text, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=50)
     shop_ids = [key for _, _, key in best]
     by_id = {s.shop_id: s for s in session.scalars(select(Shop).where(Shop.shop_id.in_(shop_ids)))}

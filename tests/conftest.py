@@ -1,0 +1,107 @@
+"""Shared fixtures: a real SQLite file and, when reachable, the local PostgreSQL.
+
+Every test that takes `factory` runs once per backend. PostgreSQL tests skip, saying why, only when
+the server cannot be reached (set HEALTHBOT_TEST_POSTGRES_URL to point elsewhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.models import Base
+from bot.settings import Settings
+
+POSTGRES_URL = os.environ.get("HEALTHBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = dt.date(2026, 11, 24)
+
+
+def _postgres_problem() -> str | None:
+    engine = db.make_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return f"PostgreSQL at {POSTGRES_URL.split('@')[-1]} is not reachable ({type(exc).__name__})"
+    finally:
+        engine.dispose()
+
+
+_PG_PROBLEM: str | None = _postgres_problem()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Engine]:
+    engines: dict[str, Engine] = {}
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'healthbot.db'}"
+    db.upgrade(sqlite_url)
+    engines["sqlite"] = db.make_engine(sqlite_url)
+    if _PG_PROBLEM is None:
+        _reset_postgres(POSTGRES_URL)
+        db.upgrade(POSTGRES_URL)
+        engines["postgresql"] = db.make_engine(POSTGRES_URL)
+    return engines
+
+
+def _truncate(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, _migrated: dict[str, Engine]) -> Iterator[Engine]:
+    if request.param == "postgresql" and _PG_PROBLEM is not None:
+        pytest.skip(_PG_PROBLEM)
+    engine = _migrated[request.param]
+    _truncate(engine)
+    yield engine
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    with factory() as session:
+        yield session
+
+
+@pytest.fixture
+def database_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, database_url=database_url)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Write a CSV file from a header and rows of strings; returns its path."""
+
+    def write(name: str, header: str, *rows: str) -> Path:
+        path = tmp_path / name
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        return path
+
+    return write
