@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -93,10 +94,54 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+    from bot.server import HttpServer, make_wsgi
+    from jobs.scheduler import start_scheduler
+
+    if not settings.has_slack_credentials or args.playground:
+        from bot.playground import serve_playground
+
+        return serve_playground(settings, port=args.port or settings.port)
+    factory = _factory(settings)
+    app = create_app(settings, factory=factory)
+    scheduler = start_scheduler(settings, factory, app.client) if not args.no_scheduler else None
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Socket Mode: connecting to Slack (no public URL needed)")
+            SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        else:
+            server = HttpServer(
+                make_wsgi(app, factory, webhook_routes(settings, factory)), port=args.port or settings.port
+            )
+            log.info("HTTP mode: POST %s/slack/events, GET /healthz, GET /readyz", server.url)
+            server.serve_forever()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def webhook_routes(settings: Settings, factory: sessionmaker[Session]) -> dict[str, Any]:
+    from jobs.sync import tiktok_webhook_route
+
+    return {"/tiktok/webhook": tiktok_webhook_route(settings, factory)}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the bot (Socket Mode, HTTP mode, or the local playground)")
+    p.add_argument("--port", type=int, help="HTTP port (default: PORT, 3000)")
+    p.add_argument(
+        "--playground", action="store_true", help="serve the local playground even with Slack credentials"
+    )
+    p.add_argument("--no-scheduler", action="store_true", help="do not run digests and sync in this process")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("db", help="database schema")
     p.add_argument("action", choices=["upgrade"])

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -254,7 +254,9 @@ class _Validator:
         self.code_owner: dict[str, str] = {}
         self.accounts: dict[str, set[str]] = {}
         if kind is Kind.SHOPS:
-            self.code_owner = {code: shop_id for code, shop_id in session.execute(select(Shop.shop_code, Shop.shop_id))}
+            self.code_owner = {
+                code: shop_id for code, shop_id in session.execute(select(Shop.shop_code, Shop.shop_id))
+            }
         else:
             self.shop_ids = set(session.scalars(select(Shop.shop_id)))
         if kind is Kind.ACCOUNTS:
@@ -283,7 +285,7 @@ class _Validator:
         if owner and not owner.startswith(("U", "W")):
             raise _Bad("owner", f"{owner!r} is not a Slack user ID (U…)")
         channel = _text(row, "slack_channel", required=False, max_len=64)
-        return {
+        parsed = {
             "shop_id": shop_id,
             "shop_code": code,
             "shop_name": _text(row, "shop_name"),
@@ -295,6 +297,9 @@ class _Validator:
             "auth_request_url": _url(row, "auth_request_url"),
             "slack_channel": channel.lstrip("#") if channel else None,
         }
+        # An optional column the file does not have leaves the stored value alone (e.g. an owner
+        # assigned from Slack survives a shops file without an owner column).
+        return {k: v for k, v in parsed.items() if k in REQUIRED[Kind.SHOPS] or k in row}
 
     def _metrics(self, row: dict[str, str]) -> dict[str, Any]:
         return {
@@ -353,12 +358,36 @@ def _url(row: dict[str, str], column: str) -> str | None:
     return value
 
 
-def _upsert(conn: Connection, kind: Kind, rows: list[dict[str, Any]]) -> None:
+def _stamp_authorization(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Carry `authorization_lost_at` forward, stamping it when access goes from granted to lost."""
+    current = {
+        shop_id: (authorized, lost_at)
+        for shop_id, authorized, lost_at in session.execute(
+            select(Shop.shop_id, Shop.authorized, Shop.authorization_lost_at).where(
+                Shop.shop_id.in_([r["shop_id"] for r in rows])
+            )
+        )
+    }
+    now = dt.datetime.now(dt.UTC)
+    for row in rows:
+        was_authorized, lost_at = current.get(row["shop_id"], (None, None))
+        if row["authorized"]:
+            row["authorization_lost_at"] = None
+        elif was_authorized:
+            row["authorization_lost_at"] = now
+        else:
+            row["authorization_lost_at"] = lost_at
+
+
+def _upsert(session: Session, kind: Kind, rows: list[dict[str, Any]]) -> None:
+    if kind is Kind.SHOPS:
+        _stamp_authorization(session, rows)
+    conn = session.connection()
     table = cast(Table, MODELS[kind].__table__)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
     keys = [c.name for c in table.primary_key.columns]
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
 
 
@@ -373,7 +402,6 @@ def import_rows(
     """Validate and upsert rows inside the caller's transaction; the caller commits or not."""
     result = ImportResult(source=source, kind=kind)
     validator = _Validator(session, kind)
-    conn = session.connection()
     batch: list[dict[str, Any]] = []
     # Keyed on the natural key so a key repeated in one batch is written once (last wins).
     keys = [c.name for c in MODELS[kind].__table__.primary_key.columns]  # type: ignore[attr-defined]
@@ -395,11 +423,11 @@ def import_rows(
             batch.append(parsed)
         result.imported += 1
         if len(batch) >= BATCH_SIZE:
-            _upsert(conn, kind, batch)
+            _upsert(session, kind, batch)
             batch.clear()
             seen.clear()
     if batch and (skip_invalid or not result.errors):
-        _upsert(conn, kind, batch)
+        _upsert(session, kind, batch)
     if result.errors and not skip_invalid:
         result.imported = 0
     return result

@@ -39,6 +39,8 @@ class Shop(Base):
     seller_center_url: Mapped[str | None] = mapped_column(Text)
     auth_request_url: Mapped[str | None] = mapped_column(Text)
     slack_channel: Mapped[str | None] = mapped_column(String(64))
+    # Set when the partner's shop access goes from granted to lost (import, sync or webhook).
+    authorization_lost_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MetricSnapshot(Base):
@@ -184,3 +186,13 @@ class DigestRun(Base):
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("subscription_id", "local_date"),)
+
+
+class ActionClaim(Base):
+    """First-come claim on a side effect (a share, a post): retries and double clicks find it taken."""
+
+    __tablename__ = "action_claims"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -28,7 +28,7 @@ class Asker:
     is_admin: bool = True
 
 
-DigestHandler = Callable[[Session, commands.Digest, Asker], Reply]
+DigestHandler = Callable[[Session, commands.Digest, Asker, Settings], Reply]
 
 
 def today_for(settings: Settings) -> dt.date:
@@ -91,7 +91,7 @@ def answer(
                 return cards.message(
                     "Digests are managed from a Slack channel: `/health digest subscribe` there."
                 )
-            return digest(session, command, asker)
+            return digest(session, command, asker, settings)
     return cards.help_card()  # pragma: no cover - the match is exhaustive
 
 

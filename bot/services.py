@@ -141,11 +141,11 @@ def _warning(score: Score) -> ColumnElement[bool]:
     return and_(_visible(score), now >= low, now <= high)
 
 
-def _needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
+def needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
     return or_(*(or_(_drop(s, window), _critical(s)) for s in scores))
 
 
-def _seller_select(window: Window) -> Any:
+def seller_select(window: Window) -> Any:
     return select(
         Shop.shop_id,
         Shop.shop_code,
@@ -215,7 +215,7 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
     def count(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    needs = _needs_action(tuple(Score), window)
+    needs = needs_action(tuple(Score), window)
     columns = [count(Shop.authorized.is_(False)), func.count(), count(needs)]
     columns.append(func.coalesce(func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0))
     for score in Score:
@@ -224,12 +224,12 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
         select(*columns).select_from(Shop).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
     )
     values = session.execute(query).one()
-    unauthorized, total, needs_action, gmv = values[:4]
+    unauthorized, total, flagged, gmv = values[:4]
     counts = {score: (int(values[4 + 2 * i]), int(values[5 + 2 * i])) for i, score in enumerate(Score)}
     return Overview(
         window=window,
         counts=counts,
-        needs_action=int(needs_action),
+        needs_action=int(flagged),
         unauthorized=int(unauthorized),
         total=int(total),
         gmv_at_risk=float(gmv or 0),
@@ -249,7 +249,7 @@ def at_risk(
     limit: int = 10,
 ) -> Page:
     """Sellers needing action (drop beyond the limit, or a critical band), highest GMV first."""
-    condition = _needs_action(scores, window)
+    condition = needs_action(scores, window)
     total = session.scalar(
         select(func.count())
         .select_from(Shop)
@@ -257,7 +257,7 @@ def at_risk(
         .where(condition)
     )
     query = (
-        _seller_select(window)
+        seller_select(window)
         .where(condition)
         .order_by(ShopHealth.gmv_7d.desc().nulls_last(), Shop.shop_code)
         .offset(offset)
@@ -348,7 +348,7 @@ def seller_list(session: Session, filters: ListFilter, *, offset: int = 0, limit
     key = case((_visible(visible), sort_column), else_=None)
     order = key.desc() if filters.descending else key.asc()
     query = (
-        _seller_select(filters.window)
+        seller_select(filters.window)
         .where(where)
         .order_by(order.nulls_last(), Shop.shop_code)
         .offset(offset)
@@ -363,7 +363,7 @@ def unauthorized(session: Session, *, offset: int = 0, limit: int = 10) -> Page:
     where = or_(Shop.authorized.is_(False), Shop.chr_authorized.is_(False))
     total = session.scalar(select(func.count()).select_from(Shop).where(where))
     query = (
-        _seller_select(Window.DAY)
+        seller_select(Window.DAY)
         .where(where)
         .order_by(Shop.authorized, Shop.shop_name)
         .offset(offset)
@@ -407,21 +407,19 @@ class ShopDetail:
     today: dt.date
 
 
+def violation_facts(v: Violation) -> domain.ViolationFacts:
+    return domain.ViolationFacts(
+        scope=v.scope,
+        notified_at=v.notified_at,
+        enforcement_status=v.enforcement_status,
+        appeal_status=v.appeal_status,
+        appeal_rejected_at=v.appeal_rejected_at,
+        violation_status=v.violation_status,
+    )
+
+
 def summarize_violations(violations: Sequence[Violation], today: dt.date) -> ViolationSummary:
-    facts = [
-        (
-            v,
-            domain.ViolationFacts(
-                scope=v.scope,
-                notified_at=v.notified_at,
-                enforcement_status=v.enforcement_status,
-                appeal_status=v.appeal_status,
-                appeal_rejected_at=v.appeal_rejected_at,
-                violation_status=v.violation_status,
-            ),
-        )
-        for v in violations
-    ]
+    facts = [(v, violation_facts(v)) for v in violations]
     counted = [f for _, f in facts if domain.counted(f)]
     open_appeals = sorted(
         ((v, domain.appeal_deadline(f)) for v, f in facts if domain.appealable(f, today)),
@@ -541,7 +539,9 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
         return Lookup(partial[0], partial, [])
     if partial:
         return Lookup(None, partial[:limit], [])
-    names = {shop_id: shop_name for shop_id, shop_name in session.execute(select(Shop.shop_id, Shop.shop_name))}
+    names = {
+        shop_id: shop_name for shop_id, shop_name in session.execute(select(Shop.shop_id, Shop.shop_name))
+    }
     best = process.extract(text, names, scorer=fuzz.WRatio, limit=limit, score_cutoff=50)
     shop_ids = [key for _, _, key in best]
     by_id = {s.shop_id: s for s in session.scalars(select(Shop).where(Shop.shop_id.in_(shop_ids)))}

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     healthbot_uk_48_point: bool = False
     # Folder the scheduled sync imports CSV files from (moved aside after import).
     healthbot_import_dir: str | None = None
+    healthbot_sync_minutes: int = 60
 
     @field_validator("healthbot_admins", mode="before")
     @classmethod

@@ -19,7 +19,9 @@ from bot import db
 from bot.models import Base
 from bot.settings import Settings
 
-POSTGRES_URL = os.environ.get("HEALTHBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "HEALTHBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 TODAY = dt.date(2026, 11, 24)
 
 

@@ -12,12 +12,16 @@ from bot.importer import Kind, import_source
 
 def load(factory: sessionmaker[Session], kind: Kind, rows: Iterable[Mapping[str, object]]) -> None:
     """Import rows (values turned into CSV strings) and fail the test on any row error."""
-    numbered = [(i + 2, {k: "" if v is None else str(v) for k, v in row.items()}) for i, row in enumerate(rows)]
+    numbered = [
+        (i + 2, {k: "" if v is None else str(v) for k, v in row.items()}) for i, row in enumerate(rows)
+    ]
     result = import_source(factory, kind, numbered, source=f"test:{kind}")
     assert not result.errors, result.errors
 
 
-def shop(shop_id: str, code: str | None = None, name: str | None = None, **extra: object) -> dict[str, object]:
+def shop(
+    shop_id: str, code: str | None = None, name: str | None = None, **extra: object
+) -> dict[str, object]:
     row: dict[str, object] = {
         "shop_id": shop_id,
         "shop_code": code or f"C{shop_id}",
@@ -30,7 +34,9 @@ def shop(shop_id: str, code: str | None = None, name: str | None = None, **extra
     return row
 
 
-def metric(shop_id: str, day: dt.date, ahr: int | None = None, sps: str | None = None, gmv: float | None = None) -> dict[str, object]:
+def metric(
+    shop_id: str, day: dt.date, ahr: int | None = None, sps: str | None = None, gmv: float | None = None
+) -> dict[str, object]:
     return {"date": day.isoformat(), "shop_id": shop_id, "ahr": ahr, "sps": sps, "gmv_7d": gmv}
 
 

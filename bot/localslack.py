@@ -1,4 +1,7 @@
-"""A fake Slack Web API for tests: a real HTTP server on 127.0.0.1 that ``slack_sdk`` talks to.
+"""A local stand-in for the Slack Web API: a real HTTP server on 127.0.0.1 that ``slack_sdk`` talks to.
+
+The tests use it in place of Slack, and the local playground uses it to catch what the bot would
+post to channels and DMs.
 
 Point a real client at it instead of patching code, so request encoding, retry handlers and
 error handling in ``slack_sdk`` run exactly as in production::

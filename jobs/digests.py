@@ -1,0 +1,398 @@
+"""Daily digests: subscriptions, what goes in one, and posting each exactly once per local day.
+
+Exactly once: a claim row (unique per subscription and local date) is written before posting and
+the message timestamp after. A claim left without a timestamp by a crashed process is taken over
+after a lease, on the same local day only; a digest missed while the bot was down is sent when it
+comes back, the same day, never the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import socket
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.cards import message, seller_row
+from blocks.common import Reply, context, divider, finish, header, money, section
+from bot import commands, domain, services
+from bot.domain import Score
+from bot.models import DigestRun, DigestSubscription, Shop, Violation
+from bot.replies import Asker
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CLAIM_LEASE = dt.timedelta(minutes=5)
+APPEAL_SOON_DAYS = 7
+MAX_DIGEST_ROWS = 30
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+# ---- content ----
+
+
+class Section:
+    MILESTONE = "Crossed an AHR milestone"
+    AHR_DROP = "AHR dropped more than 20"
+    SPS_DROP = "SPS dropped more than 0.5"
+    CHR_DROP = "CHR dropped more than 20"
+    APPEALS = "Appeal deadlines within 7 days"
+    AUTH_LOST = "Authorization lost"
+
+    ORDER = (MILESTONE, AHR_DROP, SPS_DROP, CHR_DROP, APPEALS, AUTH_LOST)
+
+
+@dataclass
+class Digest:
+    day: dt.date
+    sections: dict[str, list[services.SellerRow]] = field(default_factory=dict)
+    gmv_at_risk: float = 0.0
+
+    @property
+    def sellers(self) -> int:
+        return len({row.shop_id for rows in self.sections.values() for row in rows})
+
+    @property
+    def quiet(self) -> bool:
+        return not any(self.sections.values())
+
+
+def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = None) -> Digest:
+    """What changed since yesterday that a manager must act on, highest GMV first in each section."""
+    since = since or dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    window = services.Window.DAY
+    query = services.seller_select(window).where(
+        services.needs_action(tuple(Score), window) | (Shop.authorization_lost_at.is_not(None))
+    )
+    rows = [services.SellerRow(*values) for values in session.execute(query)]
+    digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
+    for row in rows:
+        if row.authorized:
+            crossed = domain.crossed_milestones(row.ahr_then, row.ahr)
+            if crossed:
+                text = (
+                    f"AHR {row.ahr_then} → {row.ahr}: reached {crossed[-1].score}, {crossed[-1].restriction}"
+                )
+                digest.sections[Section.MILESTONE].append(_with(row, text))
+            elif domain.action_required(Score.AHR, row.ahr, row.ahr_then):
+                digest.sections[Section.AHR_DROP].append(_with(row, f"AHR {row.ahr_then} → {row.ahr}"))
+            if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
+                text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
+                digest.sections[Section.SPS_DROP].append(_with(row, text))
+        if row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
+            digest.sections[Section.CHR_DROP].append(_with(row, f"CHR {row.chr_then} → {row.chr}"))
+    lost = session.execute(
+        services.seller_select(window)
+        .add_columns(Shop.authorization_lost_at)
+        .where(Shop.authorization_lost_at >= since)
+    )
+    for *values, _lost_at in lost:
+        digest.sections[Section.AUTH_LOST].append(
+            _with(services.SellerRow(*values), "shop data access was revoked")
+        )
+    for row, text in _appeals_closing(session, day):
+        digest.sections[Section.APPEALS].append(_with(row, text))
+    for name in Section.ORDER:
+        digest.sections[name].sort(key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
+    seen: set[str] = set()
+    for rows_in_section in digest.sections.values():
+        for row in rows_in_section:
+            if row.shop_id not in seen and row.authorized:
+                seen.add(row.shop_id)
+                digest.gmv_at_risk += row.gmv_7d or 0
+    return digest
+
+
+def _with(row: services.SellerRow, reason: str) -> services.SellerRow:
+    return replace(row, reasons=(reason,))
+
+
+def _appeals_closing(session: Session, day: dt.date) -> list[tuple[services.SellerRow, str]]:
+    """Appealable violations whose deadline falls within the next 7 days (deadline day included)."""
+    # A deadline is at most 30 days after notice or 15 after a rejection, so 45 days back is enough.
+    candidates = session.scalars(
+        select(Violation)
+        .join(Shop, Shop.shop_id == Violation.shop_id)
+        .where(Shop.authorized.is_(True), Violation.notified_at >= day - dt.timedelta(days=45))
+    )
+    nearest: dict[str, tuple[dt.date, Violation]] = {}
+    for violation in candidates:
+        facts = services.violation_facts(violation)
+        if not domain.appealable(facts, day):
+            continue
+        deadline = domain.appeal_deadline(facts)
+        if (deadline - day).days <= APPEAL_SOON_DAYS and (
+            violation.shop_id not in nearest or deadline < nearest[violation.shop_id][0]
+        ):
+            nearest[violation.shop_id] = (deadline, violation)
+    if not nearest:
+        return []
+    rows = {
+        values[0]: services.SellerRow(*values)
+        for values in session.execute(
+            services.seller_select(services.Window.DAY).where(Shop.shop_id.in_(list(nearest)))
+        )
+    }
+    out = []
+    for shop_id, (deadline, violation) in nearest.items():
+        left = (deadline - day).days
+        text = f"{violation.policy}: appeal by {deadline:%b %-d} ({left} day{'s' if left != 1 else ''} left)"
+        out.append((rows[shop_id], text))
+    return out
+
+
+def digest_reply(digest: Digest, *, max_rows: int = MAX_DIGEST_ROWS) -> Reply:
+    title = f"Daily seller health digest · {digest.day:%a %b %-d, %Y}"
+    if digest.quiet:
+        return Reply(
+            f"{title}: all clear",
+            finish([header(title), section(":white_check_mark: All clear: no seller needs action today.")]),
+        )
+    blocks: list[Block] = [
+        header(title),
+        section(
+            f"*{digest.sellers}* seller(s) need action · *{money(digest.gmv_at_risk)}* GMV (last 7 days) at risk"
+        ),
+    ]
+    shown = 0
+    hidden = 0
+    for name in Section.ORDER:
+        rows = digest.sections[name]
+        if not rows:
+            continue
+        room = max_rows - shown
+        if room <= 0:
+            hidden += len(rows)
+            continue
+        blocks.append(divider())
+        blocks.append(section(f"*{name}* ({len(rows)})"))
+        for i, row in enumerate(rows[:room]):
+            blocks.extend(seller_row(row, services.Window.DAY, shown + i))
+        shown += min(room, len(rows))
+        hidden += max(0, len(rows) - room)
+    footer: list[Block] = []
+    if hidden:
+        footer.append(context(f"… and {hidden} more: run `/health atrisk` for the full list"))
+    return Reply(f"{title}: {digest.sellers} sellers need action", finish(blocks, footer=footer))
+
+
+# ---- subscriptions (`/health digest ...`) ----
+
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(\|[^>]*)?>$|^([CG][A-Z0-9]{6,})$")
+_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_subscribe(
+    args: Sequence[str], default_channel: str | None, default_tz: str
+) -> tuple[str, str, str, bool]:
+    channel, at, tz, skip_quiet = default_channel, "09:00", default_tz, False
+    i = 0
+    while i < len(args):
+        word = args[i]
+        lowered = word.lower()
+        if _CHANNEL.match(word):
+            m = _CHANNEL.match(word)
+            assert m is not None
+            channel = m.group(1) or m.group(3)
+            i += 1
+        elif word.startswith("#"):
+            raise commands.CommandError(
+                f"I can't tell which channel `{word[:40]}` is; pick it from Slack's channel list so it becomes a link"
+            )
+        elif lowered == "at" and i + 1 < len(args):
+            m = _TIME.match(args[i + 1])
+            if not m:
+                raise commands.CommandError(
+                    f"`{args[i + 1][:20]}` is not a time; use 24-hour HH:MM, e.g. `at 08:30`"
+                )
+            at = f"{int(m.group(1)):02d}:{m.group(2)}"
+            i += 2
+        elif lowered == "tz" and i + 1 < len(args):
+            try:
+                ZoneInfo(args[i + 1])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise commands.CommandError(
+                    f"`{args[i + 1][:40]}` is not a time zone; use Area/City, e.g. `tz America/New_York`"
+                ) from None
+            tz = args[i + 1]
+            i += 2
+        elif lowered in ("skip-quiet", "quiet:skip", "skip"):
+            skip_quiet, i = True, i + 1
+        else:
+            raise commands.CommandError(
+                f"`digest subscribe` does not understand `{word[:30]}`; try `digest subscribe #channel at 09:00 tz America/New_York [skip-quiet]`"
+            )
+    if not channel:
+        raise commands.CommandError("which channel? e.g. `digest subscribe #seller-health`")
+    return channel, at, tz, skip_quiet
+
+
+def manage_digest(session: Session, command: commands.Digest, asker: Asker, settings: Settings) -> Reply:
+    """`/health digest subscribe|unsubscribe|list|preview`; changes are for admins only."""
+    if command.action in ("subscribe", "unsubscribe") and not asker.is_admin:
+        return message("Only the bot's admins (HEALTHBOT_ADMINS) may change digest subscriptions.")
+    try:
+        if command.action == "subscribe":
+            channel, at, tz, skip_quiet = _parse_subscribe(
+                command.args, asker.channel_id, settings.healthbot_timezone
+            )
+            return _subscribe(session, channel, at, tz, skip_quiet, asker.user_id)
+        if command.action == "unsubscribe":
+            channel, *_ = _parse_subscribe(command.args, asker.channel_id, settings.healthbot_timezone)
+            with session.begin():
+                gone = session.execute(
+                    delete(DigestSubscription).where(DigestSubscription.channel_id == channel)
+                )
+            if not gone.rowcount:  # type: ignore[attr-defined]
+                return message(f"<#{channel}> had no digest subscription.")
+            return message(f"Unsubscribed <#{channel}> from the daily digest.")
+    except commands.CommandError as exc:
+        return message(f"Sorry, {exc}.")
+    if command.action == "list":
+        subs = list(session.scalars(select(DigestSubscription).order_by(DigestSubscription.channel_id)))
+        if not subs:
+            return message("No channel is subscribed yet: `/health digest subscribe #channel at 09:00`.")
+        lines = [
+            f"• <#{s.channel_id}> at {s.post_at} {s.timezone}{' (skips quiet days)' if s.skip_quiet_days else ''}"
+            for s in subs
+        ]
+        return Reply(
+            "Digest subscriptions", finish([section("*Daily digest subscriptions*\n" + "\n".join(lines))])
+        )
+    today = dt.datetime.now(ZoneInfo(settings.healthbot_timezone)).date()
+    return digest_reply(build_digest(session, day=today))
+
+
+def _subscribe(session: Session, channel: str, at: str, tz: str, skip_quiet: bool, user_id: str) -> Reply:
+    with session.begin():
+        sub = session.scalar(select(DigestSubscription).where(DigestSubscription.channel_id == channel))
+        if sub is None:
+            sub = DigestSubscription(
+                channel_id=channel, created_by=user_id, created_at=dt.datetime.now(dt.UTC)
+            )
+        sub.post_at, sub.timezone, sub.skip_quiet_days = at, tz, skip_quiet
+        session.add(sub)
+    quiet = " Quiet days are skipped." if skip_quiet else " Quiet days get one all-clear line."
+    return message(f"<#{channel}> will get the daily digest at {at} ({tz}).{quiet}")
+
+
+# ---- running ----
+
+
+@dataclass
+class RunReport:
+    posted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _local(sub: DigestSubscription, now: dt.datetime) -> tuple[dt.date, bool]:
+    local = now.astimezone(ZoneInfo(sub.timezone))
+    hour, minute = (int(p) for p in sub.post_at.split(":"))
+    return local.date(), (local.hour, local.minute) >= (hour, minute)
+
+
+def _claim(factory: sessionmaker[Session], sub_id: int, day: dt.date, now: dt.datetime) -> int | None:
+    """The run's id when this worker may post today's digest, None when it is done or taken."""
+    try:
+        with factory() as session, session.begin():
+            run = DigestRun(subscription_id=sub_id, local_date=day, claimed_at=now, claimed_by=WORKER)
+            session.add(run)
+            session.flush()
+            return run.id
+    except IntegrityError:
+        pass
+    with factory() as session, session.begin():
+        # Take over a claim whose holder died before posting (no timestamp, lease expired).
+        existing = session.scalar(
+            select(DigestRun).where(DigestRun.subscription_id == sub_id, DigestRun.local_date == day)
+        )
+        if existing is None or existing.message_ts is not None:
+            return None
+        taken = session.execute(
+            update(DigestRun)
+            .where(
+                DigestRun.id == existing.id,
+                DigestRun.message_ts.is_(None),
+                DigestRun.claimed_at < now - CLAIM_LEASE,
+            )
+            .values(claimed_at=now, claimed_by=WORKER)
+        )
+        return existing.id if taken.rowcount else None  # type: ignore[attr-defined]
+
+
+def run_due(
+    factory: sessionmaker[Session],
+    client: WebClient,
+    *,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+    workers: int = 8,
+) -> RunReport:
+    """Post every digest that is due now and not yet posted today (local to each subscription)."""
+    now = now or dt.datetime.now(dt.UTC)
+    report = RunReport()
+    with factory() as session:
+        subs = list(session.scalars(select(DigestSubscription)))
+    due = []
+    for sub in subs:
+        day, is_due = _local(sub, now)
+        if is_due:
+            due.append((sub, day))
+        else:
+            report.skipped.append(sub.channel_id)
+    # One build per local date, shared by every channel due that day.
+    built: dict[dt.date, tuple[Reply, bool]] = {}
+    for day in {d for _, d in due}:
+        with factory() as session:
+            digest = build_digest(session, day=day)
+        built[day] = (digest_reply(digest), digest.quiet)
+
+    def post(item: tuple[DigestSubscription, dt.date]) -> None:
+        sub, day = item
+        reply, quiet = built[day]
+        if quiet and sub.skip_quiet_days:
+            report.skipped.append(sub.channel_id)
+            return
+        if dry_run:
+            report.posted.append(sub.channel_id)
+            return
+        run_id = _claim(factory, sub.id, day, now)
+        if run_id is None:
+            report.skipped.append(sub.channel_id)
+            return
+        try:
+            posted = client.chat_postMessage(channel=sub.channel_id, text=reply.text, blocks=reply.blocks)
+        except SlackApiError as exc:
+            # Give the claim back so the next run (same day) tries again.
+            with factory() as session, session.begin():
+                session.execute(
+                    delete(DigestRun).where(DigestRun.id == run_id, DigestRun.message_ts.is_(None))
+                )
+            log.warning("digest for %s failed: %s", sub.channel_id, exc.response.get("error"))
+            report.failed.append(sub.channel_id)
+            return
+        with factory() as session, session.begin():
+            session.execute(
+                update(DigestRun)
+                .where(DigestRun.id == run_id)
+                .values(message_ts=posted.get("ts"), posted_at=dt.datetime.now(dt.UTC))
+            )
+        report.posted.append(sub.channel_id)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        list(pool.map(post, due))
+    return report

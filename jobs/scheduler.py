@@ -1,0 +1,47 @@
+"""The APScheduler that runs due digests and the scheduled sync inside `healthbot serve`.
+
+Jobs have stable IDs and `replace_existing=True`, and run in UTC; each subscription's own time zone
+is applied inside `run_due`. Several replicas may each run a scheduler: digest claims in the
+database make every digest post once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from jobs.digests import run_due
+from jobs.sync import run_sync
+
+log = logging.getLogger(__name__)
+DIGEST_JOB_ID = "healthbot.digests"
+SYNC_JOB_ID = "healthbot.sync"
+
+
+def build_scheduler(
+    settings: Settings, factory: sessionmaker[Session], client: WebClient
+) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(
+        run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client],
+        misfire_grace_time=300,
+    )  # fmt: skip
+    if settings.healthbot_import_dir or settings.tiktok_app_key:
+        scheduler.add_job(
+            run_sync, "interval", minutes=settings.healthbot_sync_minutes, id=SYNC_JOB_ID, replace_existing=True,
+            args=[settings, factory], misfire_grace_time=600,
+        )  # fmt: skip
+    return scheduler
+
+
+def start_scheduler(
+    settings: Settings, factory: sessionmaker[Session], client: WebClient
+) -> BackgroundScheduler:
+    scheduler = build_scheduler(settings, factory, client)
+    scheduler.start()
+    log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
+    return scheduler

@@ -1,0 +1,193 @@
+"""Scheduled sync: CSV files dropped in a folder, and the TikTok Shop Open API.
+
+Each source runs in its own transaction and records its own freshness, so a failure of one never
+wipes or blocks data from another; the cards' freshness stamp names a failing or stale source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.db import transaction
+from bot.health import record_refresh
+from bot.importer import import_files
+from bot.models import MetricSnapshot, Shop, ShopHealth
+from bot.settings import Settings
+from bot.sources.tiktok import TikTokClient, TikTokError, parse_webhook, verify_webhook
+
+log = logging.getLogger(__name__)
+FOLDER_SOURCE = "csv-folder"
+TIKTOK_SOURCE = "tiktok"
+
+
+@dataclass
+class SyncReport:
+    imported: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    shops_authorized: int = 0
+    shops_deauthorized: int = 0
+    gmv_updated: int = 0
+
+
+def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport) -> None:
+    """Import every CSV in the folder; move each aside to imported/ or rejected/ with an error report."""
+    files = sorted(p for p in folder.glob("*.csv") if p.is_file())
+    if not files:
+        return
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    for result in import_files(factory, files):
+        path = Path(result.source)
+        ok = result.committed and not result.errors
+        target = folder / ("imported" if ok else "rejected")
+        target.mkdir(exist_ok=True)
+        moved = target / f"{stamp}-{path.name}"
+        shutil.move(str(path), moved)
+        if ok:
+            report.imported.append(path.name)
+        else:
+            report.rejected.append(path.name)
+            lines = [
+                f"{path.name}: rejected, nothing imported ({result.bad_rows} bad row(s))",
+                *map(str, result.errors),
+            ]
+            moved.with_suffix(".errors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if report.rejected:
+        with transaction(factory) as session:
+            record_refresh(session, FOLDER_SOURCE, error=f"rejected: {', '.join(report.rejected)}")
+    elif report.imported:
+        with transaction(factory) as session:
+            record_refresh(session, FOLDER_SOURCE)
+
+
+def set_authorization(session: Session, shop_id: str, authorized: bool, now: dt.datetime) -> bool:
+    """Record a change of shop access; True when it changed."""
+    shop = session.get(Shop, shop_id)
+    if shop is None or shop.authorized == authorized:
+        return False
+    shop.authorized = authorized
+    shop.authorization_lost_at = None if authorized else now
+    return True
+
+
+def sync_tiktok(
+    factory: sessionmaker[Session], client: TikTokClient, report: SyncReport, *, today: dt.date
+) -> None:
+    """Mark shops authorized or not by the API's list, and refresh their last-7-days GMV."""
+    listed = client.authorized_shops()
+    now = dt.datetime.now(dt.UTC)
+    by_id = {s.shop_id: s for s in listed}
+    with transaction(factory) as session:
+        for shop in session.scalars(select(Shop)):
+            if set_authorization(session, shop.shop_id, shop.shop_id in by_id, now):
+                if shop.shop_id in by_id:
+                    report.shops_authorized += 1
+                else:
+                    report.shops_deauthorized += 1
+        known = set(session.scalars(select(Shop.shop_id)))
+        for api_shop in listed:
+            if api_shop.shop_id not in known:
+                session.add(
+                    Shop(
+                        shop_id=api_shop.shop_id,
+                        shop_code=api_shop.code or api_shop.shop_id,
+                        shop_name=api_shop.name,
+                        region=api_shop.region.upper(),
+                        authorized=True,
+                        chr_authorized=False,
+                    )
+                )
+    gmv: dict[str, float] = {}
+    for api_shop in listed:
+        value = client.shop_gmv_last_7_days(api_shop.cipher, today=today)
+        if value is not None:
+            gmv[api_shop.shop_id] = value
+    with transaction(factory) as session:
+        # GMV updates the newest snapshot in place: a new day's row without scores would hide them.
+        for shop_id, value in gmv.items():
+            health = session.get(ShopHealth, shop_id)
+            if health is None or health.as_of is None:
+                continue
+            health.gmv_7d = value
+            session.execute(
+                update(MetricSnapshot)
+                .where(MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == health.as_of)
+                .values(gmv_7d=value)
+            )
+            report.gmv_updated += 1
+        record_refresh(session, TIKTOK_SOURCE)
+
+
+def run_sync(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    client: TikTokClient | None = None,
+    today: dt.date | None = None,
+) -> SyncReport:
+    """Pull every configured source now. One source failing is recorded and does not stop the others."""
+    report = SyncReport()
+    today = today or dt.datetime.now(settings.tz).date()
+    if settings.healthbot_import_dir:
+        try:
+            sync_folder(factory, Path(settings.healthbot_import_dir), report)
+        except OSError as exc:
+            report.errors[FOLDER_SOURCE] = f"cannot read {settings.healthbot_import_dir}: {exc.strerror}"
+    if client is None and settings.tiktok_app_key:
+        try:
+            client = TikTokClient.from_settings(settings)
+        except TikTokError as exc:
+            report.errors[TIKTOK_SOURCE] = str(exc)
+    if client is not None:
+        try:
+            sync_tiktok(factory, client, report, today=today)
+        except TikTokError as exc:
+            report.errors[TIKTOK_SOURCE] = str(exc)
+    for source, error in report.errors.items():
+        log.warning("sync of %s failed: %s", source, error)
+        with transaction(factory) as session:
+            record_refresh(session, source, error=error)
+    return report
+
+
+def tiktok_webhook_route(settings: Settings, factory: sessionmaker[Session]) -> Any:
+    """WSGI route for TikTok's webhooks: verify the signature, then act on deauthorization."""
+
+    def route(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def reply(status: str, body: dict[str, Any]) -> list[bytes]:
+            data = json.dumps(body).encode()
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+            return [data]
+
+        if environ.get("REQUEST_METHOD") != "POST":
+            return reply("405 Method Not Allowed", {"error": "POST only"})
+        if not (settings.tiktok_app_key and settings.tiktok_app_secret):
+            return reply("503 Service Unavailable", {"error": "TikTok app is not configured"})
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(min(length, 1_000_000))
+        signature = environ.get("HTTP_AUTHORIZATION", "")
+        if not verify_webhook(
+            body, signature, settings.tiktok_app_key, settings.tiktok_app_secret.get_secret_value()
+        ):
+            return reply("401 Unauthorized", {"error": "bad signature"})
+        try:
+            event = parse_webhook(body)
+        except ValueError as exc:
+            return reply("400 Bad Request", {"error": str(exc)})
+        if event.is_deauthorization and event.shop_id:
+            with transaction(factory) as session:
+                changed = set_authorization(session, event.shop_id, False, dt.datetime.now(dt.UTC))
+            log.info("TikTok deauthorization shop=%s changed=%s", event.shop_id, changed)
+        return reply("200 OK", {"ok": True})
+
+    return route
