@@ -33,9 +33,9 @@ SPARK = "▁▂▃▄▅▆▇█"
 EXAMPLES = (
     ("`/health overview [vs 1d|7d]`", "warning and critical counts for AHR, SPS and CHR"),
     ("`/health atrisk [ahr|sps|chr] [vs 1d|7d]`", "sellers needing action, highest GMV first"),
-    ("`/health shop <code | ID | name | @handle>`", "one seller's card"),
+    ("`/health shop &lt;code | ID | name | @handle&gt;`", "one seller's card"),
     (
-        "`/health list [ahr <band>] [sps <band>] [chr <band>] [action ahr|sps|chr] [vs 1d|7d] "
+        "`/health list [ahr &lt;band&gt;] [sps &lt;band&gt;] [chr &lt;band&gt;] [action ahr|sps|chr] [vs 1d|7d] "
         "[sort gmv|ahr|sps|chr] [asc|desc]`",
         "the Health List, filtered and sorted. Bands: AHR `excellent|fair|poor|deactivated`, "
         "SPS `0-2.5|2.5-3.5|3.5-4.5|4.5-5|unscored`, CHR `healthy|careful|critical|suspended`",
@@ -67,14 +67,13 @@ def help_card(problem: str | None = None) -> Reply:
         if problem
         else "Shop Health Bot: /health overview, atrisk, shop, list"
     )
-    return Reply(text, finish(blocks))
+    return Reply(escape(text), finish(blocks))
 
 
-def message(text: str, *, fresh_note: str | None = None) -> Reply:
-    blocks: list[Block] = [section(escape(text))]
-    if fresh_note:
-        blocks.append(context(fresh_note))
-    return Reply(text, finish(blocks))
+def message(text: str, *, mrkdwn: bool = False) -> Reply:
+    """A one-line reply. Plain text is escaped; `mrkdwn=True` means the caller escaped its parts."""
+    safe = text if mrkdwn else escape(text)
+    return Reply(safe, finish([section(safe)]))
 
 
 def _count(level: Level, value: int) -> str:
@@ -141,7 +140,7 @@ def seller_row(row: SellerRow, window: Window, index: int) -> list[Block]:
     owner = f" · owner <@{row.owner}>" if row.owner else ""
     gmv = money(row.gmv_7d) if row.authorized else NO_DATA
     lines = [
-        f"*{name(row.shop_name)}* `{row.shop_code}` · {row.region} · GMV 7d {gmv}{owner}",
+        f"*{name(row.shop_name)}* `{escape(row.shop_code)}` · {escape(row.region)} · GMV 7d {gmv}{owner}",
         _score_line(row, window),
     ]
     if row.reasons:
@@ -305,8 +304,14 @@ def shop_card(
     actions.append(share_button(command))
     blocks.append(ActionsBlock(elements=actions))
     blocks.append(context(freshness_stamp(detail.freshness)))
-    ahr_text = f"AHR {h.ahr}" if shop.authorized and h and h.ahr is not None else "AHR -"
-    return Reply(f"{shop.shop_name} ({shop.shop_code}): {ahr_text}", finish(blocks))
+    if not shop.authorized or h is None:
+        summary = "data hidden until the seller authorizes the partner"
+    elif points_region:
+        points = detail.shop_violations.points_180d + detail.account_violations.points_180d
+        summary = f"{points}/{domain.POINTS_BAN} penalty points"
+    else:
+        summary = f"AHR {h.ahr if h.ahr is not None else NO_DATA}"
+    return Reply(escape(f"{shop.shop_name} ({shop.shop_code}): {summary}"), finish(blocks))
 
 
 def pick_list(

@@ -142,10 +142,10 @@ def _series(
         worst = a == 0
         end = chr0 if worst else max(chr0, rng.randint(200, 700))
         start = chr7 if worst else end
-        series: list[int | None] = [
-            *([start] * (days - 7)),
-            *(round(start + (end - start) * k / 7) for k in range(1, 8)),
-        ]
+        if worst and (i == 3 or i % 11 == 5):
+            series: list[int | None] = [*([start] * (days - 1)), end]  # the whole fall since yesterday
+        else:
+            series = [*([start] * (days - 7)), *(round(start + (end - start) * k / 7) for k in range(1, 8))]
         chr_series.append(series[-days:])
     return ahr, sps, chr_series
 

@@ -65,6 +65,11 @@ MODELS: dict[Kind, type[Base]] = {
 class ImportFileError(ValueError):
     """The file as a whole cannot be imported (unknown kind, missing columns, unreadable)."""
 
+    def __init__(self, reason: str, line: int = 0) -> None:
+        super().__init__(f"line {line}: {reason}" if line else reason)
+        self.reason = reason
+        self.line = line
+
 
 @dataclass(frozen=True, slots=True)
 class RowError:
@@ -105,16 +110,32 @@ def detect_kind(header: Iterable[str]) -> Kind:
 
 def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
     """The file's kind and its rows as (line number, {column: value}), streamed."""
-    handle = path.open(newline="", encoding="utf-8-sig")
-    reader = csv.reader(handle)
+    handle = path.open("rb")
+    physical = 0  # physical lines read so far, for exact error positions
+
+    def lines() -> Iterator[str]:
+        # Decode line by line so a bad byte is reported on its own line, not a chunk later.
+        nonlocal physical
+        for raw in handle:
+            physical += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ImportFileError(f"not UTF-8 text ({exc.reason})", physical) from None
+            yield text.removeprefix("\ufeff") if physical == 1 else text
+
+    reader = csv.reader(lines())
     try:
         header = next(reader)
     except StopIteration:
         handle.close()
         raise ImportFileError("the file is empty: a header row is needed") from None
-    except UnicodeDecodeError:
+    except ImportFileError:
         handle.close()
-        raise ImportFileError("the file is not UTF-8 text") from None
+        raise
+    except csv.Error as exc:
+        handle.close()
+        raise ImportFileError(str(exc), 1) from None
     columns = [c.strip().lower() for c in header]
     try:
         kind = detect_kind(columns)
@@ -124,13 +145,19 @@ def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
-            try:
-                for values in reader:
-                    if not any(v.strip() for v in values):
-                        continue
-                    yield reader.line_num, dict(zip(columns, values, strict=False))
-            except UnicodeDecodeError as exc:
-                raise ImportFileError(f"line {reader.line_num + 1}: not UTF-8 text ({exc.reason})") from None
+            while True:
+                first_line = physical + 1  # a quoted field may span lines: name the first
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise ImportFileError(str(exc), first_line) from None
+                if not any(v.strip() for v in values):
+                    continue
+                # Rows that leave off trailing empty fields get them back as empty strings.
+                values += [""] * (len(columns) - len(values))
+                yield first_line, dict(zip(columns, values, strict=False))
 
     return kind, rows()
 
@@ -208,7 +235,11 @@ def _date(row: dict[str, str], column: str, *, required: bool = True) -> dt.date
             raise _Bad(column, "is empty")
         return None
     try:
-        return dt.date.fromisoformat(value[:10])
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return dt.datetime.fromisoformat(value).date()  # a timestamp is fine too
     except ValueError:
         raise _Bad(column, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
@@ -474,7 +505,7 @@ def import_source(
         except _Rejected as rejected:
             return rejected.result
         except ImportFileError as exc:
-            return ImportResult(source, kind, errors=[RowError(0, "-", str(exc))])
+            return ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])
     result.committed = True
     return result
 

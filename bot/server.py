@@ -64,10 +64,17 @@ class HttpServer:
     """A waitress server on a real socket, in a background thread (tests) or in the foreground."""
 
     def __init__(
-        self, application: WsgiApp, *, host: str = "0.0.0.0", port: int = 3000, threads: int = 8
+        self,
+        application: WsgiApp,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        threads: int = 8,
+        poll: float = 1.0,
     ) -> None:
+        # `poll` bounds how long stop() waits for waitress's select loop to notice.
         self.server = waitress.create_server(
-            application, host=host, port=port, threads=threads, ident="healthbot"
+            application, host=host, port=port, threads=threads, ident="healthbot", asyncore_loop_timeout=poll
         )
         self.thread: threading.Thread | None = None
 
@@ -88,6 +95,16 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self.server.close()
+        # Close every channel from inside waitress's own loop (via its trigger): an empty socket map
+        # ends the loop, and no select() ever sees a descriptor closed under it.
+        def close_all() -> None:
+            for channel in list(self.server._map.values()):
+                channel.close()
+
+        if self.thread and self.thread.is_alive():
+            self.server.trigger.pull_trigger(close_all)
+        else:
+            close_all()
+        self.server.task_dispatcher.shutdown()
         if self.thread:
             self.thread.join(timeout=5)

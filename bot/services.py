@@ -116,8 +116,14 @@ def _now(score: Score) -> Any:
 
 
 def _visible(score: Score) -> ColumnElement[bool]:
-    """Scores the partner may see: CHR needs the Data Compass scope, the rest shop access."""
-    return Shop.chr_authorized.is_(True) if score is Score.CHR else Shop.authorized.is_(True)
+    """Scores the partner may see: all need shop access; CHR also needs the Data Compass scope.
+
+    A seller who has not authorized the partner is left out of every count (DOMAIN.md), even
+    when a Data Compass grant makes its CHR readable.
+    """
+    if score is Score.CHR:
+        return and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(True))
+    return Shop.authorized.is_(True)
 
 
 def _drop(score: Score, window: Window) -> ColumnElement[bool]:
@@ -188,7 +194,7 @@ def reasons_for(row: SellerRow, window: Window, scores: Sequence[Score] = tuple(
             )
         if domain.sps_level(row.sps_tenths) is domain.Level.CRITICAL:
             reasons.append(f"SPS {domain.format_sps(row.sps_tenths)} is critical")
-    if Score.CHR in scores and row.chr_authorized:
+    if Score.CHR in scores and row.authorized and row.chr_authorized:
         change = domain.delta(row.chr, row.chr_then)
         if domain.action_required(Score.CHR, row.chr, row.chr_then):
             reasons.append(f"CHR fell {-change if change else 0} {when} ({row.chr_then} → {row.chr})")
@@ -343,9 +349,12 @@ def seller_list(session: Session, filters: ListFilter, *, offset: int = 0, limit
         SortKey.SPS: ShopHealth.sps_tenths,
         SortKey.CHR: ShopHealth.chr,
     }[filters.sort]
-    # Hidden scores sort as unknown: an unauthorized seller's value is not ours to rank.
-    visible = Score.CHR if filters.sort is SortKey.CHR else Score.AHR
-    key = case((_visible(visible), sort_column), else_=None)
+    # Hidden scores sort as unknown: an unauthorized seller's value is not ours to rank, and an
+    # unscored SPS (0) is not a bad one, so both go last in either direction.
+    visible = _visible(Score.CHR if filters.sort is SortKey.CHR else Score.AHR)
+    if filters.sort is SortKey.SPS:
+        visible = and_(visible, ShopHealth.sps_tenths > 0)
+    key = case((visible, sort_column), else_=None)
     order = key.desc() if filters.descending else key.asc()
     query = (
         seller_select(filters.window)

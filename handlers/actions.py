@@ -245,7 +245,9 @@ def _send_request_link(
     outreach.mark_sent(deps.factory, claim.send_id, channel=channel, message_ts=posted.get("ts"))
     log.info("authorization request sent shop=%s by=%s to=%s", shop.shop_id, user_id, channel)
     where = f"<#{channel}>" if shop.slack_channel else "your DMs, ready to forward"
-    _say_ephemeral(respond, cards.message(f"Request link for {shop.shop_name} sent to {where}."))
+    _say_ephemeral(
+        respond, cards.message(f"Request link for {name(shop.shop_name)} sent to {where}.", mrkdwn=True)
+    )
 
 
 def _where(channel: str) -> str:

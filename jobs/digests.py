@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.cards import message, seller_row
-from blocks.common import Reply, context, divider, finish, header, money, section
+from blocks.common import Reply, context, divider, escape, finish, header, money, section
 from bot import commands, domain, services
 from bot.domain import Score
 from bot.models import DigestRun, DigestSubscription, Shop, Violation
@@ -92,7 +92,7 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
             if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
                 text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
                 digest.sections[Section.SPS_DROP].append(_with(row, text))
-        if row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
+        if row.authorized and row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
             digest.sections[Section.CHR_DROP].append(_with(row, f"CHR {row.chr_then} → {row.chr}"))
     lost = session.execute(
         services.seller_select(window)
@@ -257,8 +257,8 @@ def manage_digest(session: Session, command: commands.Digest, asker: Asker, sett
                     delete(DigestSubscription).where(DigestSubscription.channel_id == channel)
                 )
             if not gone.rowcount:  # type: ignore[attr-defined]
-                return message(f"<#{channel}> had no digest subscription.")
-            return message(f"Unsubscribed <#{channel}> from the daily digest.")
+                return message(f"<#{channel}> had no digest subscription.", mrkdwn=True)
+            return message(f"Unsubscribed <#{channel}> from the daily digest.", mrkdwn=True)
     except commands.CommandError as exc:
         return message(f"Sorry, {exc}.")
     if command.action == "list":
@@ -286,7 +286,7 @@ def _subscribe(session: Session, channel: str, at: str, tz: str, skip_quiet: boo
         sub.post_at, sub.timezone, sub.skip_quiet_days = at, tz, skip_quiet
         session.add(sub)
     quiet = " Quiet days are skipped." if skip_quiet else " Quiet days get one all-clear line."
-    return message(f"<#{channel}> will get the daily digest at {at} ({tz}).{quiet}")
+    return message(f"<#{channel}> will get the daily digest at {at} ({escape(tz)}).{quiet}", mrkdwn=True)
 
 
 # ---- running ----

@@ -143,7 +143,8 @@ def run_sync(
             sync_folder(factory, Path(settings.healthbot_import_dir), report)
         except OSError as exc:
             report.errors[FOLDER_SOURCE] = f"cannot read {settings.healthbot_import_dir}: {exc.strerror}"
-    if client is None and settings.tiktok_app_key:
+    owned = client is None
+    if owned and settings.tiktok_app_key:
         try:
             client = TikTokClient.from_settings(settings)
         except TikTokError as exc:
@@ -153,6 +154,9 @@ def run_sync(
             sync_tiktok(factory, client, report, today=today)
         except TikTokError as exc:
             report.errors[TIKTOK_SOURCE] = str(exc)
+        finally:
+            if owned:
+                client.close()
     for source, error in report.errors.items():
         log.warning("sync of %s failed: %s", source, error)
         with transaction(factory) as session:
