@@ -130,6 +130,46 @@ def webhook_routes(settings: Settings, factory: sessionmaker[Session]) -> dict[s
     return {"/tiktok/webhook": tiktok_webhook_route(settings, factory)}
 
 
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs.sync import run_sync
+
+    report = run_sync(settings, _factory(settings))
+    for name in report.imported:
+        print(f"imported {name}")
+    for name in report.rejected:
+        print(f"REJECTED {name} (see the .errors.txt beside it)")
+    if report.shops_authorized or report.shops_deauthorized or report.gmv_updated:
+        print(
+            f"TikTok: {report.shops_authorized} newly authorized, {report.shops_deauthorized} lost access, "
+            f"GMV refreshed for {report.gmv_updated} shop(s)"
+        )
+    for source, error in report.errors.items():
+        print(f"{source}: FAILED: {error}", file=sys.stderr)
+    if not (settings.healthbot_import_dir or settings.tiktok_app_key):
+        print("Nothing to sync: set HEALTHBOT_IMPORT_DIR and/or the TIKTOK_* settings.")
+    return 1 if report.errors or report.rejected else 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import web_client
+    from jobs.digests import run_due
+
+    if not args.dry_run and settings.slack_bot_token is None:
+        print(
+            "healthbot digest run: SLACK_BOT_TOKEN is not set (use --dry-run to see what is due)",
+            file=sys.stderr,
+        )
+        return 2
+    report = run_due(_factory(settings), web_client(settings), dry_run=args.dry_run)
+    verb = "would post" if args.dry_run else "posted"
+    print(
+        f"{verb} {len(report.posted)} digest(s); {len(report.skipped)} not due or already sent; {len(report.failed)} failed"
+    )
+    for channel in report.failed:
+        print(f"  failed: {channel} (will be retried on the next run today)", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
@@ -160,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the bad")
     p.add_argument("--max-errors", type=int, default=200, help="how many row errors to print per file")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("sync", help="pull from the configured sources now (CSV folder, TikTok Open API)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("digest", help="daily digests")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("--dry-run", action="store_true", help="show what is due without posting")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("ask", help="the reply the bot would give to a /health command")
     p.add_argument("text")
