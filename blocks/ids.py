@@ -22,6 +22,20 @@ class ActionId(StrEnum):
     OPEN_SHOP = "open_shop"
     SHARE = "share_to_channel"
     SHOP_MENU = "shop_menu"
+    TREND = "trend_chart"
+    ACKNOWLEDGE = "acknowledge"
+    SNOOZE = "snooze"
+    ASSIGN = "assign_owner"
+    MILESTONE_DM = "milestone_dm_opt_in"
+    BLOCK_BUYER = "block_buyer"
+
+
+class CallbackId(StrEnum):
+    """Modal (view) callback IDs."""
+
+    ASSIGN_OWNER = "assign_owner_modal"
+    BLOCK_BUYER = "block_buyer_modal"
+    BLOCK_BUYER_CONFIRM = "block_buyer_confirm_modal"
 
 
 class Payload(BaseModel):
@@ -44,6 +58,13 @@ class Payload(BaseModel):
 
 class ShopRef(Payload):
     shop_id: str
+
+
+class TrendRef(Payload):
+    """A trend chart for one shop over 30, 90 or 180 days, posted into a thread when there is one."""
+
+    shop_id: str
+    days: int = 30
 
 
 class CommandRef(Payload):
