@@ -1,0 +1,1 @@
+"""Benchmarks, run on demand (`healthbot bench`, `python -m bench.digest`), never as timed tests."""

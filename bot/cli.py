@@ -170,6 +170,12 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.run import main as bench
+
+    return bench(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
@@ -222,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reuse", action="store_true", help="reuse the database if it already holds the portfolio"
     )
-    p.set_defaults(func=lambda a, s: __import__("bench.run", fromlist=["main"]).main(a, s))
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

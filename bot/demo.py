@@ -128,6 +128,8 @@ def _series(
         sps1 = sps0 if sps0 == 0 else min(50, sps0 + rng.choice([0] * 8 + [rng.randint(1, 9)]))
         chr0 = rng.choice([rng.randint(200, 600)] * 7 + [rng.randint(151, 199), rng.randint(0, 150)])
         chr7 = chr0 + rng.choice([0] * 7 + [rng.randint(21, 60)])
+        ahr1, ahr7 = (max(0, min(1000, v)) for v in (ahr1, ahr7))
+        chr7 = min(1000, chr7)
     # History drifts to the 7-days-ago value, then moves linearly to yesterday's, then today's.
     week = [round(ahr7 + (ahr1 - ahr7) * k / 6) for k in range(7)]
     history = _walk(rng, max(days - 7, 1), start=ahr7 + rng.randint(0, 30), end=ahr7)[:-1]
