@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def _signed(body: str) -> dict[str, str]:
     return {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body) or "",
     }
 
 
@@ -114,7 +115,9 @@ def _http_phase(url: str, codes: list[str], requests: int) -> tuple[dict[str, tu
         try:
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(timeout=10) as client:
-                for _ in range(200):
+                for _ in range(400):
+                    if server.poll() is not None:
+                        raise RuntimeError(f"healthbot serve exited: {server.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
                     try:
                         if client.get(f"{base}/readyz").status_code == 200:
                             break
@@ -194,17 +197,18 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         codes = list(session.scalars(select(Shop.shop_code).limit(5000)))
     rng = random.Random(7)
     in_process: dict[str, tuple[float, float]] = {}
-    for label, make in (
+    makers: list[tuple[str, Callable[[], str]]] = [
         ("overview", lambda: "overview"),
         ("atrisk", lambda: "atrisk"),
         ("shop", lambda: f"shop {rng.choice(codes)}"),
-    ):
+    ]
+    for label, make in makers:
         samples = []
         for i in range(args.requests + 5):
-            text = make()
+            command = make()
             start = time.perf_counter()
             with factory() as session:
-                answer(session, text, settings=bench_settings, today=END)
+                answer(session, command, settings=bench_settings, today=END)
             if i >= 5:
                 samples.append((time.perf_counter() - start) * 1000)
         in_process[label] = _percentiles(samples)

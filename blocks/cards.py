@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
 
 from blocks.common import (
     DOT,
@@ -24,7 +24,7 @@ from blocks.common import (
     share_button,
     signed,
 )
-from blocks.ids import ActionId, CommandRef, ShopRef
+from blocks.ids import ActionId, CommandRef, RowAction, ShopRef, TrendRef
 from bot import domain
 from bot.domain import Level, Score
 from bot.services import Overview, Page, SellerRow, ShopDetail, Window
@@ -42,6 +42,12 @@ EXAMPLES = (
     ),
     ("`/health unauthorized`", "sellers who have not authorized the partner, with request links"),
     ("`/health digest subscribe|unsubscribe|list|preview`", "this channel's daily digest"),
+    (
+        "`/health ack|snooze|unsnooze &lt;shop&gt;`",
+        "acknowledge a seller, or snooze it (`1d`, `7d`, `change`)",
+    ),
+    ("`/health assign &lt;shop&gt; @person|me|nobody`", "set a seller's owner"),
+    ("`/health notify milestones on|off`", "a DM when one of your sellers crosses an AHR milestone"),
 )
 
 
@@ -136,7 +142,33 @@ def _score_line(row: SellerRow, window: Window) -> str:
     return f"{ahr} · {sps} · {chr_}"
 
 
-def seller_row(row: SellerRow, window: Window, index: int) -> list[Block]:
+SNOOZE_CHOICES = (
+    ("Snooze 1 day", "snooze:1d"),
+    ("Snooze 7 days", "snooze:7d"),
+    ("Snooze until scores change", "snooze:change"),
+)
+# Slack allows five options in an overflow menu; the card has the rest (trend, snooze until change).
+ROW_MENU = (("Open card", "open"), ("Acknowledge", "ack"), *SNOOZE_CHOICES[:2], ("Assign owner", "assign"))
+ROW_MENU_UNAUTHORIZED = (("Open card", "open"), ("Send request link", "request"), ("Acknowledge", "ack"),
+                         SNOOZE_CHOICES[1], ("Assign owner", "assign"))  # fmt: skip
+
+
+def row_menu(shop_id: str, index: int, *, authorized: bool) -> OverflowMenuElement:
+    """The follow-ups for one seller in a single overflow menu, so a row stays one block."""
+    choices = ROW_MENU if authorized else ROW_MENU_UNAUTHORIZED
+    return OverflowMenuElement(
+        action_id=f"{ActionId.SHOP_MENU.value}:{index}",
+        options=[
+            Option(text=label, value=RowAction(op=op, shop_id=shop_id).encode()) for label, op in choices
+        ],
+    )
+
+
+def seller_row(
+    row: SellerRow, window: Window, index: int, *, note: str | None = None, menu: bool = False
+) -> list[Block]:
+    """One seller as one section. `note` is trusted mrkdwn (e.g. who acknowledged); `menu` swaps
+    the single button for the follow-up overflow menu."""
     owner = f" · owner <@{row.owner}>" if row.owner else ""
     gmv = money(row.gmv_7d) if row.authorized else NO_DATA
     lines = [
@@ -147,12 +179,16 @@ def seller_row(row: SellerRow, window: Window, index: int) -> list[Block]:
         lines.append("_" + escape("; ".join(row.reasons)) + "_")
     if not row.authorized:
         lines.append("_Not authorized: data hidden until the seller grants access._")
+    if note:
+        lines.append(note)
     ref = ShopRef(shop_id=row.shop_id).encode()
-    accessory = (
-        button("Send request link", ActionId.REQUEST_AUTHORIZATION, ref, suffix=str(index))
-        if not row.authorized or not row.chr_authorized
-        else button("Open card", ActionId.OPEN_SHOP, ref, suffix=str(index))
-    )
+    accessory: ButtonElement | OverflowMenuElement
+    if menu:
+        accessory = row_menu(row.shop_id, index, authorized=row.authorized)
+    elif not row.authorized or not row.chr_authorized:
+        accessory = button("Send request link", ActionId.REQUEST_AUTHORIZATION, ref, suffix=str(index))
+    else:
+        accessory = button("Open card", ActionId.OPEN_SHOP, ref, suffix=str(index))
     return [section("\n".join(lines), accessory=accessory)]
 
 
@@ -214,6 +250,43 @@ def _ahr_field(detail: ShopDetail) -> list[str]:
             f"*Next milestone*\n{warn}{milestone.score} in {ahr - milestone.score} points: {milestone.restriction}"
         )
     return fields
+
+
+def outlook_lines(detail: ShopDetail) -> list[str]:
+    """What happens next without anyone acting: deductions expiring, and recovery from orders."""
+    h, shop = detail.health, detail.shop
+    lines: list[str] = []
+    if detail.next_expiry is not None:
+        day, points = detail.next_expiry
+        lines.append(f"• {points} deducted point(s) leave the 180-day window on {day:%b %-d, %Y}")
+    ahr = h.ahr if h else None
+    if ahr is not None:
+        estimate = domain.recovery(ahr, detail.completed_orders_7d, shop.region)
+        if estimate is not None:
+            pace = f"{detail.completed_orders_7d:,} completed orders a week (+{estimate.weekly_gain}/week, max +20)"
+            if estimate.weeks is None:
+                lines.append(
+                    f"• At {pace}: back above {estimate.milestone.score} is not reachable in 180 days"
+                )
+            else:
+                lines.append(
+                    f"• At {pace}: back above {estimate.milestone.score} in about {estimate.weeks} week(s) "
+                    f"({estimate.points_needed} points)"
+                )
+    return lines
+
+
+def followup_note(detail: ShopDetail) -> str | None:
+    parts = []
+    if detail.acknowledgement is not None:
+        ack = detail.acknowledgement
+        parts.append(
+            f":white_check_mark: Acknowledged by <@{ack.user_id}> {ack.acknowledged_at:%b %-d %H:%M} UTC"
+        )
+    if detail.snooze is not None:
+        until = f"until {detail.snooze.until:%b %-d}" if detail.snooze.until else "until its scores change"
+        parts.append(f":zzz: Snoozed {until} by <@{detail.snooze.user_id}>")
+    return " · ".join(parts) or None
 
 
 def shop_card(
@@ -293,15 +366,37 @@ def shop_card(
         if any(v is not None for v in trend):
             label = "AHR" if not points_region else "SPS"
             blocks.append(context(f"{label} last {len(trend)} days: `{sparkline(trend)}`"))
+    if shop.authorized and not points_region:
+        outlook = outlook_lines(detail)
+        if outlook:
+            blocks.append(section("*Outlook*\n" + "\n".join(outlook)))
+    note = followup_note(detail)
+    if note:
+        blocks.append(context(note))
     ref = ShopRef(shop_id=shop.shop_id).encode()
-    actions = []
+    actions: list[ButtonElement | OverflowMenuElement] = []
     if shop.authorized:
         actions.append(
             button("Visit Seller Center", ActionId.VISIT_SELLER_CENTER, ref, url=seller_center_url)
         )
     if not shop.authorized or not shop.chr_authorized:
         actions.append(button("Request authorization", ActionId.REQUEST_AUTHORIZATION, ref, style="primary"))
+    actions.append(button("Acknowledge", ActionId.ACKNOWLEDGE, ref))
+    actions.append(button("Assign", ActionId.ASSIGN, ref))
+    if shop.authorized:
+        actions.append(
+            button("Trend 30d", ActionId.TREND, TrendRef(shop_id=shop.shop_id, days=30).encode(), suffix="30")
+        )
     actions.append(share_button(command))
+    actions.append(
+        OverflowMenuElement(
+            action_id=ActionId.SNOOZE.value,
+            options=[
+                Option(text=label, value=RowAction(op=op, shop_id=shop.shop_id).encode())
+                for label, op in SNOOZE_CHOICES
+            ],
+        )
+    )
     blocks.append(ActionsBlock(elements=actions))
     blocks.append(context(freshness_stamp(detail.freshness)))
     if not shop.authorized or h is None:

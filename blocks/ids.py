@@ -67,6 +67,13 @@ class TrendRef(Payload):
     days: int = 30
 
 
+class RowAction(Payload):
+    """An overflow-menu choice on a seller row; short, as option values are capped at 150 chars."""
+
+    op: str  # open | ack | snooze:1d | snooze:7d | snooze:change | assign | request | trend
+    shop_id: str
+
+
 class CommandRef(Payload):
     """Re-run a command: Show more (with an offset) and Share to channel."""
 

@@ -81,10 +81,11 @@ def create_app(
     )
     deps = Deps(settings=settings, factory=factory, client=client)
 
-    from handlers import actions, commands, events
+    from handlers import actions, commands, events, followup
 
     commands.register(app, deps)
     actions.register(app, deps)
+    followup.register(app, deps)
     events.register(app, deps)
 
     @app.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.domain import Score
@@ -51,7 +52,23 @@ class Digest:
     args: tuple[str, ...] = ()
 
 
-Command = Help | Overview | ShopCard | AtRisk | HealthList | Unauthorized | Digest
+@dataclass(frozen=True)
+class FollowUp:
+    """ack <shop> | snooze <shop> [1d|7d|change] | unsnooze <shop> | assign <shop> <@user|me|nobody>."""
+
+    action: str
+    query: str
+    option: str = ""
+
+
+@dataclass(frozen=True)
+class Notify:
+    """notify milestones on|off: a DM when one of my sellers crosses an AHR milestone."""
+
+    enabled: bool
+
+
+Command = Help | Overview | ShopCard | AtRisk | HealthList | Unauthorized | Digest | FollowUp | Notify
 
 ALIASES = {
     "help": "help", "?": "help", "h": "help",
@@ -61,7 +78,18 @@ ALIASES = {
     "list": "list", "ls": "list", "health": "list",
     "unauthorized": "unauthorized", "unauthorised": "unauthorized", "unauth": "unauthorized", "auth": "unauthorized",
     "digest": "digest",
+    "ack": "ack", "acknowledge": "ack", "snooze": "snooze", "unsnooze": "unsnooze",
+    "assign": "assign", "owner": "assign", "notify": "notify",
 }  # fmt: skip
+SNOOZE_OPTIONS = {
+    "1d": "1d",
+    "day": "1d",
+    "7d": "7d",
+    "week": "7d",
+    "change": "change",
+    "until-change": "change",
+}
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
 
 WINDOWS = {
     "1d": Window.DAY,
@@ -145,6 +173,12 @@ def parse(text: str) -> Command:
         return AtRisk(tuple(dict.fromkeys(scores)) or tuple(Score), window)
     if verb == "list":
         return HealthList(_list_filter(rest))
+    if verb in ("ack", "snooze", "unsnooze", "assign"):
+        return _follow_up(verb, text.strip().split()[1:])
+    if verb == "notify":
+        if len(rest) == 2 and rest[0] == "milestones" and rest[1] in ("on", "off"):
+            return Notify(rest[1] == "on")
+        raise CommandError("`notify` takes `milestones on` or `milestones off`")
     if verb == "unauthorized":
         if rest:
             raise CommandError("`unauthorized` takes no arguments")
@@ -154,6 +188,33 @@ def parse(text: str) -> Command:
         raise CommandError("`digest` takes `subscribe`, `unsubscribe`, `list` or `preview`")
     original = text.strip().split()[2:]
     return Digest(rest[0], tuple(original))
+
+
+def _follow_up(verb: str, words: list[str]) -> FollowUp:
+    option = ""
+    if verb == "snooze":
+        option = "1d"
+        if words and words[-1].lower() in SNOOZE_OPTIONS:
+            option = SNOOZE_OPTIONS[words.pop().lower()]
+    elif verb == "assign":
+        if len(words) < 2:
+            raise CommandError(
+                "`assign` takes a shop and a person, e.g. `assign US00042 @maria` (or `me`, `nobody`)"
+            )
+        last = words.pop()
+        match = _USER.match(last)
+        if match:
+            option = match.group(1)
+        elif last.lower() in ("me", "nobody", "none"):
+            option = last.lower()
+        else:
+            raise CommandError(
+                f"`{_clip(last)}` is not a person; mention them with @ (or say `me` or `nobody`)"
+            )
+    query = " ".join(words)
+    if not query:
+        raise CommandError(f"which shop? e.g. `/health {verb} US00042`")
+    return FollowUp(verb, query, option)
 
 
 def _list_filter(words: list[str]) -> ListFilter:

@@ -297,6 +297,47 @@ def milestone_warning(ahr: int, region: str = "US") -> bool:
     return milestone is not None and ahr - milestone.score <= MILESTONE_WARNING_POINTS
 
 
+GAIN_PER_ORDERS = (4, 200)  # +4 AHR per 200 completed orders
+MAX_WEEKLY_GAIN = 20
+WINDOW_DAYS = 180
+
+
+def weekly_gain(completed_orders_per_week: int) -> int:
+    """AHR gained in a week from completed orders: +4 per full 200, at most +20."""
+    points, orders = GAIN_PER_ORDERS
+    return min(MAX_WEEKLY_GAIN, points * (completed_orders_per_week // orders))
+
+
+@dataclass(frozen=True, slots=True)
+class Recovery:
+    milestone: Milestone  # the milestone to climb back above
+    points_needed: int
+    weekly_gain: int
+    weeks: int | None  # None: not reachable within the 180-day window at this pace
+
+    @property
+    def reachable(self) -> bool:
+        return self.weeks is not None
+
+
+def recovery(ahr: int, completed_orders_per_week: int | None, region: str = "US") -> Recovery | None:
+    """How long recent completed orders take to lift the score above the milestone it fell through.
+
+    None when the score is above every milestone (nothing to recover), deactivated (permanent), or
+    the order rate is unknown.
+    """
+    above = [m for m in milestones_for(region) if m.score >= ahr]
+    if ahr <= 0 or not above or completed_orders_per_week is None:  # 0 is permanent
+        return None
+    milestone = min(above, key=lambda m: m.score)  # the nearest one at or above today's score
+    needed = milestone.score + 1 - ahr
+    gain = weekly_gain(completed_orders_per_week)
+    weeks = -(-needed // gain) if gain else None
+    if weeks is not None and weeks * 7 > WINDOW_DAYS:
+        weeks = None
+    return Recovery(milestone, needed, gain, weeks)
+
+
 def crossed_milestones(before: int | None, after: int | None, region: str = "US") -> list[Milestone]:
     """Milestones a score fell onto or through between two days (150 -> 150 is not a crossing)."""
     if before is None or after is None:

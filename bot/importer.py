@@ -333,13 +333,16 @@ class _Validator:
         return {k: v for k, v in parsed.items() if k in REQUIRED[Kind.SHOPS] or k in row}
 
     def _metrics(self, row: dict[str, str]) -> dict[str, Any]:
-        return {
+        parsed = {
             "date": _date(row, "date"),
             "shop_id": self._known_shop(row),
             "ahr": _int(row, "ahr", 0, 1000),
             "sps_tenths": _sps(row),
             "gmv_7d": _money(row, "gmv_7d"),
         }
+        if "completed_orders_7d" in row:  # optional column: absent leaves stored values alone
+            parsed["completed_orders_7d"] = _int(row, "completed_orders_7d", 0, 100_000_000)
+        return parsed
 
     def _accounts(self, row: dict[str, str]) -> dict[str, Any]:
         shop_id = self._known_shop(row)

@@ -54,6 +54,7 @@ MAX_BLOCK_ID = 255
 MAX_ACTIONS_ELEMENTS = 25
 MAX_CONTEXT_ELEMENTS = 10
 MAX_OPTIONS = 100
+MAX_OVERFLOW_OPTIONS = 5
 MAX_OPTION_TEXT = 75
 MAX_OPTION_VALUE = 150
 MAX_VIEW_TITLE = 24
@@ -781,7 +782,8 @@ def _element_errors(errors: list[str], element: Any, here: str) -> None:
         _check_len(errors, element.get("url"), MAX_URL, f"{here}/url")
     options = element.get("options")
     if isinstance(options, list):
-        _check_count(errors, options, MAX_OPTIONS, f"{here}/options")
+        limit = MAX_OVERFLOW_OPTIONS if element.get("type") == "overflow" else MAX_OPTIONS
+        _check_count(errors, options, limit, f"{here}/options")
         for j, option in enumerate(options):
             if isinstance(option, dict):
                 _check_text(errors, option.get("text"), MAX_OPTION_TEXT, f"{here}/options/{j}/text")

@@ -53,6 +53,8 @@ class MetricSnapshot(Base):
     ahr: Mapped[int | None] = mapped_column(Integer)
     sps_tenths: Mapped[int | None] = mapped_column(Integer)
     gmv_7d: Mapped[float | None]
+    # Optional: completed orders in the last 7 days, for the AHR recovery estimate.
+    completed_orders_7d: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_metric_snapshots_date", "date"),)
 
@@ -196,3 +198,52 @@ class ActionClaim(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Acknowledgement(Base):
+    """Someone looked at a seller's trouble and owns the next step: who and when."""
+
+    __tablename__ = "acknowledgements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_acknowledgements_shop_at", "shop_id", "acknowledged_at"),)
+
+
+class Snooze(Base):
+    """A seller kept out of the digest until a date, or until its scores change (baseline kept)."""
+
+    __tablename__ = "snoozes"
+
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    until: Mapped[dt.date | None] = mapped_column(Date)  # last local day snoozed; None = until change
+    ahr: Mapped[int | None] = mapped_column(Integer)
+    sps_tenths: Mapped[int | None] = mapped_column(Integer)
+    chr: Mapped[int | None] = mapped_column(Integer)
+
+
+class DigestThread(Base):
+    """Where a seller's digest item was first posted in a channel; later updates reply in its thread."""
+
+    __tablename__ = "digest_threads"
+
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+
+
+class OwnerPreference(Base):
+    """An owner's opt-in to a DM when one of their sellers crosses an AHR milestone."""
+
+    __tablename__ = "owner_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    milestone_dm: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from blocks import cards
 from blocks.common import Reply, name
-from bot import commands, services
+from bot import commands, followup, services
 from bot.links import seller_center_url
 from bot.settings import Settings
 
@@ -86,6 +86,13 @@ def answer(
             )
         case commands.ShopCard(query):
             return shop_reply(session, query, settings=settings, today=today)
+        case commands.FollowUp():
+            return follow_up(session, command, asker=asker, today=today)
+        case commands.Notify(enabled):
+            followup.set_milestone_dm(session, asker.user_id, enabled)
+            session.commit()
+            state = "will DM you" if enabled else "will no longer DM you"
+            return cards.message(f"OK: I {state} when one of your sellers crosses an AHR milestone.")
         case commands.Digest():
             if digest is None:
                 return cards.message(
@@ -93,6 +100,38 @@ def answer(
                 )
             return digest(session, command, asker, settings)
     return cards.help_card()  # pragma: no cover - the match is exhaustive
+
+
+def follow_up(session: Session, command: commands.FollowUp, *, asker: Asker, today: dt.date) -> Reply:
+    found = services.find_shop(session, command.query)
+    if found.shop is None:
+        return cards.message(
+            f"Which seller? “{command.query[:60]}” does not name exactly one; try its shop code."
+        )
+    shop = found.shop
+    shown = name(shop.shop_name)
+    if command.action == "ack":
+        followup.acknowledge(session, shop.shop_id, asker.user_id)
+        text = f":white_check_mark: <@{asker.user_id}> acknowledged *{shown}*."
+    elif command.action == "snooze":
+        mode = followup.SnoozeMode(command.option)
+        followup.snooze(session, shop.shop_id, asker.user_id, mode, today=today)
+        text = f":zzz: *{shown}* is snoozed {mode.label}; it returns to the digest sooner if it gets worse."
+    elif command.action == "unsnooze":
+        followup.unsnooze(session, shop.shop_id)
+        text = f"*{shown}* is back in the digest."
+    else:
+        owner = (
+            None
+            if command.option in ("nobody", "none")
+            else asker.user_id
+            if command.option == "me"
+            else command.option
+        )
+        followup.assign_owner(session, shop.shop_id, owner)
+        text = f"*{shown}* is now owned by <@{owner}>." if owner else f"*{shown}* has no owner now."
+    session.commit()
+    return cards.message(text, mrkdwn=True)
 
 
 def shop_reply(session: Session, query: str, *, settings: Settings, today: dt.date) -> Reply:

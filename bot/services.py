@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from bot import domain
 from bot.domain import Score
-from bot.models import AccountSnapshot, DataRefresh, MetricSnapshot, Shop, ShopHealth, Violation
+from bot.models import (
+    AccountSnapshot,
+    Acknowledgement,
+    DataRefresh,
+    MetricSnapshot,
+    Shop,
+    ShopHealth,
+    Snooze,
+    Violation,
+)
 
 STALE_AFTER = dt.timedelta(hours=36)
 
@@ -414,6 +423,24 @@ class ShopDetail:
     account_violations: ViolationSummary
     freshness: Freshness
     today: dt.date
+    completed_orders_7d: int | None = None
+    next_expiry: tuple[dt.date, int] | None = None  # when the oldest deductions leave the window
+    acknowledgement: Acknowledgement | None = None
+    snooze: Snooze | None = None
+
+
+def next_point_expiry(violations: Sequence[Violation], today: dt.date) -> tuple[dt.date, int] | None:
+    """The next day deductions expire from the 180-day window, and how many points come back then."""
+    window = dt.timedelta(days=domain.WINDOW_DAYS)
+    by_day: dict[dt.date, int] = {}
+    for v in violations:
+        expires = v.notified_at + window
+        if v.points > 0 and v.enforcement_status != "Revoked" and expires > today:
+            by_day[expires] = by_day.get(expires, 0) + v.points
+    if not by_day:
+        return None
+    first = min(by_day)
+    return first, by_day[first]
 
 
 def violation_facts(v: Violation) -> domain.ViolationFacts:
@@ -486,6 +513,19 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
         account_violations=summarize_violations([v for v in violations if v.scope == "account"], today),
         freshness=freshness(session),
         today=today,
+        completed_orders_7d=session.scalar(
+            select(MetricSnapshot.completed_orders_7d).where(
+                MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == as_of
+            )
+        ),
+        next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today),
+        acknowledgement=session.scalars(
+            select(Acknowledgement)
+            .where(Acknowledgement.shop_id == shop_id)
+            .order_by(Acknowledgement.acknowledged_at.desc())
+            .limit(1)
+        ).first(),
+        snooze=session.get(Snooze, shop_id),
     )
 
 

@@ -49,7 +49,7 @@ def _delivery_key(body: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
-def _say_ephemeral(respond: Respond, reply: Reply, *, replace: bool = False) -> None:
+def say_ephemeral(respond: Respond, reply: Reply, *, replace: bool = False) -> None:
     respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace)
 
 
@@ -61,7 +61,7 @@ def register(app: App, deps: Deps) -> None:
             with deps.factory() as session:
                 shop = session.get(Shop, ref.shop_id)
         if shop is None:
-            _say_ephemeral(
+            say_ephemeral(
                 respond,
                 cards.message("That seller is no longer in the portfolio, or the button is out of date."),
             )
@@ -91,14 +91,14 @@ def register(app: App, deps: Deps) -> None:
             reply = shop_card_reply(
                 session, shop.shop_id, settings=deps.settings, today=today_for(deps.settings)
             )
-        _say_ephemeral(respond, reply)
+        say_ephemeral(respond, reply)
 
     @app.action(matching(ActionId.SHOW_MORE))
     def show_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         ref = CommandRef.decode(_action(body).get("value"))
         if not isinstance(ref, CommandRef):
-            _say_ephemeral(respond, cards.message("That button is out of date; run the command again."))
+            say_ephemeral(respond, cards.message("That button is out of date; run the command again."))
             return
         user_id = body.get("user", {}).get("id", "")
         asker = Asker(
@@ -116,7 +116,7 @@ def register(app: App, deps: Deps) -> None:
                 digest=manage_digest,
             )
         # Paging replaces the page it came from; other lists open as a new message.
-        _say_ephemeral(respond, reply, replace=ref.offset > 0)
+        say_ephemeral(respond, reply, replace=ref.offset > 0)
 
     @app.action(matching(ActionId.SHARE))
     def share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -125,7 +125,7 @@ def register(app: App, deps: Deps) -> None:
         channel = (body.get("channel") or {}).get("id")
         user_id = body.get("user", {}).get("id", "")
         if not isinstance(ref, CommandRef) or not channel:
-            _say_ephemeral(
+            say_ephemeral(
                 respond, cards.message("That card can't be shared from here; run the command again.")
             )
             return
@@ -152,17 +152,21 @@ def register(app: App, deps: Deps) -> None:
                 if error in ("not_in_channel", "channel_not_found")
                 else ""
             )
-            _say_ephemeral(respond, cards.message(f"I couldn't post in this channel ({error}).{hint}"))
+            say_ephemeral(respond, cards.message(f"I couldn't post in this channel ({error}).{hint}"))
 
     @app.action(matching(ActionId.REQUEST_AUTHORIZATION))
     def request_authorization(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        _send_request_link(deps, body, respond, client, confirmed=False, shop_from=shop_from)
+        shop = shop_from(body, respond)
+        if shop is not None:
+            send_request_link(deps, body, respond, client, shop=shop, confirmed=False)
 
     @app.action(matching(ActionId.CONFIRM_REQUEST_AUTHORIZATION))
     def confirm_request(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        _send_request_link(deps, body, respond, client, confirmed=True, shop_from=shop_from)
+        shop = shop_from(body, respond)
+        if shop is not None:
+            send_request_link(deps, body, respond, client, shop=shop, confirmed=True)
 
     @app.action(matching(ActionId.CANCEL))
     def cancel(ack: Ack, respond: Respond) -> None:
@@ -174,18 +178,16 @@ def _is_share_row(block: dict[str, Any]) -> bool:
     return block.get("type") == "actions"
 
 
-def _send_request_link(
-    deps: Deps, body: dict[str, Any], respond: Respond, client: WebClient, *, confirmed: bool, shop_from: Any
+def send_request_link(
+    deps: Deps, body: dict[str, Any], respond: Respond, client: WebClient, *, shop: Shop, confirmed: bool
 ) -> None:
+    """Post the seller's authorization-request link (admins only), once per click, confirmed within 24 h."""
     user_id = body.get("user", {}).get("id", "")
     if not is_admin(deps, user_id):
-        _say_ephemeral(
+        say_ephemeral(
             respond,
             cards.message("Only the bot's admins (HEALTHBOT_ADMINS) may send authorization requests."),
         )
-        return
-    shop: Shop | None = shop_from(body, respond)
-    if shop is None:
         return
     link = auth_request_url(shop, deps.settings)
     claim = outreach.claim_send(
@@ -216,7 +218,7 @@ def _send_request_link(
                 ]
             ),
         ]
-        _say_ephemeral(respond, Reply("Request link already sent recently. Send again?", finish(blocks)))
+        say_ephemeral(respond, Reply("Request link already sent recently. Send again?", finish(blocks)))
         return
     assert claim.send_id is not None
     text = (
@@ -235,7 +237,7 @@ def _send_request_link(
         posted = client.chat_postMessage(channel=channel, text=intro, unfurl_links=False)
     except SlackApiError as exc:
         outreach.cancel_send(deps.factory, claim.send_id)
-        _say_ephemeral(
+        say_ephemeral(
             respond,
             cards.message(
                 f"I couldn't send the request link ({exc.response.get('error')}). Nothing was sent; try again."
@@ -245,7 +247,7 @@ def _send_request_link(
     outreach.mark_sent(deps.factory, claim.send_id, channel=channel, message_ts=posted.get("ts"))
     log.info("authorization request sent shop=%s by=%s to=%s", shop.shop_id, user_id, channel)
     where = f"<#{channel}>" if shop.slack_channel else "your DMs, ready to forward"
-    _say_ephemeral(
+    say_ephemeral(
         respond, cards.message(f"Request link for {name(shop.shop_name)} sent to {where}.", mrkdwn=True)
     )
 

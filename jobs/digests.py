@@ -13,7 +13,7 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,15 +21,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.cards import message, seller_row
 from blocks.common import Reply, context, divider, escape, finish, header, money, section
-from bot import commands, domain, services
+from bot import claims, commands, domain, followup, services
 from bot.domain import Score
-from bot.models import DigestRun, DigestSubscription, Shop, Violation
+from bot.models import DigestRun, DigestSubscription, DigestThread, Shop, ShopHealth, Violation
 from bot.replies import Asker
 from bot.settings import Settings
 
@@ -60,18 +60,42 @@ class Digest:
     day: dt.date
     sections: dict[str, list[services.SellerRow]] = field(default_factory=dict)
     gmv_at_risk: float = 0.0
+    groups: list[tuple[str, int]] = field(default_factory=list)  # (policy, sellers) hit the same day
+    snoozed: int = 0
+    notes: dict[str, str] = field(default_factory=dict)  # shop_id -> trusted mrkdwn (acknowledged by ...)
+
+    @property
+    def shop_ids(self) -> set[str]:
+        return {row.shop_id for rows in self.sections.values() for row in rows}
 
     @property
     def sellers(self) -> int:
-        return len({row.shop_id for rows in self.sections.values() for row in rows})
+        return len(self.shop_ids)
 
     @property
     def quiet(self) -> bool:
         return not any(self.sections.values())
 
 
+GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
+
+
+def _forecast(row: services.SellerRow) -> str:
+    """How far the score is from the next milestone, e.g. '15 above 150 (7 days without ...)'."""
+    if row.ahr is None:
+        return ""
+    milestone = domain.next_milestone(row.ahr, row.region)
+    if milestone is None:
+        return ""
+    warn = ":warning: " if domain.milestone_warning(row.ahr, row.region) else ""
+    return f" · {warn}{row.ahr - milestone.score} above {milestone.score}"
+
+
 def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = None) -> Digest:
-    """What changed since yesterday that a manager must act on, highest GMV first in each section."""
+    """What changed since yesterday that a manager must act on, highest GMV first in each section.
+
+    Snoozed sellers are left out unless they got worse since they were snoozed.
+    """
     since = since or dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     window = services.Window.DAY
     query = services.seller_select(window).where(
@@ -81,14 +105,15 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
     digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
     for row in rows:
         if row.authorized:
-            crossed = domain.crossed_milestones(row.ahr_then, row.ahr)
+            crossed = domain.crossed_milestones(row.ahr_then, row.ahr, row.region)
             if crossed:
                 text = (
                     f"AHR {row.ahr_then} → {row.ahr}: reached {crossed[-1].score}, {crossed[-1].restriction}"
                 )
                 digest.sections[Section.MILESTONE].append(_with(row, text))
             elif domain.action_required(Score.AHR, row.ahr, row.ahr_then):
-                digest.sections[Section.AHR_DROP].append(_with(row, f"AHR {row.ahr_then} → {row.ahr}"))
+                text = f"AHR {row.ahr_then} → {row.ahr}{_forecast(row)}"
+                digest.sections[Section.AHR_DROP].append(_with(row, text))
             if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
                 text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
                 digest.sections[Section.SPS_DROP].append(_with(row, text))
@@ -105,15 +130,40 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
         )
     for row, text in _appeals_closing(session, day):
         digest.sections[Section.APPEALS].append(_with(row, text))
+    snoozed = followup.active_snoozes(session, day)
+    before = digest.shop_ids
     for name in Section.ORDER:
-        digest.sections[name].sort(key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
+        kept = [r for r in digest.sections[name] if r.shop_id not in snoozed]
+        digest.sections[name] = sorted(kept, key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
+    digest.snoozed = len(before - digest.shop_ids)
     seen: set[str] = set()
     for rows_in_section in digest.sections.values():
         for row in rows_in_section:
             if row.shop_id not in seen and row.authorized:
                 seen.add(row.shop_id)
                 digest.gmv_at_risk += row.gmv_7d or 0
+    for shop_id, ack in followup.latest_acknowledgements(session, sorted(digest.shop_ids)).items():
+        digest.notes[shop_id] = (
+            f":white_check_mark: acknowledged by <@{ack.user_id}> {ack.acknowledged_at:%b %-d}"
+        )
+    digest.groups = _incidents(session, day)
     return digest
+
+
+def _incidents(session: Session, day: dt.date) -> list[tuple[str, int]]:
+    """Policies that hit several sellers within the day (notices dated the digest day or the day before)."""
+    counts = session.execute(
+        select(Violation.policy, func.count(func.distinct(Violation.shop_id)))
+        .join(Shop, Shop.shop_id == Violation.shop_id)
+        .where(
+            Shop.authorized.is_(True),
+            Violation.notified_at >= day - dt.timedelta(days=1),
+            Violation.notified_at <= day,
+        )
+        .group_by(Violation.policy)
+    )
+    groups = [(policy, int(n)) for policy, n in counts if n >= GROUP_MIN_SELLERS]
+    return sorted(groups, key=lambda g: (-g[1], g[0]))
 
 
 def _with(row: services.SellerRow, reason: str) -> services.SellerRow:
@@ -154,39 +204,93 @@ def _appeals_closing(session: Session, day: dt.date) -> list[tuple[services.Sell
     return out
 
 
-def digest_reply(digest: Digest, *, max_rows: int = MAX_DIGEST_ROWS) -> Reply:
+def digest_reply(
+    digest: Digest, *, max_rows: int = MAX_DIGEST_ROWS, threaded: Mapping[str, str] | None = None
+) -> Reply:
+    """The top-level digest message. Sellers in `threaded` (shop_id -> thread ts) already have a
+    thread in this channel: they are counted here and updated in their thread instead."""
+    threaded = threaded or {}
     title = f"Daily seller health digest · {digest.day:%a %b %-d, %Y}"
     if digest.quiet:
         return Reply(
             f"{title}: all clear",
             finish([header(title), section(":white_check_mark: All clear: no seller needs action today.")]),
         )
-    blocks: list[Block] = [
-        header(title),
-        section(
-            f"*{digest.sellers}* seller(s) need action · *{money(digest.gmv_at_risk)}* GMV (last 7 days) at risk"
-        ),
-    ]
-    shown = 0
-    hidden = 0
-    for name in Section.ORDER:
-        rows = digest.sections[name]
-        if not rows:
-            continue
-        room = max_rows - shown
-        if room <= 0:
-            hidden += len(rows)
-            continue
+    summary = (
+        f"*{digest.sellers}* seller(s) need action · *{money(digest.gmv_at_risk)}* GMV (last 7 days) at risk"
+    )
+    if digest.snoozed:
+        summary += f" · {digest.snoozed} snoozed"
+    blocks: list[Block] = [header(title), section(summary)]
+    if digest.groups:
+        lines = [f"• *{escape(policy)}*: {count} sellers" for policy, count in digest.groups[:8]]
+        blocks.append(section(":rotating_light: *Same policy, several sellers today*\n" + "\n".join(lines)))
+    in_threads = sorted(digest.shop_ids & set(threaded))
+    if in_threads:
+        blocks.append(
+            context(
+                f":thread: {len(in_threads)} seller(s) already in a recent digest: updates are in their threads"
+            )
+        )
+    sections, hidden = _layout(digest, threaded, max_rows)
+    index = 0
+    for name, rows, total in sections:
         blocks.append(divider())
-        blocks.append(section(f"*{name}* ({len(rows)})"))
-        for i, row in enumerate(rows[:room]):
-            blocks.extend(seller_row(row, services.Window.DAY, shown + i))
-        shown += min(room, len(rows))
-        hidden += max(0, len(rows) - room)
+        blocks.append(section(f"*{name}* ({total})"))
+        for row in rows:
+            blocks.extend(
+                seller_row(row, services.Window.DAY, index, note=digest.notes.get(row.shop_id), menu=True)
+            )
+            index += 1
     footer: list[Block] = []
     if hidden:
         footer.append(context(f"… and {hidden} more: run `/health atrisk` for the full list"))
     return Reply(f"{title}: {digest.sellers} sellers need action", finish(blocks, footer=footer))
+
+
+def _layout(
+    digest: Digest, threaded: Mapping[str, str], max_rows: int
+) -> tuple[list[tuple[str, list[services.SellerRow], int]], int]:
+    """Sections as the top-level message shows them: (name, rows shown, rows in all), and how many
+    rows the cap hid. Sellers with a thread are left to their thread."""
+    shown: list[tuple[str, list[services.SellerRow], int]] = []
+    room, hidden = max_rows, 0
+    for name in Section.ORDER:
+        rows = [r for r in digest.sections[name] if r.shop_id not in threaded]
+        if not rows:
+            continue
+        if room > 0:
+            shown.append((name, rows[:room], len(rows)))
+        hidden += max(0, len(rows) - room)
+        room = max(0, room - len(rows))
+    return shown, hidden
+
+
+def shown_shop_ids(digest: Digest, threaded: Mapping[str, str], max_rows: int = MAX_DIGEST_ROWS) -> set[str]:
+    """The sellers the top-level message shows as rows (the cap hides the rest)."""
+    sections, _ = _layout(digest, threaded, max_rows)
+    return {row.shop_id for _, rows, _ in sections for row in rows}
+
+
+def thread_updates(digest: Digest, threaded: Mapping[str, str]) -> dict[str, Reply]:
+    """One reply per existing thread, listing today's news for the sellers it follows."""
+    by_thread: dict[str, list[tuple[str, services.SellerRow]]] = {}
+    for name in Section.ORDER:
+        for row in digest.sections[name]:
+            if row.shop_id in threaded:
+                by_thread.setdefault(threaded[row.shop_id], []).append((name, row))
+    replies = {}
+    for ts, items in by_thread.items():
+        blocks: list[Block] = [section(f"*Update {digest.day:%a %b %-d}*")]
+        for i, (name, row) in enumerate(items[:MAX_DIGEST_ROWS]):
+            blocks.extend(
+                seller_row(replace(row, reasons=(f"{name}: {row.reasons[0]}",) if row.reasons else ()),
+                           services.Window.DAY, i, note=digest.notes.get(row.shop_id), menu=True)
+            )  # fmt: skip
+        if len(items) > MAX_DIGEST_ROWS:
+            blocks.append(context(f"… and {len(items) - MAX_DIGEST_ROWS} more"))
+        replies[ts] = Reply(f"Update {digest.day:%b %-d}: {len(items)} item(s)", finish(blocks))
+    return replies
 
 
 # ---- subscriptions (`/health digest ...`) ----
@@ -289,6 +393,84 @@ def _subscribe(session: Session, channel: str, at: str, tz: str, skip_quiet: boo
     return message(f"<#{channel}> will get the daily digest at {at} ({escape(tz)}).{quiet}", mrkdwn=True)
 
 
+# ---- threads: a seller's later news goes into the thread where it first appeared ----
+
+THREAD_DAYS = 7  # a seller absent from the digest this long starts a new thread
+
+
+def open_threads(session: Session, channel_id: str, shop_ids: set[str], day: dt.date) -> dict[str, str]:
+    """shop_id -> thread ts for sellers posted in this channel in the last week (before today)."""
+    if not shop_ids:
+        return {}
+    rows = session.execute(
+        select(DigestThread.shop_id, DigestThread.thread_ts).where(
+            DigestThread.channel_id == channel_id,
+            DigestThread.shop_id.in_(sorted(shop_ids)),
+            DigestThread.last_day >= day - dt.timedelta(days=THREAD_DAYS),
+            DigestThread.last_day < day,
+        )
+    )
+    return {shop_id: ts for shop_id, ts in rows}
+
+
+def remember_threads(
+    factory: sessionmaker[Session],
+    channel_id: str,
+    digest: Digest,
+    threaded: Mapping[str, str],
+    ts: str,
+    day: dt.date,
+) -> None:
+    shown = shown_shop_ids(digest, threaded)
+    with factory() as session, session.begin():
+        for shop_id in shown | set(threaded):
+            row = session.get(DigestThread, (channel_id, shop_id))
+            if row is None or shop_id not in threaded:
+                row = row or DigestThread(channel_id=channel_id, shop_id=shop_id, first_day=day)
+                row.thread_ts, row.first_day = ts, day
+            row.last_day = day
+            session.add(row)
+
+
+# ---- owners' milestone DMs ----
+
+
+def notify_milestones(factory: sessionmaker[Session], client: WebClient, *, day: dt.date) -> list[str]:
+    """DM opted-in owners once when one of their sellers crossed an AHR milestone since yesterday."""
+    with factory() as session:
+        rows = [
+            services.SellerRow(*values)
+            for values in session.execute(
+                services.seller_select(services.Window.DAY).where(
+                    Shop.owner.is_not(None), Shop.authorized.is_(True), ShopHealth.ahr < ShopHealth.ahr_1d
+                )
+            )
+        ]
+        crossings = [(r, domain.crossed_milestones(r.ahr_then, r.ahr, r.region)) for r in rows]
+        crossings = [(r, c) for r, c in crossings if c]
+        wanted = followup.wants_milestone_dm(session, {r.owner for r, _ in crossings if r.owner})
+    sent = []
+    for row, crossed in crossings:
+        if row.owner not in wanted:
+            continue
+        key = f"milestone-dm:{row.shop_id}:{day.isoformat()}:{crossed[-1].score}"
+        if not claims.claim(factory, key, WORKER):
+            continue
+        text = (
+            f":warning: *{escape(row.shop_name)}* (`{escape(row.shop_code)}`) fell to AHR {row.ahr} "
+            f"(from {row.ahr_then}) and reached {crossed[-1].score}: {crossed[-1].restriction}. "
+            f"`/health shop {escape(row.shop_code)}` for the card."
+        )
+        try:
+            channel = client.conversations_open(users=row.owner)["channel"]["id"]
+            client.chat_postMessage(channel=channel, text=text)
+            sent.append(row.shop_id)
+        except SlackApiError as exc:
+            claims.release(factory, key)
+            log.warning("milestone DM for %s failed: %s", row.shop_id, exc.response.get("error"))
+    return sent
+
+
 # ---- running ----
 
 
@@ -355,16 +537,15 @@ def run_due(
         else:
             report.skipped.append(sub.channel_id)
     # One build per local date, shared by every channel due that day.
-    built: dict[dt.date, tuple[Reply, bool]] = {}
+    built: dict[dt.date, Digest] = {}
     for day in {d for _, d in due}:
         with factory() as session:
-            digest = build_digest(session, day=day)
-        built[day] = (digest_reply(digest), digest.quiet)
+            built[day] = build_digest(session, day=day)
 
     def post(item: tuple[DigestSubscription, dt.date]) -> None:
         sub, day = item
-        reply, quiet = built[day]
-        if quiet and sub.skip_quiet_days:
+        digest = built[day]
+        if digest.quiet and sub.skip_quiet_days:
             report.skipped.append(sub.channel_id)
             return
         if dry_run:
@@ -374,6 +555,9 @@ def run_due(
         if run_id is None:
             report.skipped.append(sub.channel_id)
             return
+        with factory() as session:
+            threaded = open_threads(session, sub.channel_id, digest.shop_ids, day)
+        reply = digest_reply(digest, threaded=threaded)
         try:
             posted = client.chat_postMessage(channel=sub.channel_id, text=reply.text, blocks=reply.blocks)
         except SlackApiError as exc:
@@ -392,6 +576,20 @@ def run_due(
                 .values(message_ts=posted.get("ts"), posted_at=dt.datetime.now(dt.UTC))
             )
         report.posted.append(sub.channel_id)
+        remember_threads(factory, sub.channel_id, digest, threaded, str(posted.get("ts")), day)
+        for thread_ts, update_reply in thread_updates(digest, threaded).items():
+            if not claims.claim(factory, f"digest-thread:{run_id}:{thread_ts}", WORKER):
+                continue
+            try:
+                client.chat_postMessage(
+                    channel=sub.channel_id,
+                    thread_ts=thread_ts,
+                    text=update_reply.text,
+                    blocks=update_reply.blocks,
+                )
+            except SlackApiError as exc:
+                claims.release(factory, f"digest-thread:{run_id}:{thread_ts}")
+                log.warning("thread update in %s failed: %s", sub.channel_id, exc.response.get("error"))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(post, due))

@@ -40,25 +40,38 @@ def _postgres_problem() -> str | None:
 _PG_PROBLEM: str | None = _postgres_problem()
 
 
-def _reset_postgres(url: str) -> None:
+# Each test session works in its own schema, so parallel runs on one server never collide.
+PG_SCHEMA = f"healthbot_test_{os.getpid()}"
+
+
+def _schema_url(url: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def _reset_postgres(url: str, *, create: bool = True) -> None:
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        if create:
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def _migrated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Engine]:
+def _migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
     engines: dict[str, Engine] = {}
     sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'healthbot.db'}"
     db.upgrade(sqlite_url)
     engines["sqlite"] = db.make_engine(sqlite_url)
     if _PG_PROBLEM is None:
         _reset_postgres(POSTGRES_URL)
-        db.upgrade(POSTGRES_URL)
-        engines["postgresql"] = db.make_engine(POSTGRES_URL)
-    return engines
+        db.upgrade(_schema_url(POSTGRES_URL))
+        engines["postgresql"] = db.make_engine(_schema_url(POSTGRES_URL))
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+    if _PG_PROBLEM is None:
+        _reset_postgres(POSTGRES_URL, create=False)
 
 
 def _truncate(engine: Engine) -> None:

@@ -58,16 +58,26 @@ def check_limits(reply: Reply) -> None:
                 assert 0 < len(f["text"]) <= 2000
             accessory = block.get("accessory")
             if accessory:
-                assert accessory["type"] == "button"
-                action_ids.append(check_button(accessory))
+                action_ids.append(check_element(accessory))
         if kind == "context":
             assert 0 < len(block["elements"]) <= 10
             for element in block["elements"]:
                 assert 0 < len(element["text"]) <= 2000
         if kind == "actions":
             assert 0 < len(block["elements"]) <= 25
-            action_ids += [check_button(b) for b in block["elements"]]
+            action_ids += [check_element(b) for b in block["elements"]]
     assert len(action_ids) == len(set(action_ids)), action_ids  # unique within a message
+
+
+def check_element(element: dict[str, Any]) -> str:
+    if element["type"] == "overflow":
+        assert 0 < len(element["options"]) <= 5  # Slack's limit for overflow menus
+        for option in element["options"]:
+            assert 0 < len(option["text"]["text"]) <= 75
+            assert 0 < len(option["value"]) <= 150
+        assert 0 < len(element["action_id"]) <= 255
+        return str(element["action_id"])
+    return check_button(element)
 
 
 def check_button(button: dict[str, Any]) -> str:
@@ -424,8 +434,14 @@ def test_shop_card_for_an_authorized_us_seller() -> None:
     assert "Appealable 2 · 0; nearest deadline Dec 4 (10 days left)" in text
     assert "@glow.official: *140 Critical* (-10 1d · -50 7d)" in text
     assert "AHR last 30 days: `" in text
-    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"]]
-    assert buttons == ["Visit Seller Center", "Share to channel"]
+    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"] if b["type"] == "button"]
+    assert buttons == ["Visit Seller Center", "Acknowledge", "Assign", "Trend 30d", "Share to channel"]
+    snooze = reply.blocks[-2]["elements"][-1]
+    assert [o["text"]["text"] for o in snooze["options"]] == [
+        "Snooze 1 day",
+        "Snooze 7 days",
+        "Snooze until scores change",
+    ]
     assert reply.blocks[-2]["elements"][0]["url"].startswith("https://seller-us.tiktok.com/")
     assert reply.text == "Glow Beauty (US00001): AHR 155"
 
@@ -451,8 +467,8 @@ def test_unauthorized_seller_card_hides_every_data_field() -> None:
     assert "155" not in text and "3.3" not in text and "12.3k" not in text and "140" not in text
     assert "Data Compass" in text
     assert "Appealable" not in text and "last 30 days" not in text
-    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"]]
-    assert buttons == ["Request authorization", "Share to channel"]
+    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"] if b["type"] == "button"]
+    assert buttons == ["Request authorization", "Acknowledge", "Assign", "Share to channel"]
     assert reply.blocks[-2]["elements"][0]["style"] == "primary"
     assert reply.blocks[0]["text"]["text"].startswith("⚪")
     assert reply.text == "Glow Beauty (US00001): data hidden until the seller authorizes the partner"
@@ -464,8 +480,15 @@ def test_seller_without_chr_scope_shows_scores_but_not_chr() -> None:
     assert "*155*" in text
     assert "@glow.official" not in text
     assert "- (Data Compass scope not granted)" in text
-    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"]]
-    assert buttons == ["Visit Seller Center", "Request authorization", "Share to channel"]
+    buttons = [b["text"]["text"] for b in reply.blocks[-2]["elements"] if b["type"] == "button"]
+    assert buttons == [
+        "Visit Seller Center",
+        "Request authorization",
+        "Acknowledge",
+        "Assign",
+        "Trend 30d",
+        "Share to channel",
+    ]
 
 
 def test_48_point_shop_card_shows_penalty_points_and_no_ahr() -> None:
