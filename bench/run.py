@@ -187,6 +187,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         report["import_rows_per_s"] = round(rows / elapsed)
         report["import_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         print(f"imported {rows:,} rows in {elapsed:.1f} s: {rows / elapsed:,.0f} rows/s", flush=True)
+    db.upgrade(url)  # a reused database may predate the newest migration
     factory = db.session_factory(engine)
     bench_settings = settings.model_copy(update={"database_url": url})
     with factory() as session:

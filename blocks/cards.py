@@ -48,6 +48,7 @@ EXAMPLES = (
     ),
     ("`/health assign &lt;shop&gt; @person|me|nobody`", "set a seller's owner"),
     ("`/health notify milestones on|off`", "a DM when one of your sellers crosses an AHR milestone"),
+    ("`/health security &lt;shop&gt;`", "Security Center: alert orders, risk refunds, buyer blocks"),
 )
 
 

@@ -74,6 +74,17 @@ class RowAction(Payload):
     shop_id: str
 
 
+class BlockDraftRef(Payload):
+    """A buyer-block request carried from the form to its confirmation step (private_metadata)."""
+
+    shop_id: str
+    buyer_username: str = ""
+    scope: str = "user"
+    permanent: bool = False
+    reason: str = ""
+    channel_id: str = ""
+
+
 class CommandRef(Payload):
     """Re-run a command: Show more (with an offset) and Share to channel."""
 

@@ -81,12 +81,14 @@ def create_app(
     )
     deps = Deps(settings=settings, factory=factory, client=client)
 
-    from handlers import actions, commands, events, followup
+    from handlers import actions, charts, commands, followup, home, security
 
     commands.register(app, deps)
     actions.register(app, deps)
     followup.register(app, deps)
-    events.register(app, deps)
+    security.register(app, deps)
+    charts.register(app, deps)
+    home.register(app, deps)
 
     @app.error
     def on_error(

@@ -68,7 +68,14 @@ class Notify:
     enabled: bool
 
 
-Command = Help | Overview | ShopCard | AtRisk | HealthList | Unauthorized | Digest | FollowUp | Notify
+@dataclass(frozen=True)
+class Security:
+    query: str
+
+
+Command = (
+    Security | Help | Overview | ShopCard | AtRisk | HealthList | Unauthorized | Digest | FollowUp | Notify
+)
 
 ALIASES = {
     "help": "help", "?": "help", "h": "help",
@@ -80,6 +87,7 @@ ALIASES = {
     "digest": "digest",
     "ack": "ack", "acknowledge": "ack", "snooze": "snooze", "unsnooze": "unsnooze",
     "assign": "assign", "owner": "assign", "notify": "notify",
+    "security": "security", "sec": "security",
 }  # fmt: skip
 SNOOZE_OPTIONS = {
     "1d": "1d",
@@ -173,6 +181,11 @@ def parse(text: str) -> Command:
         return AtRisk(tuple(dict.fromkeys(scores)) or tuple(Score), window)
     if verb == "list":
         return HealthList(_list_filter(rest))
+    if verb == "security":
+        query = text.strip().split(None, 1)[1].strip() if rest else ""
+        if not query:
+            raise CommandError("which shop? e.g. `/health security US00042`")
+        return Security(query)
     if verb in ("ack", "snooze", "unsnooze", "assign"):
         return _follow_up(verb, text.strip().split()[1:])
     if verb == "notify":

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
 from bot.health import rebuild_shop_health, record_refresh
-from bot.models import AccountSnapshot, Base, MetricSnapshot, Shop, Violation
+from bot.models import AccountSnapshot, Base, MetricSnapshot, SecuritySignal, Shop, Violation
 
 BATCH_SIZE = 5000
 MAX_ACCOUNTS_PER_SHOP = 5
@@ -34,6 +34,7 @@ class Kind(StrEnum):
     METRICS = "metrics"
     ACCOUNTS = "accounts"
     VIOLATIONS = "violations"
+    SECURITY = "security"
 
 
 REQUIRED: dict[Kind, tuple[str, ...]] = {
@@ -51,14 +52,16 @@ REQUIRED: dict[Kind, tuple[str, ...]] = {
         "appeal_status",
         "points",
     ),
+    Kind.SECURITY: ("signal_id", "shop_id", "kind", "occurred_at", "state"),
 }
 # Files are imported in this order so that shops exist before their data.
-KIND_ORDER = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS)
+KIND_ORDER = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS, Kind.SECURITY)
 MODELS: dict[Kind, type[Base]] = {
     Kind.SHOPS: Shop,
     Kind.METRICS: MetricSnapshot,
     Kind.ACCOUNTS: AccountSnapshot,
     Kind.VIOLATIONS: Violation,
+    Kind.SECURITY: SecuritySignal,
 }
 
 
@@ -97,7 +100,7 @@ class ImportResult:
 
 def detect_kind(header: Iterable[str]) -> Kind:
     columns = {c.strip().lower() for c in header}
-    for kind in (Kind.VIOLATIONS, Kind.ACCOUNTS, Kind.METRICS, Kind.SHOPS):
+    for kind in (Kind.SECURITY, Kind.VIOLATIONS, Kind.ACCOUNTS, Kind.METRICS, Kind.SHOPS):
         if set(REQUIRED[kind]) <= columns:
             return kind
     best = max(KIND_ORDER, key=lambda k: len(set(REQUIRED[k]) & columns))
@@ -383,6 +386,57 @@ class _Validator:
             "appeal_rejected_at": rejected,
             "violation_status": _status(row, "violation_status", domain.VIOLATION_STATUSES, required=False),
         }
+
+    def _security(self, row: dict[str, str]) -> dict[str, Any]:
+        kind = SECURITY_KINDS.get(domain.normalize_status(row.get("kind") or ""))
+        if kind is None:
+            raise _Bad(
+                "kind",
+                f"{(row.get('kind') or '')[:40]!r} is not one of: security alert order, risk refund, fraud blocked",
+            )
+        state = SECURITY_STATES.get(domain.normalize_status(row.get("state") or ""))
+        if state is None:
+            raise _Bad("state", f"{(row.get('state') or '')[:40]!r} is not one of: open, resolved")
+        parsed: dict[str, Any] = {
+            "signal_id": _text(row, "signal_id", max_len=64),
+            "shop_id": self._known_shop(row),
+            "kind": kind,
+            "occurred_at": _date(row, "occurred_at"),
+            "state": "resolved" if kind == "fraud_blocked" else state,  # blocked fraud has nothing left to do
+        }
+        if "order_id" in row:
+            parsed["order_id"] = _text(row, "order_id", required=False, max_len=64)
+        if "amount" in row:
+            parsed["amount"] = _money(row, "amount")
+        return parsed
+
+
+SECURITY_KINDS = {
+    domain.normalize_status(word): kind
+    for kind, words in {
+        "alert_order": ("alert order", "alert_order", "security alert order", "security alert"),
+        "risk_refund": ("risk refund", "risk_refund", "risk refund request"),
+        "fraud_blocked": ("fraud blocked", "fraud_blocked", "confirmed fraud", "blocked"),
+    }.items()
+    for word in words
+}
+SECURITY_STATES = {
+    domain.normalize_status(word): state
+    for state, words in {
+        "open": ("open", "pending", "new", "action needed"),
+        "resolved": (
+            "resolved",
+            "closed",
+            "cancelled",
+            "canceled",
+            "rejected",
+            "accepted",
+            "blocked",
+            "done",
+        ),
+    }.items()
+    for word in words
+}
 
 
 def _url(row: dict[str, str], column: str) -> str | None:

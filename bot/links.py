@@ -19,5 +19,9 @@ def seller_center_url(shop: Shop, settings: Settings) -> str:
     return shop.seller_center_url or _fill(settings.healthbot_seller_center_url, shop, settings)
 
 
+def security_center_url(shop: Shop, settings: Settings) -> str:
+    return _fill(settings.healthbot_security_center_url, shop, settings)
+
+
 def auth_request_url(shop: Shop, settings: Settings) -> str:
     return shop.auth_request_url or _fill(settings.healthbot_auth_request_url, shop, settings)

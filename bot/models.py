@@ -247,3 +247,38 @@ class OwnerPreference(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     milestone_dm: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SecuritySignal(Base):
+    """Seller Security Center items: security alert orders, risk refunds, and blocked fraud."""
+
+    __tablename__ = "security_signals"
+
+    signal_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(24))  # alert_order | risk_refund | fraud_blocked
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(24))  # open | resolved
+    amount: Mapped[float | None]
+
+    __table_args__ = (Index("ix_security_signals_shop_kind", "shop_id", "kind", "state"),)
+
+
+class BuyerBlock(Base):
+    """A buyer block requested from Slack, recorded for the platform's limits (100 per shop, 10 a day)."""
+
+    __tablename__ = "buyer_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    buyer_username: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(12))  # user | linked
+    permanent: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(32))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    local_day: Mapped[dt.date] = mapped_column(Date)  # the day it counts against the daily limit
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent
+
+    __table_args__ = (Index("ix_buyer_blocks_shop_day", "shop_id", "local_day"),)

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from blocks import cards
 from blocks.common import Reply, name
-from bot import commands, followup, services
-from bot.links import seller_center_url
+from blocks.security import security_card
+from bot import commands, followup, security, services
+from bot.links import security_center_url, seller_center_url
 from bot.settings import Settings
 
 PAGE_SIZE = 10
@@ -86,6 +87,14 @@ def answer(
             )
         case commands.ShopCard(query):
             return shop_reply(session, query, settings=settings, today=today)
+        case commands.Security(query):
+            found = services.find_shop(session, query)
+            if found.shop is None:
+                return shop_reply(session, query, settings=settings, today=today)
+            return security_card(
+                security.summary(session, found.shop, today=today),
+                seller_center_url=security_center_url(found.shop, settings),
+            )
         case commands.FollowUp():
             return follow_up(session, command, asker=asker, today=today)
         case commands.Notify(enabled):

@@ -143,21 +143,21 @@ def _drop(score: Score, window: Window) -> ColumnElement[bool]:
     return and_(_visible(score), condition)
 
 
-def _critical(score: Score) -> ColumnElement[bool]:
+def critical_band(score: Score) -> ColumnElement[bool]:
     now = _now(score)
     limit = {Score.AHR: 50, Score.SPS: 24, Score.CHR: 150}[score]
     low = 1 if score is Score.SPS else 0
     return and_(_visible(score), now.is_not(None), now >= low, now <= limit)
 
 
-def _warning(score: Score) -> ColumnElement[bool]:
+def warning_band(score: Score) -> ColumnElement[bool]:
     now = _now(score)
     low, high = {Score.AHR: (51, 199), Score.SPS: (25, 34), Score.CHR: (151, 199)}[score]
     return and_(_visible(score), now >= low, now <= high)
 
 
 def needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
-    return or_(*(or_(_drop(s, window), _critical(s)) for s in scores))
+    return or_(*(or_(_drop(s, window), critical_band(s)) for s in scores))
 
 
 def seller_select(window: Window) -> Any:
@@ -234,7 +234,7 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
     columns = [count(Shop.authorized.is_(False)), func.count(), count(needs)]
     columns.append(func.coalesce(func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0))
     for score in Score:
-        columns += [count(_warning(score)), count(_critical(score))]
+        columns += [count(warning_band(score)), count(critical_band(score))]
     query = (
         select(*columns).select_from(Shop).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
     )

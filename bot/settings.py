@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         "https://partner.tiktokshop.com/seller-management/request-permissions"
         "?shop_id={shop_id}&service_id={service_id}"
     )
+    healthbot_security_center_url: str = (
+        "https://seller-{region}.tiktok.com/account/security-center/block-list?shop_id={shop_id}"
+    )
     healthbot_service_id: str = ""
     # The seeds disagree on whether the UK uses the 48-point system; default to AHR.
     healthbot_uk_48_point: bool = False

@@ -42,11 +42,29 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
     return dict(actions[0])
 
 
-def _delivery_key(body: dict[str, Any]) -> str:
+def delivery_key(body: dict[str, Any]) -> str:
     """The same click delivered twice has the same action_ts; a second click has its own."""
     action = _action(body)
     raw = f"{body.get('user', {}).get('id')}:{action.get('action_id')}:{action.get('action_ts')}:{action.get('value')}"
     return hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+class DirectReply:
+    """Stands in for `respond` where Slack gives no response_url (App Home): replies in the DM."""
+
+    def __init__(self, client: WebClient, user_id: str) -> None:
+        self.client, self.user_id = client, user_id
+
+    def __call__(self, text: str = "", blocks: Any = None, delete_original: bool = False, **_: Any) -> None:
+        if not delete_original and self.user_id:
+            self.client.chat_postMessage(channel=self.user_id, text=text, blocks=blocks)
+
+
+def responder(body: dict[str, Any], respond: Respond, client: WebClient) -> Respond:
+    """`respond` for clicks on messages; a DM for clicks on the App Home tab."""
+    if body.get("response_url"):
+        return respond
+    return DirectReply(client, body.get("user", {}).get("id", ""))  # type: ignore[return-value]
 
 
 def say_ephemeral(respond: Respond, reply: Reply, *, replace: bool = False) -> None:
@@ -82,8 +100,9 @@ def register(app: App, deps: Deps) -> None:
             )
 
     @app.action(matching(ActionId.OPEN_SHOP))
-    def open_shop(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def open_shop(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         shop = shop_from(body, respond)
         if shop is None:
             return
@@ -94,8 +113,9 @@ def register(app: App, deps: Deps) -> None:
         say_ephemeral(respond, reply)
 
     @app.action(matching(ActionId.SHOW_MORE))
-    def show_more(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def show_more(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         ref = CommandRef.decode(_action(body).get("value"))
         if not isinstance(ref, CommandRef):
             say_ephemeral(respond, cards.message("That button is out of date; run the command again."))
@@ -131,7 +151,7 @@ def register(app: App, deps: Deps) -> None:
             return
         # One share per card: a double click or a retried delivery finds the claim taken.
         source = (
-            (body.get("container") or {}).get("message_ts") or body.get("response_url") or _delivery_key(body)
+            (body.get("container") or {}).get("message_ts") or body.get("response_url") or delivery_key(body)
         )
         key = (
             f"share:{channel}:{hashlib.sha256(f'{source}:{ref.text}:{ref.offset}'.encode()).hexdigest()[:32]}"
@@ -157,6 +177,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(matching(ActionId.REQUEST_AUTHORIZATION))
     def request_authorization(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         shop = shop_from(body, respond)
         if shop is not None:
             send_request_link(deps, body, respond, client, shop=shop, confirmed=False)
@@ -164,6 +185,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(matching(ActionId.CONFIRM_REQUEST_AUTHORIZATION))
     def confirm_request(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         shop = shop_from(body, respond)
         if shop is not None:
             send_request_link(deps, body, respond, client, shop=shop, confirmed=True)
@@ -195,7 +217,7 @@ def send_request_link(
         shop,
         user_id=user_id,
         channel=shop.slack_channel or f"DM:{user_id}",
-        idempotency_key=_delivery_key(body),
+        idempotency_key=delivery_key(body),
         confirmed=confirmed,
     )
     if claim.outcome is outreach.Outcome.DUPLICATE_DELIVERY:

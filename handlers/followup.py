@@ -18,7 +18,7 @@ from bot.app import Deps
 from bot.db import transaction
 from bot.models import Shop
 from bot.replies import shop_card_reply, today_for
-from handlers.actions import matching, say_ephemeral, send_request_link
+from handlers.actions import matching, responder, say_ephemeral, send_request_link
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(matching(ActionId.SNOOZE))
     def overflow(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         selected = (body.get("actions") or [{}])[0].get("selected_option") or {}
         ref = RowAction.decode(selected.get("value"))
         shop = shop_of(ref, respond)
@@ -123,6 +124,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(matching(ActionId.ACKNOWLEDGE))
     def acknowledge(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         shop = shop_of(ShopRef.decode((body.get("actions") or [{}])[0].get("value")), respond)
         if shop is not None:
             act("ack", shop, body, respond, client)
@@ -130,6 +132,7 @@ def register(app: App, deps: Deps) -> None:
     @app.action(matching(ActionId.ASSIGN))
     def assign(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
+        respond = responder(body, respond, client)
         shop = shop_of(ShopRef.decode((body.get("actions") or [{}])[0].get("value")), respond)
         if shop is not None:
             act("assign", shop, body, respond, client)

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.cards import message, seller_row
 from blocks.common import Reply, context, divider, escape, finish, header, money, section
-from bot import claims, commands, domain, followup, services
+from blocks.common import name as display_name
+from bot import claims, commands, domain, followup, security, services
 from bot.domain import Score
 from bot.models import DigestRun, DigestSubscription, DigestThread, Shop, ShopHealth, Violation
 from bot.replies import Asker
@@ -63,6 +64,7 @@ class Digest:
     groups: list[tuple[str, int]] = field(default_factory=list)  # (policy, sellers) hit the same day
     snoozed: int = 0
     notes: dict[str, str] = field(default_factory=dict)  # shop_id -> trusted mrkdwn (acknowledged by ...)
+    security: list[tuple[str, str, str, int]] = field(default_factory=list)  # open Security Center items
 
     @property
     def shop_ids(self) -> set[str]:
@@ -74,7 +76,7 @@ class Digest:
 
     @property
     def quiet(self) -> bool:
-        return not any(self.sections.values())
+        return not any(self.sections.values()) and not self.security
 
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
@@ -99,7 +101,9 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
     since = since or dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
     window = services.Window.DAY
     query = services.seller_select(window).where(
-        services.needs_action(tuple(Score), window) | (Shop.authorization_lost_at.is_not(None))
+        services.needs_action(tuple(Score), window)
+        | (ShopHealth.ahr < ShopHealth.ahr_1d)  # any fall may cross a milestone, however small
+        | (Shop.authorization_lost_at.is_not(None))
     )
     rows = [services.SellerRow(*values) for values in session.execute(query)]
     digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
@@ -147,6 +151,7 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
             f":white_check_mark: acknowledged by <@{ack.user_id}> {ack.acknowledged_at:%b %-d}"
         )
     digest.groups = _incidents(session, day)
+    digest.security = security.shops_with_open_items(session)
     return digest
 
 
@@ -225,6 +230,20 @@ def digest_reply(
     if digest.groups:
         lines = [f"• *{escape(policy)}*: {count} sellers" for policy, count in digest.groups[:8]]
         blocks.append(section(":rotating_light: *Same policy, several sellers today*\n" + "\n".join(lines)))
+    if digest.security:
+        lines = [
+            f"• *{display_name(shop_name)}* `{escape(code)}`: {count} open item(s)"
+            for _, code, shop_name, count in digest.security[:5]
+        ]
+        more = f"\n… and {len(digest.security) - 5} more shops" if len(digest.security) > 5 else ""
+        blocks.append(
+            section(
+                ":shield: *Security Center: alert orders and risk refunds to handle* (no penalty for acting)\n"
+                + "\n".join(lines)
+                + more
+                + "\n`/health security <shop>` for details".replace("<", "&lt;").replace(">", "&gt;")
+            )
+        )
     in_threads = sorted(digest.shop_ids & set(threaded))
     if in_threads:
         blocks.append(

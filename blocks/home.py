@@ -1,0 +1,103 @@
+"""Builders for the App Home tab and the trend-chart buttons. Pure: data in, Block Kit out.
+
+The Home tab shows, for the person who opens it: their own sellers (worst first), the portfolio
+overview, and the sellers needing action across the portfolio, within Slack's 100-block limit
+for views.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, Block
+
+from blocks import cards
+from blocks.common import button, context, divider, freshness_stamp, header, section
+from blocks.ids import ActionId, TrendRef
+from bot.charts import TREND_DAYS
+from bot.services import Overview, Page
+
+MAX_VIEW_BLOCKS = 100
+# Row buttons must have distinct action_ids; the portfolio list numbers its rows after the user's.
+AT_RISK_INDEX_BASE = 1000
+
+
+def trend_buttons(shop_id: str) -> ActionsBlock:
+    """Three buttons, "Trend 30d/90d/180d", each asking for the shop's trend chart over that period."""
+    return ActionsBlock(
+        elements=[
+            button(
+                f"Trend {days}d",
+                ActionId.TREND,
+                TrendRef(shop_id=shop_id, days=days).encode(),
+                suffix=str(days),
+            )
+            for days in TREND_DAYS
+        ]
+    )
+
+
+def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dict[str, Any]:
+    """The Home tab (`views.publish` payload) for `user_id`."""
+    window = overview.window
+    blocks: list[dict[str, Any]] = [
+        header("Shop Health").to_dict(),
+        context(freshness_stamp(overview.freshness)).to_dict(),
+        divider().to_dict(),
+    ]
+
+    blocks.append(section(f"*Your sellers* ({own.total}) · needing action first · {window.label}").to_dict())
+    if own.rows:
+        for i, row in enumerate(own.rows):
+            blocks += _rows(cards.seller_row(row, window, i), f"own-{i}")
+        if own.remaining:
+            blocks.append(
+                context(
+                    f"… and {own.remaining} more of yours: "
+                    f"`/health list` shows the whole portfolio, `/health shop &lt;code&gt;` one seller."
+                ).to_dict()
+            )
+    else:
+        blocks.append(
+            section(
+                ":wave: No sellers are assigned to you yet. Sellers are assigned by the `owner` column "
+                f"of the shops CSV: ask an admin to put your Slack user ID (`{user_id}`) there and "
+                "run `healthbot import shops.csv`. Meanwhile, here is the whole portfolio."
+            ).to_dict()
+        )
+    blocks.append(divider().to_dict())
+
+    # The overview card without its buttons: they reply into a message, and the Home tab has none.
+    overview_card = cards.overview_card(overview, f"overview vs {window.value}")
+    blocks += [b for b in overview_card.blocks if b.get("type") not in ("actions", "context")]
+    blocks.append(divider().to_dict())
+
+    blocks.append(header("Sellers needing action").to_dict())
+    if at_risk.rows:
+        blocks.append(
+            context(f"Top {len(at_risk.rows)} of {at_risk.total} by GMV · {window.label}").to_dict()
+        )
+        for i, row in enumerate(at_risk.rows):
+            blocks += _rows(cards.seller_row(row, window, AT_RISK_INDEX_BASE + i), f"risk-{i}")
+        if at_risk.remaining:
+            blocks.append(context(f"… and {at_risk.remaining} more: `/health atrisk`").to_dict())
+    else:
+        blocks.append(section(":white_check_mark: No seller needs action right now.").to_dict())
+
+    return {"type": "home", "blocks": _cap(blocks)}
+
+
+def _rows(row_blocks: list[Block], block_id: str) -> list[dict[str, Any]]:
+    """A seller row's blocks as dicts, the first with a stable block_id (`own-0`, `risk-3`)."""
+    out = [b.to_dict() for b in row_blocks]
+    if out:
+        out[0]["block_id"] = block_id
+    return out
+
+
+def _cap(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep to Slack's 100 blocks per view, saying how many were cut."""
+    if len(blocks) <= MAX_VIEW_BLOCKS:
+        return blocks
+    cut = len(blocks) - MAX_VIEW_BLOCKS + 1
+    return [*blocks[: MAX_VIEW_BLOCKS - 1], context(f"… {cut} more blocks not shown").to_dict()]
