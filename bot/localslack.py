@@ -116,6 +116,7 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, JsonDict] = {}
         self.per_channel_rate: float | None = None
+        self.socket_mode_url: str | None = None  # answered by apps.connections.open
 
         # One lock guards all state; the Condition lets wait_for() sleep until a call is recorded.
         self._lock = threading.RLock()
@@ -334,7 +335,7 @@ class FakeSlack:
             call.token = _token(headers, params)
             if call.token is None:
                 return self._finish(call, _api_error("not_authed"))
-            if not call.token.startswith("xox"):
+            if not call.token.startswith(("xox", "xapp-")):
                 return self._finish(call, _api_error("invalid_auth"))
 
             return self._finish(call, handler(self, params, now))
@@ -397,6 +398,12 @@ class FakeSlack:
         return _Reply(200, f"OK - {len(body)}")
 
     # ----------------------------------------------------------------- Web API methods
+
+    def _connections_open(self, params: JsonDict, now: float) -> _Reply:
+        # Socket Mode: hand out the WebSocket URL a test's server listens on.
+        if not self.socket_mode_url:
+            return _api_error("invalid_auth")
+        return _api_ok(url=self.socket_mode_url)
 
     def _auth_test(self, params: JsonDict, now: float) -> _Reply:
         return _api_ok(
@@ -550,6 +557,7 @@ class FakeSlack:
 
 
 _METHODS: dict[str, Callable[[FakeSlack, JsonDict, float], _Reply]] = {
+    "apps.connections.open": FakeSlack._connections_open,
     "auth.test": FakeSlack._auth_test,
     "chat.postMessage": FakeSlack._post_message,
     "chat.postEphemeral": FakeSlack._post_ephemeral,
