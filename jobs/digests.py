@@ -177,11 +177,11 @@ def _with(row: services.SellerRow, reason: str) -> services.SellerRow:
 
 def _appeals_closing(session: Session, day: dt.date) -> list[tuple[services.SellerRow, str]]:
     """Appealable violations whose deadline falls within the next 7 days (deadline day included)."""
-    # A deadline is at most 30 days after notice or 15 after a rejection, so 45 days back is enough.
+    # Shop violations stay appealable for 60 days after notice (a second appeal after a rejection).
     candidates = session.scalars(
         select(Violation)
         .join(Shop, Shop.shop_id == Violation.shop_id)
-        .where(Shop.authorized.is_(True), Violation.notified_at >= day - dt.timedelta(days=45))
+        .where(Shop.authorized.is_(True), Violation.notified_at >= day - dt.timedelta(days=60))
     )
     nearest: dict[str, tuple[dt.date, Violation]] = {}
     for violation in candidates:
@@ -440,12 +440,19 @@ def remember_threads(
     ts: str,
     day: dt.date,
 ) -> None:
-    shown = shown_shop_ids(digest, threaded)
+    shop_ids = shown_shop_ids(digest, threaded) | set(threaded)
     with factory() as session, session.begin():
-        for shop_id in shown | set(threaded):
-            row = session.get(DigestThread, (channel_id, shop_id))
-            if row is None or shop_id not in threaded:
-                row = row or DigestThread(channel_id=channel_id, shop_id=shop_id, first_day=day)
+        existing = {
+            row.shop_id: row
+            for row in session.scalars(
+                select(DigestThread).where(
+                    DigestThread.channel_id == channel_id, DigestThread.shop_id.in_(sorted(shop_ids))
+                )
+            )
+        }
+        for shop_id in shop_ids:
+            row = existing.get(shop_id) or DigestThread(channel_id=channel_id, shop_id=shop_id)
+            if shop_id not in threaded:  # a new thread starts at today's message
                 row.thread_ts, row.first_day = ts, day
             row.last_day = day
             session.add(row)
@@ -531,8 +538,24 @@ def _claim(factory: sessionmaker[Session], sub_id: int, day: dt.date, now: dt.da
                 DigestRun.claimed_at < now - CLAIM_LEASE,
             )
             .values(claimed_at=now, claimed_by=WORKER)
+            # The database decides; comparing in Python would mix SQLite's naive and aware datetimes.
+            .execution_options(synchronize_session=False)
         )
         return existing.id if taken.rowcount else None  # type: ignore[attr-defined]
+
+
+def _sent_today(factory: sessionmaker[Session], sub_id: int, day: dt.date) -> bool:
+    with factory() as session:
+        return (
+            session.scalar(
+                select(DigestRun.id).where(
+                    DigestRun.subscription_id == sub_id,
+                    DigestRun.local_date == day,
+                    DigestRun.message_ts.is_not(None),
+                )
+            )
+            is not None
+        )
 
 
 def run_due(
@@ -561,6 +584,8 @@ def run_due(
         with factory() as session:
             built[day] = build_digest(session, day=day)
 
+    thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
+
     def post(item: tuple[DigestSubscription, dt.date]) -> None:
         sub, day = item
         digest = built[day]
@@ -568,7 +593,7 @@ def run_due(
             report.skipped.append(sub.channel_id)
             return
         if dry_run:
-            report.posted.append(sub.channel_id)
+            (report.skipped if _sent_today(factory, sub.id, day) else report.posted).append(sub.channel_id)
             return
         run_id = _claim(factory, sub.id, day, now)
         if run_id is None:
@@ -597,19 +622,25 @@ def run_due(
         report.posted.append(sub.channel_id)
         remember_threads(factory, sub.channel_id, digest, threaded, str(posted.get("ts")), day)
         for thread_ts, update_reply in thread_updates(digest, threaded).items():
-            if not claims.claim(factory, f"digest-thread:{run_id}:{thread_ts}", WORKER):
-                continue
-            try:
-                client.chat_postMessage(
-                    channel=sub.channel_id,
-                    thread_ts=thread_ts,
-                    text=update_reply.text,
-                    blocks=update_reply.blocks,
-                )
-            except SlackApiError as exc:
-                claims.release(factory, f"digest-thread:{run_id}:{thread_ts}")
-                log.warning("thread update in %s failed: %s", sub.channel_id, exc.response.get("error"))
+            thread_posts.append(
+                (f"digest-thread:{run_id}:{thread_ts}", sub.channel_id, thread_ts, update_reply)
+            )
 
+    def post_in_thread(item: tuple[str, str, str, Reply]) -> None:
+        key, channel, thread_ts, reply = item
+        if not claims.claim(factory, key, WORKER):
+            return
+        try:
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
+            )
+        except SlackApiError as exc:
+            claims.release(factory, key)
+            log.warning("thread update in %s failed: %s", channel, exc.response.get("error"))
+
+    # Every channel's digest first, thread updates in a second pass: a channel's next message then
+    # comes after the others' digests, not straight into Slack's one-per-second limit.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(post, due))
+        list(pool.map(post_in_thread, thread_posts))
     return report

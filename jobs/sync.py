@@ -42,16 +42,22 @@ class SyncReport:
 
 def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport) -> None:
     """Import every CSV in the folder; move each aside to imported/ or rejected/ with an error report."""
+    if not folder.is_dir():
+        raise FileNotFoundError(2, "no such folder", str(folder))
     files = sorted(p for p in folder.glob("*.csv") if p.is_file())
     if not files:
         return
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     for result in import_files(factory, files):
         path = Path(result.source)
         ok = result.committed and not result.errors
         target = folder / ("imported" if ok else "rejected")
         target.mkdir(exist_ok=True)
         moved = target / f"{stamp}-{path.name}"
+        copies = 1
+        while moved.exists():  # the same name synced twice in one instant keeps both copies
+            copies += 1
+            moved = target / f"{stamp}-{copies}-{path.name}"
         shutil.move(str(path), moved)
         if ok:
             report.imported.append(path.name)
