@@ -42,6 +42,8 @@ class Shop(Base):
     # Set when the partner's shop access goes from granted to lost (import, sync or webhook).
     authorization_lost_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
+    __table_args__ = (Index("ix_shops_owner", "owner"),)  # App Home: "my sellers"
+
 
 class MetricSnapshot(Base):
     """One shop's scores on one day. NULL = unknown that day; sps_tenths 0 = not scored yet."""

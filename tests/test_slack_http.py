@@ -245,3 +245,30 @@ def test_health_endpoints(env: Env) -> None:
     assert httpx.get(f"{env.server.url}/healthz").json() == {"status": "ok"}
     assert httpx.get(f"{env.server.url}/readyz").status_code == 200
     assert httpx.get(f"{env.server.url}/nope").status_code == 404
+
+
+def test_database_outage_gets_an_apology_with_a_reference(env: Env, caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy import text
+
+    engine = env.factory.kw["bind"]
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE shop_health RENAME TO shop_health_away"))
+    try:
+        response = env.sender.command("overview")
+        assert response.status_code == 200
+        reply = response.json()
+        assert reply["response_type"] == "ephemeral"
+        message = text_of(reply["blocks"])
+        assert "something went wrong on our side (reference " in message
+        assert "Traceback" not in message and "shop_health" not in message and "SELECT" not in message
+        reference = message.split("(reference ")[1][:8]
+        # The reference leads to the full trace in the log, and the log holds no secret.
+        logged = [r for r in caplog.records if reference in r.getMessage()]
+        assert logged and logged[0].exc_info is not None
+        assert SIGNING_SECRET not in caplog.text and BOT_TOKEN not in caplog.text
+        # A button failing the same way apologises through response_url.
+        env.sender.action(ActionId.SHOW_MORE.value, CommandRef(text="overview").encode(), name="outage")
+        assert "something went wrong on our side" in text_of(dict(env.slack.responses)["outage"]["blocks"])
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE shop_health_away RENAME TO shop_health"))
