@@ -7,9 +7,7 @@ Create Date: 2026-11-25 14:29:01.763671
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
-
 
 revision: str = "0006"
 down_revision: str | None = "0005"
