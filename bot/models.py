@@ -284,3 +284,18 @@ class BuyerBlock(Base):
     expires_on: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent
 
     __table_args__ = (Index("ix_buyer_blocks_shop_day", "shop_id", "local_day"),)
+
+
+class ApiToken(Base):
+    """The newest OAuth tokens of an upstream API, so a refresh survives restarts and replicas."""
+
+    __tablename__ = "api_tokens"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text)
+    refresh_token: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:  # never show the tokens
+        return f"ApiToken(source={self.source!r}, expires_at={self.expires_at!r})"

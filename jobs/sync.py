@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
 from bot.health import record_refresh
 from bot.importer import import_files
-from bot.models import MetricSnapshot, Shop, ShopHealth
+from bot.models import ApiToken, MetricSnapshot, Shop, ShopHealth
 from bot.settings import Settings
 from bot.sources.tiktok import TikTokClient, TikTokError, parse_webhook, verify_webhook
 
@@ -134,6 +135,31 @@ def sync_tiktok(
         record_refresh(session, TIKTOK_SOURCE)
 
 
+def tiktok_client(settings: Settings, factory: sessionmaker[Session]) -> TikTokClient:
+    """A client that starts from the newest stored tokens (TikTok rotates them on refresh) and
+    stores every refreshed pair, so a restart or another replica never reuses a revoked token."""
+    with factory() as session:
+        stored = session.get(ApiToken, TIKTOK_SOURCE)
+    if stored is not None:
+        settings = settings.model_copy(
+            update={
+                "tiktok_access_token": SecretStr(stored.access_token),
+                "tiktok_refresh_token": SecretStr(stored.refresh_token),
+            }
+        )
+
+    def save(access: str, refresh: str, expires_at: dt.datetime | None) -> None:
+        with transaction(factory) as session:
+            row = session.get(ApiToken, TIKTOK_SOURCE) or ApiToken(source=TIKTOK_SOURCE)
+            row.access_token, row.refresh_token, row.expires_at = access, refresh, expires_at
+            row.updated_at = dt.datetime.now(dt.UTC)
+            session.add(row)
+
+    return TikTokClient.from_settings(
+        settings, access_token_expires_at=stored.expires_at if stored else None, on_tokens=save
+    )
+
+
 def run_sync(
     settings: Settings,
     factory: sessionmaker[Session],
@@ -152,7 +178,7 @@ def run_sync(
     owned = client is None
     if owned and settings.tiktok_app_key:
         try:
-            client = TikTokClient.from_settings(settings)
+            client = tiktok_client(settings, factory)
         except TikTokError as exc:
             report.errors[TIKTOK_SOURCE] = str(exc)
     if client is not None:
