@@ -30,7 +30,7 @@ import psutil
 
 from bot import db
 from bot.demo import DemoSize, generate
-from bot.importer import KIND_ORDER, REQUIRED, import_files
+from bot.importer import KIND_ORDER, import_files
 from bot.localslack import FakeSlack
 from bot.replies import answer
 from bot.settings import Settings
@@ -50,22 +50,12 @@ def _write_csvs(size: DemoSize, folder: Path) -> tuple[list[Path], int]:
     paths, rows = [], 0
     for kind, stream in generate(size, END).items():
         path = folder / f"{kind}.csv"
-        columns = list(REQUIRED[kind]) + [
-            c
-            for c in (
-                "owner",
-                "seller_center_url",
-                "auth_request_url",
-                "slack_channel",
-                "appeal_rejected_at",
-                "violation_status",
-            )
-            if kind.value in ("shops", "violations")
-        ]
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-            writer.writeheader()
+            writer: csv.DictWriter[str] | None = None
             for _, row in stream:
+                if writer is None:  # the demo's rows carry every column their kind has
+                    writer = csv.DictWriter(handle, fieldnames=list(row))
+                    writer.writeheader()
                 writer.writerow(row)
                 rows += 1
         paths.append(path)

@@ -233,6 +233,7 @@ def generate(size: DemoSize, end: dt.date) -> dict[Kind, Iterator[tuple[int, dic
             # 48-point regions have no AHR: they collect penalty points from violations instead.
             points_region = domain.uses_penalty_points(_region(i))
             gmv = round(rng.lognormvariate(8, 1.3), 2)
+            orders = int(gmv / 35)  # about $35 an order: the recovery estimate's order rate
             for t in range(size.days):
                 day = start + dt.timedelta(days=t)
                 yield {
@@ -241,6 +242,7 @@ def generate(size: DemoSize, end: dt.date) -> dict[Kind, Iterator[tuple[int, dic
                     "ahr": "" if points_region else str(ahr[t]),
                     "sps": "" if sps[t] is None else domain.format_sps(sps[t]) if sps[t] else "0",
                     "gmv_7d": f"{gmv * (0.9 + 0.2 * ((t * 7 + i) % 10) / 10):.2f}",
+                    "completed_orders_7d": str(orders),
                 }
 
     def accounts() -> Iterator[dict[str, str]]:
@@ -263,11 +265,29 @@ def generate(size: DemoSize, end: dt.date) -> dict[Kind, Iterator[tuple[int, dic
             handles = [_handle(names[i], i, a) for a in range(len(chr_series))]
             yield from _violation_rows(rng, i, end, handles)
 
+    def security() -> Iterator[dict[str, str]]:
+        # Security Center is for selected sellers only: about one shop in seven.
+        kinds = ("alert_order", "risk_refund", "fraud_blocked")
+        for i in range(0, size.shops, 7):
+            rng = random.Random(size.seed * 104_729 + i)
+            for n in range(rng.randint(1, 4)):
+                kind = kinds[(i + n) % 3]
+                yield {
+                    "signal_id": f"S{i:06d}{n:02d}",
+                    "shop_id": _shop_id(i),
+                    "kind": kind,
+                    "order_id": f"57{i:07d}{n:03d}",
+                    "occurred_at": (end - dt.timedelta(days=rng.randint(0, 20))).isoformat(),
+                    "state": "open" if kind != "fraud_blocked" and n % 3 != 2 else "resolved",
+                    "amount": f"{rng.uniform(8, 240):.2f}",
+                }
+
     return {
         Kind.SHOPS: _numbered(shops()),
         Kind.METRICS: _numbered(metrics()),
         Kind.ACCOUNTS: _numbered(accounts()),
         Kind.VIOLATIONS: _numbered(violations()),
+        Kind.SECURITY: _numbered(security()),
     }
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -37,6 +38,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(minutes=5)
+CHANNEL_INTERVAL = 1.05  # seconds between two messages in one channel (Slack: about one per second)
 APPEAL_SOON_DAYS = 7
 MAX_DIGEST_ROWS = 30
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -585,6 +587,7 @@ def run_due(
             built[day] = build_digest(session, day=day)
 
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
+    last_post: dict[str, float] = {}  # channel -> monotonic time of its digest
 
     def post(item: tuple[DigestSubscription, dt.date]) -> None:
         sub, day = item
@@ -620,6 +623,7 @@ def run_due(
                 .values(message_ts=posted.get("ts"), posted_at=dt.datetime.now(dt.UTC))
             )
         report.posted.append(sub.channel_id)
+        last_post[sub.channel_id] = time.monotonic()
         remember_threads(factory, sub.channel_id, digest, threaded, str(posted.get("ts")), day)
         for thread_ts, update_reply in thread_updates(digest, threaded).items():
             thread_posts.append(
@@ -628,6 +632,10 @@ def run_due(
 
     def post_in_thread(item: tuple[str, str, str, Reply]) -> None:
         key, channel, thread_ts, reply = item
+        # Pace to Slack's one message per second per channel instead of running into its 429.
+        wait = last_post.get(channel, 0.0) + CHANNEL_INTERVAL - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         if not claims.claim(factory, key, WORKER):
             return
         try:
@@ -642,5 +650,6 @@ def run_due(
     # comes after the others' digests, not straight into Slack's one-per-second limit.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(post, due))
+        thread_posts.sort(key=lambda item: last_post.get(item[1], 0.0))  # channels that posted first go first
         list(pool.map(post_in_thread, thread_posts))
     return report

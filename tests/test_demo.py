@@ -41,7 +41,13 @@ def wipe(factory: sessionmaker[Session]) -> None:
 @pytest.fixture
 def demo(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     results = load_demo(factory, SIZE, TODAY)
-    assert [r.kind for r in results] == [Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS]
+    assert [r.kind for r in results] == [
+        Kind.SHOPS,
+        Kind.METRICS,
+        Kind.ACCOUNTS,
+        Kind.VIOLATIONS,
+        Kind.SECURITY,
+    ]
     assert all(r.committed and not r.errors for r in results)
     return factory
 
@@ -211,3 +217,15 @@ def test_generate_is_pure_and_deterministic() -> None:
     assert materialize(small) != materialize(DemoSize(shops=15, days=10, seed=99))
     later = materialize(small)[Kind.METRICS]
     assert later[-1][1]["date"] == TODAY.isoformat()
+
+
+def test_demo_has_security_center_items_and_order_counts(demo: sessionmaker[Session]) -> None:
+    from bot.models import MetricSnapshot, SecuritySignal
+
+    with demo() as session:
+        kinds = {(k, st) for k, st in session.execute(select(SecuritySignal.kind, SecuritySignal.state))}
+        orders = session.scalars(
+            select(MetricSnapshot.completed_orders_7d).where(MetricSnapshot.date == TODAY)
+        )
+        assert {("alert_order", "open"), ("risk_refund", "open"), ("fraud_blocked", "resolved")} <= kinds
+        assert all(o is not None and o >= 0 for o in orders)
