@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,32 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 CLAIM_LEASE = dt.timedelta(minutes=5)
-CHANNEL_INTERVAL = 1.05  # seconds between two messages in one channel (Slack: about one per second)
+
+
+class ChannelPacer:
+    """Spaces this process's messages to one channel by Slack's limit (about one a second), so
+    posting waits its turn instead of running into 429s. A cache of timings, not state: another
+    replica's posts are still covered by the client's Retry-After handling."""
+
+    def __init__(self, interval: float = 1.05) -> None:
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._next: dict[str, float] = {}
+
+    def next_slot(self, channel: str) -> float:
+        with self._lock:
+            return self._next.get(channel, 0.0)
+
+    def wait(self, channel: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = slot + self.interval  # reserve: the next caller waits after us
+        if slot > now:
+            time.sleep(slot - now)
+
+
+PACER = ChannelPacer()
 APPEAL_SOON_DAYS = 7
 MAX_DIGEST_ROWS = 30
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -587,7 +613,6 @@ def run_due(
             built[day] = build_digest(session, day=day)
 
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
-    last_post: dict[str, float] = {}  # channel -> monotonic time of its digest
 
     def post(item: tuple[DigestSubscription, dt.date]) -> None:
         sub, day = item
@@ -606,6 +631,7 @@ def run_due(
             threaded = open_threads(session, sub.channel_id, digest.shop_ids, day)
         reply = digest_reply(digest, threaded=threaded)
         try:
+            PACER.wait(sub.channel_id)
             posted = client.chat_postMessage(channel=sub.channel_id, text=reply.text, blocks=reply.blocks)
         except SlackApiError as exc:
             # Give the claim back so the next run (same day) tries again.
@@ -623,7 +649,6 @@ def run_due(
                 .values(message_ts=posted.get("ts"), posted_at=dt.datetime.now(dt.UTC))
             )
         report.posted.append(sub.channel_id)
-        last_post[sub.channel_id] = time.monotonic()
         remember_threads(factory, sub.channel_id, digest, threaded, str(posted.get("ts")), day)
         for thread_ts, update_reply in thread_updates(digest, threaded).items():
             thread_posts.append(
@@ -632,13 +657,10 @@ def run_due(
 
     def post_in_thread(item: tuple[str, str, str, Reply]) -> None:
         key, channel, thread_ts, reply = item
-        # Pace to Slack's one message per second per channel instead of running into its 429.
-        wait = last_post.get(channel, 0.0) + CHANNEL_INTERVAL - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
         if not claims.claim(factory, key, WORKER):
             return
         try:
+            PACER.wait(channel)
             client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
             )
@@ -650,6 +672,6 @@ def run_due(
     # comes after the others' digests, not straight into Slack's one-per-second limit.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(post, due))
-        thread_posts.sort(key=lambda item: last_post.get(item[1], 0.0))  # channels that posted first go first
+        thread_posts.sort(key=lambda item: PACER.next_slot(item[1]))  # channels free first go first
         list(pool.map(post_in_thread, thread_posts))
     return report
