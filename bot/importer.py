@@ -185,16 +185,26 @@ def _text(row: dict[str, str], column: str, *, required: bool = True, max_len: i
     return value
 
 
-def _int(row: dict[str, str], column: str, low: int, high: int, *, required: bool = False) -> int | None:
+def _number(row: dict[str, str], column: str, noun: str = "a number") -> tuple[str, float] | None:
+    """The cell's text and its value, None when blank; a row error when it is not a number."""
     value = (row.get(column) or "").strip()
+    if noun == "an amount":  # thousands separators are fine in money
+        value = value.replace(",", "")
     if not value:
+        return None
+    try:
+        return value, float(value)
+    except ValueError:
+        raise _Bad(column, f"{value!r} is not {noun}") from None
+
+
+def _int(row: dict[str, str], column: str, low: int, high: int, *, required: bool = False) -> int | None:
+    parsed = _number(row, column)
+    if parsed is None:
         if required:
             raise _Bad(column, "is empty")
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise _Bad(column, f"{value!r} is not a number") from None
+    value, number = parsed
     if not number.is_integer():
         raise _Bad(column, f"{value!r} is not a whole number")
     if not low <= number <= high:
@@ -203,13 +213,10 @@ def _int(row: dict[str, str], column: str, low: int, high: int, *, required: boo
 
 
 def _sps(row: dict[str, str]) -> int | None:
-    value = (row.get("sps") or "").strip()
-    if not value:
+    parsed = _number(row, "sps")
+    if parsed is None:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise _Bad("sps", f"{value!r} is not a number") from None
+    value, number = parsed
     if not 0 <= number <= 5:
         raise _Bad("sps", f"{value} is outside 0..5")
     tenths = round(number * 10)
@@ -219,13 +226,10 @@ def _sps(row: dict[str, str]) -> int | None:
 
 
 def _money(row: dict[str, str], column: str) -> float | None:
-    value = (row.get(column) or "").strip().replace(",", "")
-    if not value:
+    parsed = _number(row, column, "an amount")
+    if parsed is None:
         return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise _Bad(column, f"{value!r} is not an amount") from None
+    value, number = parsed
     if not math.isfinite(number) or number < 0:
         raise _Bad(column, f"{value} is not a non-negative amount")
     return number

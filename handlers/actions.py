@@ -71,19 +71,23 @@ def say_ephemeral(respond: Respond, reply: Reply, *, replace: bool = False) -> N
     respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=replace)
 
 
+def shop_or_apology(deps: Deps, ref: object, respond: Respond) -> Shop | None:
+    """The shop a button names, or None after telling the clicker the button is out of date."""
+    shop = None
+    shop_id = getattr(ref, "shop_id", None)
+    if isinstance(shop_id, str):
+        with deps.factory() as session:
+            shop = session.get(Shop, shop_id)
+    if shop is None:
+        say_ephemeral(
+            respond, cards.message("That seller is no longer in the portfolio, or the button is out of date.")
+        )
+    return shop
+
+
 def register(app: App, deps: Deps) -> None:
     def shop_from(body: dict[str, Any], respond: Respond) -> Shop | None:
-        ref = ShopRef.decode(_action(body).get("value"))
-        shop = None
-        if isinstance(ref, ShopRef):
-            with deps.factory() as session:
-                shop = session.get(Shop, ref.shop_id)
-        if shop is None:
-            say_ephemeral(
-                respond,
-                cards.message("That seller is no longer in the portfolio, or the button is out of date."),
-            )
-        return shop
+        return shop_or_apology(deps, ShopRef.decode(_action(body).get("value")), respond)
 
     @app.action(matching(ActionId.VISIT_SELLER_CENTER))
     def visit_seller_center(ack: Ack, body: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from bot.app import Deps
 from bot.db import transaction
 from bot.models import Shop
 from bot.replies import shop_card_reply, today_for
-from handlers.actions import matching, responder, say_ephemeral, send_request_link
+from handlers.actions import matching, responder, say_ephemeral, send_request_link, shop_or_apology
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,8 @@ def register(app: App, deps: Deps) -> None:
         else:
             say_ephemeral(respond, cards.message("That option is out of date; open the card again."))
 
-    def shop_of(ref: Any, respond: Respond) -> Shop | None:
-        shop = load_shop(ref.shop_id) if isinstance(ref, (ShopRef, RowAction)) else None
-        if shop is None:
-            say_ephemeral(
-                respond,
-                cards.message("That seller is no longer in the portfolio, or the button is out of date."),
-            )
-        return shop
+    def shop_of(ref: object, respond: Respond) -> Shop | None:
+        return shop_or_apology(deps, ref, respond)
 
     @app.action(matching(ActionId.SHOP_MENU))
     @app.action(matching(ActionId.SNOOZE))

@@ -19,7 +19,7 @@ from bot.db import transaction
 from bot.links import security_center_url
 from bot.models import Shop
 from bot.replies import today_for
-from handlers.actions import matching, responder, say_ephemeral
+from handlers.actions import matching, responder, say_ephemeral, shop_or_apology
 from handlers.admins import is_admin
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,8 @@ def register(app: App, deps: Deps) -> None:
         if not is_admin(deps, user_id):
             say_ephemeral(respond, cards.message(ADMIN_ONLY))
             return
-        ref = ShopRef.decode((body.get("actions") or [{}])[0].get("value"))
-        shop = load_shop(ref.shop_id) if isinstance(ref, ShopRef) else None
+        shop = shop_or_apology(deps, ShopRef.decode((body.get("actions") or [{}])[0].get("value")), respond)
         if shop is None:
-            say_ephemeral(respond, cards.message("That seller is no longer in the portfolio."))
             return
         draft = BlockDraftRef(shop_id=shop.shop_id, channel_id=(body.get("channel") or {}).get("id", ""))
         try:
