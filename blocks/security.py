@@ -182,6 +182,6 @@ def block_recorded(shop_name: str, username: str, *, permanent: bool, expires: s
     until = "permanently" if permanent else f"until {expires}"
     text = (
         f":no_entry: Block request for *{escape(username)}* at *{name(shop_name)}* recorded ({until}). "
-        f"No API performs the block: finish it in <{url}|{BLOCK_LIST_PATH}>."
+        f"No API performs the block: finish it in <{url}|{escape(BLOCK_LIST_PATH)}>."
     )
     return Reply(escape(f"Block request for {username} recorded"), finish([section(text)]))

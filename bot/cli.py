@@ -152,7 +152,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import web_client
-    from jobs.digests import run_due
+    from jobs.digests import notify_milestones, run_due
 
     if not args.dry_run and settings.slack_bot_token is None:
         print(
@@ -160,7 +160,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    report = run_due(_factory(settings), web_client(settings), dry_run=args.dry_run)
+    factory, client = _factory(settings), web_client(settings)
+    report = run_due(factory, client, dry_run=args.dry_run)
+    if not args.dry_run:
+        for shop_id in notify_milestones(factory, client):
+            print(f"milestone DM sent for shop {shop_id}")
     verb = "would post" if args.dry_run else "posted"
     print(
         f"{verb} {len(report.posted)} digest(s); {len(report.skipped)} not due or already sent; {len(report.failed)} failed"

@@ -209,6 +209,10 @@ def _follow_up(verb: str, words: list[str]) -> FollowUp:
         option = "1d"
         if words and words[-1].lower() in SNOOZE_OPTIONS:
             option = SNOOZE_OPTIONS[words.pop().lower()]
+        elif words and re.fullmatch(r"\d+[a-z]*", words[-1].lower()):
+            raise CommandError(
+                f"`snooze` lasts `1d`, `7d` or until the scores `change`, not `{_clip(words[-1])}`"
+            )
     elif verb == "assign":
         if len(words) < 2:
             raise CommandError(

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import domain
+from bot import domain, followup
 from bot.domain import Score
 from bot.models import (
     AccountSnapshot,
@@ -461,10 +461,12 @@ def summarize_violations(violations: Sequence[Violation], today: dt.date) -> Vio
         ((v, domain.appeal_deadline(f)) for v, f in facts if domain.appealable(f, today)),
         key=lambda item: item[1],
     )
+    # A deduction leaves the rolling window exactly 180 days after it happened (next_point_expiry).
+    window_start = today - dt.timedelta(days=domain.WINDOW_DAYS)
     points = sum(
         v.points
         for v, f in facts
-        if f.enforcement_status != "Revoked" and domain.in_last_days(f.notified_at, today, 180)
+        if f.enforcement_status != "Revoked" and window_start < f.notified_at <= today
     )
     return ViolationSummary(
         last_7d=sum(domain.in_last_days(f.notified_at, today, 7) for f in counted),
@@ -525,8 +527,15 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
             .order_by(Acknowledgement.acknowledged_at.desc())
             .limit(1)
         ).first(),
-        snooze=session.get(Snooze, shop_id),
+        snooze=_active_snooze(session.get(Snooze, shop_id), health, today),
     )
+
+
+def _active_snooze(snooze: Snooze | None, health: ShopHealth | None, today: dt.date) -> Snooze | None:
+    """The snooze only while it holds: an ended one is not shown on the card."""
+    if snooze is None or not followup.snooze_state(snooze, health, today).active:
+        return None
+    return snooze
 
 
 # ---- lookup ----

@@ -32,6 +32,7 @@ from blocks.common import Reply, context, divider, escape, finish, header, money
 from blocks.common import name as display_name
 from bot import claims, commands, domain, followup, security, services
 from bot.domain import Score
+from bot.health import latest_data_date
 from bot.models import DigestRun, DigestSubscription, DigestThread, Shop, ShopHealth, Violation
 from bot.replies import Asker
 from bot.settings import Settings
@@ -104,7 +105,7 @@ class Digest:
 
     @property
     def quiet(self) -> bool:
-        return not any(self.sections.values()) and not self.security
+        return not any(self.sections.values()) and not self.security and not self.groups
 
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
@@ -136,7 +137,8 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
     rows = [services.SellerRow(*values) for values in session.execute(query)]
     digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
     for row in rows:
-        if row.authorized:
+        # 48-point regions collect penalty points: never AHR milestones or AHR advice (DOMAIN.md).
+        if row.authorized and not domain.uses_penalty_points(row.region):
             crossed = domain.crossed_milestones(row.ahr_then, row.ahr, row.region)
             if crossed:
                 text = (
@@ -146,9 +148,9 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
             elif domain.action_required(Score.AHR, row.ahr, row.ahr_then):
                 text = f"AHR {row.ahr_then} → {row.ahr}{_forecast(row)}"
                 digest.sections[Section.AHR_DROP].append(_with(row, text))
-            if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
-                text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
-                digest.sections[Section.SPS_DROP].append(_with(row, text))
+        if row.authorized and domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
+            text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
+            digest.sections[Section.SPS_DROP].append(_with(row, text))
         if row.authorized and row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
             digest.sections[Section.CHR_DROP].append(_with(row, f"CHR {row.chr_then} → {row.chr}"))
     lost = session.execute(
@@ -247,7 +249,15 @@ def digest_reply(
     if digest.quiet:
         return Reply(
             f"{title}: all clear",
-            finish([header(title), section(":white_check_mark: All clear: no seller needs action today.")]),
+            finish(
+                [
+                    header(title),
+                    section(
+                        ":white_check_mark: All clear: no seller needs action today."
+                        + (f" ({digest.snoozed} snoozed)" if digest.snoozed else "")
+                    ),
+                ]
+            ),
         )
     summary = (
         f"*{digest.sellers}* seller(s) need action · *{money(digest.gmv_at_risk)}* GMV (last 7 days) at risk"
@@ -489,9 +499,14 @@ def remember_threads(
 # ---- owners' milestone DMs ----
 
 
-def notify_milestones(factory: sessionmaker[Session], client: WebClient, *, day: dt.date) -> list[str]:
-    """DM opted-in owners once when one of their sellers crossed an AHR milestone since yesterday."""
+def notify_milestones(factory: sessionmaker[Session], client: WebClient) -> list[str]:
+    """DM opted-in owners once when one of their sellers crossed an AHR milestone since the day before.
+
+    Keyed on the data's day, so a later run without new data never sends the same news again."""
     with factory() as session:
+        day = latest_data_date(session)
+        if day is None:
+            return []
         rows = [
             services.SellerRow(*values)
             for values in session.execute(
@@ -500,7 +515,11 @@ def notify_milestones(factory: sessionmaker[Session], client: WebClient, *, day:
                 )
             )
         ]
-        crossings = [(r, domain.crossed_milestones(r.ahr_then, r.ahr, r.region)) for r in rows]
+        crossings = [
+            (r, domain.crossed_milestones(r.ahr_then, r.ahr, r.region))
+            for r in rows
+            if not domain.uses_penalty_points(r.region)
+        ]
         crossings = [(r, c) for r, c in crossings if c]
         wanted = followup.wants_milestone_dm(session, {r.owner for r, _ in crossings if r.owner})
     sent = []

@@ -14,11 +14,12 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
-from jobs.digests import run_due
+from jobs.digests import notify_milestones, run_due
 from jobs.sync import run_sync
 
 log = logging.getLogger(__name__)
 DIGEST_JOB_ID = "healthbot.digests"
+MILESTONE_DM_JOB_ID = "healthbot.milestone-dms"
 SYNC_JOB_ID = "healthbot.sync"
 
 
@@ -29,6 +30,10 @@ def build_scheduler(
     scheduler.add_job(
         run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client],
         misfire_grace_time=300,
+    )  # fmt: skip
+    scheduler.add_job(
+        notify_milestones, "interval", minutes=5, id=MILESTONE_DM_JOB_ID, replace_existing=True,
+        args=[factory, client], misfire_grace_time=300,
     )  # fmt: skip
     if settings.healthbot_import_dir or settings.tiktok_app_key:
         scheduler.add_job(

@@ -442,7 +442,7 @@ def test_milestone_text_follows_the_sellers_region(factory: sessionmaker[Session
 
 
 def test_second_appeal_deadline_of_an_older_violation_is_reported(factory: sessionmaker[Session]) -> None:
-    # PRODUCT BUG: _appeals_closing only reads violations notified in the last 45 days, but a shop
+    # Regression guard (fixed): _appeals_closing only reads violations notified in the last 45 days, but a shop
     # violation stays appealable for 60 days and a rejected first appeal opens 15 more days from
     # the rejection (DOMAIN.md). Notified 50 days ago, rejected 10 days ago: 5 days left.
     p = Portfolio()
@@ -502,7 +502,7 @@ def stale_claim(factory: sessionmaker[Session], sub_id: int, day: dt.date, claim
 def test_claim_of_a_crashed_process_is_taken_over_the_same_day(
     factory: sessionmaker[Session], client: WebClient, slack: FakeSlack
 ) -> None:
-    # PRODUCT BUG (SQLite): _claim's take-over UPDATE runs with the ORM's default
+    # Regression guard (SQLite, fixed): _claim's take-over UPDATE runs with the ORM's default
     # synchronize_session="evaluate" while the claim row is loaded in the same session; SQLite hands
     # back a naive claimed_at, compared in Python with the aware `now - CLAIM_LEASE`: TypeError,
     # and run_due raises instead of taking the claim over.
@@ -671,7 +671,7 @@ def test_dry_run_posts_and_claims_nothing(
 def test_dry_run_does_not_count_digests_already_sent_today(
     factory: sessionmaker[Session], client: WebClient, slack: FakeSlack
 ) -> None:
-    # PRODUCT BUG: run_due(dry_run=True) reports every due subscription as "would post" before
+    # Regression guard (fixed): run_due(dry_run=True) reports every due subscription as "would post" before
     # looking at today's DigestRun, so `healthbot digest run --dry-run` after the 09:00 run says
     # it would post digests that were already sent (its own summary line promises "already sent").
     subscribe(factory, "CDRY", "09:00", "UTC")

@@ -20,7 +20,7 @@ from bot.localslack import FakeSlack
 from bot.models import DigestRun, DigestSubscription
 from bot.settings import Settings
 from jobs.digests import run_due
-from jobs.scheduler import DIGEST_JOB_ID, SYNC_JOB_ID, build_scheduler
+from jobs.scheduler import DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID, build_scheduler
 from jobs.sync import run_sync
 from tests.slackclient import BOT_TOKEN
 
@@ -63,9 +63,14 @@ def test_digest_job_only_without_sources(
     scheduler = build_scheduler(settings, factory, client)
     assert str(scheduler.timezone) == "UTC"
     pending = scheduler._pending_jobs  # (job, jobstore, replace_existing) until the scheduler starts
-    assert [(job.id, replace) for job, _store, replace in pending] == [(DIGEST_JOB_ID, True)]
+    assert [(job.id, replace) for job, _store, replace in pending] == [
+        (DIGEST_JOB_ID, True),
+        (MILESTONE_DM_JOB_ID, True),
+    ]
     start_paused(scheduler, paused)
-    (job,) = scheduler.get_jobs()
+    job, dms = sorted(scheduler.get_jobs(), key=lambda j: j.id)
+    assert dms.id == MILESTONE_DM_JOB_ID == "healthbot.milestone-dms"
+    assert dms.trigger.interval == dt.timedelta(minutes=5)
     assert job.id == DIGEST_JOB_ID == "healthbot.digests"
     assert job.func is run_due
     assert list(job.args) == [factory, client]
@@ -92,11 +97,12 @@ def test_sync_job_when_a_source_is_configured(
     scheduler = build_scheduler(configured, factory, client)
     assert [(job.id, replace) for job, _store, replace in scheduler._pending_jobs] == [
         (DIGEST_JOB_ID, True),
+        (MILESTONE_DM_JOB_ID, True),
         (SYNC_JOB_ID, True),
     ]
     start_paused(scheduler, paused)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"healthbot.digests", "healthbot.sync"}
+    assert set(jobs) == {"healthbot.digests", "healthbot.milestone-dms", "healthbot.sync"}
     sync = jobs[SYNC_JOB_ID]
     assert sync.func is run_sync and list(sync.args) == [configured, factory]
     assert sync.trigger.interval == dt.timedelta(minutes=15)
@@ -113,13 +119,13 @@ def test_building_twice_gives_the_same_ids_and_re_adding_replaces(
     first = build_scheduler(configured, factory, client)
     second = build_scheduler(configured, factory, client)
     ids = [[job.id for job, *_ in s._pending_jobs] for s in (first, second)]
-    assert ids[0] == ids[1] == [DIGEST_JOB_ID, SYNC_JOB_ID]
+    assert ids[0] == ids[1] == [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID]
     scheduler = start_paused(second, paused)
     # A replica (or a restart) adding the same job again replaces it instead of failing or doubling.
     scheduler.add_job(
         run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client]
     )
-    assert sorted(job.id for job in scheduler.get_jobs()) == [DIGEST_JOB_ID, SYNC_JOB_ID]
+    assert sorted(job.id for job in scheduler.get_jobs()) == [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID]
 
 
 def test_the_scheduled_jobs_do_their_work(

@@ -167,7 +167,7 @@ def test_a_rejected_file_leaves_earlier_data_and_the_next_good_sync_clears_the_f
 def test_files_of_the_same_name_are_all_kept_in_imported(
     factory: sessionmaker[Session], settings: Settings, inbox: Path, drop: Callable[..., Path]
 ) -> None:
-    # PRODUCT BUG: sync_folder names the archived copy "<%Y%m%dT%H%M%S>-<name>", so a file of the
+    # Regression guard (fixed): sync_folder names the archived copy "<%Y%m%dT%H%M%S>-<name>", so a file of the
     # same name imported within the same second (two quick syncs, `healthbot sync` beside the
     # scheduler) silently overwrites the earlier copy in imported/: the audit trail loses a file.
     configured = with_folder(settings, inbox)
@@ -202,7 +202,7 @@ def test_an_empty_folder_changes_nothing(
 def test_a_missing_import_folder_is_reported_as_failing(
     factory: sessionmaker[Session], settings: Settings, tmp_path: Path
 ) -> None:
-    # PRODUCT BUG: sync_folder globs the folder, and Path.glob on a folder that does not exist
+    # Regression guard (fixed): sync_folder globs the folder, and Path.glob on a folder that does not exist
     # yields nothing instead of raising, so a mistyped HEALTHBOT_IMPORT_DIR is never reported:
     # no error, no failing source, and no file is ever imported.
     report = run_sync(with_folder(settings, tmp_path / "no-such-folder"), factory)
