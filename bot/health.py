@@ -45,15 +45,35 @@ def rebuild_shop_health(session: Session) -> dt.date | None:
             row["sps_tenths" + suffix] = sps
             if not suffix:
                 row["gmv_7d"] = gmv
-        # CHR of a shop = its worst linked account that day.
-        worst = (
-            select(AccountSnapshot.shop_id, AccountSnapshot.date, func.min(AccountSnapshot.chr))
-            .where(AccountSnapshot.date.in_(days))
-            .group_by(AccountSnapshot.shop_id, AccountSnapshot.date)
-        )
-        for shop_id, day, chr_ in session.execute(worst):
-            if shop_id in rows:
-                rows[shop_id]["chr" + days[day]] = chr_
+        # CHR of a shop = its worst linked account today. Drops are per account (an account that
+        # fell 50 matters even when another is lower), so chr_1d/chr_7d are stored as today's CHR
+        # minus the worst per-account change: chr - chr_1d is that change, and it is unknown when
+        # no account has a value on both days.
+        accounts: dict[tuple[str, str], dict[str, int | None]] = {}
+        for shop_id, handle, day, chr_ in session.execute(
+            select(
+                AccountSnapshot.shop_id,
+                AccountSnapshot.tiktok_handle,
+                AccountSnapshot.date,
+                AccountSnapshot.chr,
+            ).where(AccountSnapshot.date.in_(days))
+        ):
+            accounts.setdefault((shop_id, handle), {})[days[day]] = chr_
+        worst_change: dict[tuple[str, str], int] = {}
+        for (shop_id, _handle), account in accounts.items():
+            row = rows.get(shop_id)
+            if row is None:
+                continue
+            today = account.get("")
+            if today is not None and (row.get("chr") is None or today < row["chr"]):
+                row["chr"] = today
+            for suffix in ("_1d", "_7d"):
+                then = account.get(suffix)
+                if today is not None and then is not None:
+                    key = (shop_id, suffix)
+                    worst_change[key] = min(worst_change.get(key, today - then), today - then)
+        for (shop_id, suffix), change in worst_change.items():
+            rows[shop_id]["chr" + suffix] = rows[shop_id]["chr"] - change
     columns = [c.name for c in ShopHealth.__table__.columns]
     values = [{c: row.get(c) for c in columns} for row in rows.values()]
     for start in range(0, len(values), 5000):

@@ -99,7 +99,8 @@ class ShopHealth(Base):
     """Derived, one row per shop: the latest scores and the values 1 and 7 days earlier.
 
     Rebuilt after every import so that overview, at-risk and list queries are single indexed
-    scans instead of self-joins over 180 days of history. CHR is the shop's worst linked account.
+    scans instead of self-joins over 180 days of history. CHR is the shop's worst linked account;
+    chr_1d/chr_7d are chr minus the largest per-account fall, so that chr - chr_1d is that fall.
     """
 
     __tablename__ = "shop_health"

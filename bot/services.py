@@ -206,7 +206,7 @@ def reasons_for(row: SellerRow, window: Window, scores: Sequence[Score] = tuple(
     if Score.CHR in scores and row.authorized and row.chr_authorized:
         change = domain.delta(row.chr, row.chr_then)
         if domain.action_required(Score.CHR, row.chr, row.chr_then):
-            reasons.append(f"CHR fell {-change if change else 0} {when} ({row.chr_then} → {row.chr})")
+            reasons.append(f"CHR fell {-change if change else 0} {when} (lowest account now {row.chr})")
         if domain.chr_level(row.chr) is domain.Level.CRITICAL:
             reasons.append(f"CHR {row.chr} is {domain.chr_band(row.chr)}")
     return reasons

@@ -152,7 +152,9 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
             text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
             digest.sections[Section.SPS_DROP].append(_with(row, text))
         if row.authorized and row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
-            digest.sections[Section.CHR_DROP].append(_with(row, f"CHR {row.chr_then} → {row.chr}"))
+            change = domain.delta(row.chr, row.chr_then) or 0
+            text = f"CHR fell {-change} (lowest account now {row.chr})"
+            digest.sections[Section.CHR_DROP].append(_with(row, text))
     lost = session.execute(
         services.seller_select(window)
         .add_columns(Shop.authorization_lost_at)

@@ -335,7 +335,7 @@ def test_digest_sections(factory: sessionmaker[Session], busy: Portfolio) -> Non
     assert "reached 0, permanent deactivation" in s[Section.MILESTONE][1].reasons[0]
     assert s[Section.AHR_DROP][0].reasons[0].startswith("AHR 190 → 160")
     assert s[Section.SPS_DROP][0].reasons == ("SPS 4.5 → 3.8",)
-    assert s[Section.CHR_DROP][0].reasons == ("CHR 250 → 220",)
+    assert s[Section.CHR_DROP][0].reasons == ("CHR fell 30 (lowest account now 220)",)
     deadline = TODAY + dt.timedelta(days=5)
     assert s[Section.APPEALS][0].reasons == (f"Late dispatch: appeal by {deadline:%b %-d} (5 days left)",)
     assert digest.sellers == 8

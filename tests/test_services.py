@@ -199,7 +199,7 @@ def test_needs_action_over_seven_days(factory: sessionmaker[Session], drops: Non
     assert data.gmv_at_risk == pytest.approx(200 + 500 + 700)
     assert codes(page) == ["D7", "D5", "D2"]
     assert page.rows[0].reasons == ("AHR fell 50 in 7 days (250 → 200)",)
-    assert page.rows[1].reasons == ("CHR fell 21 in 7 days (321 → 300)",)
+    assert page.rows[1].reasons == ("CHR fell 21 in 7 days (lowest account now 300)",)
     assert page.rows[2].reasons == ("AHR fell 30 in 7 days (230 → 200)",)
     assert (page.rows[2].ahr, page.rows[2].ahr_then) == (200, 230)
 
@@ -613,3 +613,36 @@ def test_freshness_failing_source_keeps_its_last_success(
         record_refresh(session, "tiktok", now=now)
     with factory() as session:
         assert services.freshness(session, now=now).failing_sources == ("never",)
+
+
+def test_chr_drops_are_per_account(factory: sessionmaker[Session]) -> None:
+    # DOMAIN.md: CHR action required when it fell by more than 20; each linked account counts, and a
+    # missing value on either day (an account linked today) is no drop at all.
+    from tests.helpers import account, load, metric, shop
+
+    yesterday = TODAY - dt.timedelta(days=1)
+    load(factory, Kind.SHOPS, [shop("A", "CA"), shop("B", "CB")])
+    load(
+        factory,
+        Kind.METRICS,
+        [metric(s, d, 300, "4.0", 10.0) for s in ("A", "B") for d in (yesterday, TODAY)],
+    )
+    load(
+        factory,
+        Kind.ACCOUNTS,
+        [
+            account("A", yesterday, "a1", 300),
+            account("A", TODAY, "a1", 250),  # fell 50
+            account("A", yesterday, "a2", 200),
+            account("A", TODAY, "a2", 200),  # the lowest, steady
+            account("B", yesterday, "b1", 300),
+            account("B", TODAY, "b1", 300),
+            account("B", TODAY, "b2", 150),  # new today: no delta
+        ],
+    )
+    with factory() as session:
+        page = services.at_risk(session, scores=(Score.CHR,))
+    assert [(r.shop_code, r.reasons) for r in page.rows] == [
+        ("CA", ("CHR fell 50 since yesterday (lowest account now 200)",)),
+        ("CB", ("CHR 150 is Critical",)),
+    ]
