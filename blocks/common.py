@@ -6,6 +6,7 @@ Everything that guards Slack's limits lives here, so builders cannot forget one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,14 @@ def escape(text: str) -> str:
 
 def name(text: str) -> str:
     return escape(truncate(text, NAME_CHARS))
+
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,63}")
+
+
+def channel_mention(channel: str) -> str:
+    """A channel as Slack links it: <#C123> for an ID, #name (escaped) for a name."""
+    return f"<#{channel}>" if _CHANNEL_ID.fullmatch(channel) else f"#{escape(channel.lstrip('#'))}"
 
 
 def header(text: str) -> HeaderBlock:

@@ -60,6 +60,13 @@ class ShopRef(Payload):
     shop_id: str
 
 
+class ConfirmSendRef(Payload):
+    """'Send again' after a recent send: names that send, so a double click confirms only once."""
+
+    shop_id: str
+    previous_id: int
+
+
 class TrendRef(Payload):
     """A trend chart for one shop over 30, 90 or 180 days, posted into a thread when there is one."""
 

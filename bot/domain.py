@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 
 class Level(StrEnum):
@@ -65,26 +66,54 @@ VIOLATION_WINDOWS = (7, 60)
 POINTS_BAN = 48
 
 
+# Every band as an inclusive range in the stored unit (SPS in tenths): the one place thresholds
+# live. The SQL filters in bot.services read these same tables.
+Range = tuple[int, int]
+AHR_BANDS: dict[AhrBand, Range] = {
+    AhrBand.EXCELLENT: (200, 1000),  # Excellent >= 200
+    AhrBand.FAIR: (51, 199),  # Fair 51..199
+    AhrBand.POOR: (1, 50),  # Poor 1..50
+    AhrBand.DEACTIVATED: (0, 0),  # Deactivated 0
+}
+SPS_BANDS: dict[SpsBand, Range] = {
+    SpsBand.BELOW_2_5: (1, 24),  # [0, 2.5) among scored shops
+    SpsBand.FROM_2_5: (25, 34),
+    SpsBand.FROM_3_5: (35, 44),
+    SpsBand.FROM_4_5: (45, 50),
+    SpsBand.UNSCORED: (0, 0),  # 0 or missing means "not scored yet", never "bad"
+}
+CHR_BANDS: dict[ChrBand, Range] = {
+    ChrBand.HEALTHY: (200, 1000),  # Healthy >= 200
+    ChrBand.BE_CAREFUL: (151, 199),  # Be careful 151..199
+    ChrBand.CRITICAL: (1, 150),  # Critical 1..150
+    ChrBand.SUSPENDED: (0, 0),  # Permanently suspended 0
+}
+# Overview ("notably abnormal"): one warning and one critical range per score.
+LEVELS: dict[Score, dict[Level, Range]] = {
+    Score.AHR: {Level.GOOD: (200, 1000), Level.WARNING: (51, 199), Level.CRITICAL: (0, 50)},
+    Score.SPS: {Level.GOOD: (35, 50), Level.WARNING: (25, 34), Level.CRITICAL: (1, 24)},  # 0 excluded
+    Score.CHR: {Level.GOOD: (200, 1000), Level.WARNING: (151, 199), Level.CRITICAL: (0, 150)},
+}
+
+
+K = TypeVar("K")
+
+
+def _find(table: dict[K, Range], value: int) -> K | None:
+    return next((key for key, (low, high) in table.items() if low <= value <= high), None)
+
+
+def level(score: Score, value: int | None) -> Level:
+    found = None if value is None else _find(LEVELS[score], value)
+    return found or Level.UNKNOWN
+
+
 def ahr_band(ahr: int | None) -> AhrBand | None:
-    # Excellent >= 200; Fair 51..199; Poor 1..50; Deactivated 0.
-    if ahr is None:
-        return None
-    if ahr >= 200:
-        return AhrBand.EXCELLENT
-    if ahr >= 51:
-        return AhrBand.FAIR
-    if ahr >= 1:
-        return AhrBand.POOR
-    return AhrBand.DEACTIVATED
+    return None if ahr is None else _find(AHR_BANDS, ahr)
 
 
 def ahr_level(ahr: int | None) -> Level:
-    # Overview: warning = Fair 51..199; critical = 0..50 (Deactivated included).
-    if ahr is None:
-        return Level.UNKNOWN
-    if ahr >= 200:
-        return Level.GOOD
-    return Level.WARNING if ahr >= 51 else Level.CRITICAL
+    return level(Score.AHR, ahr)
 
 
 def sps_scored(sps_tenths: int | None) -> bool:
@@ -93,48 +122,19 @@ def sps_scored(sps_tenths: int | None) -> bool:
 
 
 def sps_band(sps_tenths: int | None) -> SpsBand:
-    if not sps_scored(sps_tenths):
-        return SpsBand.UNSCORED
-    assert sps_tenths is not None
-    if sps_tenths < 25:
-        return SpsBand.BELOW_2_5
-    if sps_tenths < 35:
-        return SpsBand.FROM_2_5
-    if sps_tenths < 45:
-        return SpsBand.FROM_3_5
-    return SpsBand.FROM_4_5
+    return (_find(SPS_BANDS, sps_tenths) if sps_tenths is not None else None) or SpsBand.UNSCORED
 
 
 def sps_level(sps_tenths: int | None) -> Level:
-    # Overview: warning = 2.5..3.4; critical = 0.1..2.4; 0 = unscored is excluded.
-    if not sps_scored(sps_tenths):
-        return Level.UNKNOWN
-    assert sps_tenths is not None
-    if sps_tenths >= 35:
-        return Level.GOOD
-    return Level.WARNING if sps_tenths >= 25 else Level.CRITICAL
+    return level(Score.SPS, sps_tenths)
 
 
 def chr_band(chr_: int | None) -> ChrBand | None:
-    # Healthy >= 200; Be careful 151..199; Critical 1..150; Permanently suspended 0.
-    if chr_ is None:
-        return None
-    if chr_ >= 200:
-        return ChrBand.HEALTHY
-    if chr_ >= 151:
-        return ChrBand.BE_CAREFUL
-    if chr_ >= 1:
-        return ChrBand.CRITICAL
-    return ChrBand.SUSPENDED
+    return None if chr_ is None else _find(CHR_BANDS, chr_)
 
 
 def chr_level(chr_: int | None) -> Level:
-    # Overview: warning = 151..199; critical = 0..150 (Permanently suspended included).
-    if chr_ is None:
-        return Level.UNKNOWN
-    if chr_ >= 200:
-        return Level.GOOD
-    return Level.WARNING if chr_ >= 151 else Level.CRITICAL
+    return level(Score.CHR, chr_)
 
 
 def delta(today: int | None, then: int | None) -> int | None:

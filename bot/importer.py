@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -319,10 +321,15 @@ class _Validator:
             raise _Bad("shop_code", f"{code!r} already belongs to shop {self.code_owner[code]}")
         region = _text(row, "region", max_len=8)
         assert region is not None
+        # IDs end up inside <@…> and <#…> in messages: only Slack's own ID shapes are accepted.
         owner = _text(row, "owner", required=False, max_len=32)
-        if owner and not owner.startswith(("U", "W")):
-            raise _Bad("owner", f"{owner!r} is not a Slack user ID (U…)")
+        if owner and not _USER_ID.fullmatch(owner):
+            raise _Bad("owner", f"{owner[:40]!r} is not a Slack user ID (U…)")
         channel = _text(row, "slack_channel", required=False, max_len=64)
+        if channel and not _CHANNEL_ID.fullmatch(channel.lstrip("#")):
+            raise _Bad(
+                "slack_channel", f"{channel[:40]!r} is not a Slack channel ID (C…) or name (#seller-glow)"
+            )
         parsed = {
             "shop_id": shop_id,
             "shop_code": code,
@@ -443,10 +450,19 @@ SECURITY_STATES = {
 }
 
 
+_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+# A channel ID (C…, G…) or a channel name as Slack allows them.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,63}|[a-z0-9][a-z0-9_-]{0,79}")
+
+
 def _url(row: dict[str, str], column: str) -> str | None:
+    """An http(s) URL that is safe to put in a Slack message: no spaces and none of <, > or |."""
     value = _text(row, column, required=False, max_len=2000)
-    if value and not value.startswith(("https://", "http://")):
-        raise _Bad(column, f"{value!r} is not an http(s) URL")
+    if not value:
+        return None
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or re.search(r"[\s<>|]", value):
+        raise _Bad(column, f"{value[:80]!r} is not a plain http(s) URL")
     return value
 
 

@@ -91,14 +91,3 @@ def cancel_send(factory: sessionmaker[Session], send_id: int) -> None:
     """The post failed: forget the record so it does not block the next try."""
     with factory() as session, session.begin():
         session.execute(delete(AuthRequestSend).where(AuthRequestSend.id == send_id))
-
-
-def recent_sends(session: Session, shop_id: str, limit: int = 5) -> list[AuthRequestSend]:
-    return list(
-        session.scalars(
-            select(AuthRequestSend)
-            .where(AuthRequestSend.shop_id == shop_id)
-            .order_by(AuthRequestSend.sent_at.desc())
-            .limit(limit)
-        )
-    )

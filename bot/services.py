@@ -143,17 +143,16 @@ def _drop(score: Score, window: Window) -> ColumnElement[bool]:
     return and_(_visible(score), condition)
 
 
+def _in_level(score: Score, level: domain.Level) -> ColumnElement[bool]:
+    return _band(_now(score), domain.LEVELS[score][level], _visible(score))
+
+
 def critical_band(score: Score) -> ColumnElement[bool]:
-    now = _now(score)
-    limit = {Score.AHR: 50, Score.SPS: 24, Score.CHR: 150}[score]
-    low = 1 if score is Score.SPS else 0
-    return and_(_visible(score), now.is_not(None), now >= low, now <= limit)
+    return _in_level(score, domain.Level.CRITICAL)
 
 
 def warning_band(score: Score) -> ColumnElement[bool]:
-    now = _now(score)
-    low, high = {Score.AHR: (51, 199), Score.SPS: (25, 34), Score.CHR: (151, 199)}[score]
-    return and_(_visible(score), now >= low, now <= high)
+    return _in_level(score, domain.Level.WARNING)
 
 
 def needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
@@ -282,24 +281,17 @@ def at_risk(
     return Page(rows=rows, total=int(total or 0), offset=offset, limit=limit)
 
 
-AHR_BANDS: dict[str, tuple[int, int]] = {
-    "excellent": (200, 1000),
-    "fair": (51, 199),
-    "poor": (1, 50),
-    "deactivated": (0, 0),
+# The list filters' words for DOMAIN.md's bands (the ranges themselves live in bot.domain).
+AHR_BANDS: dict[str, domain.Range] = {band.value.lower(): bounds for band, bounds in domain.AHR_BANDS.items()}
+SPS_BANDS: dict[str, domain.Range] = {
+    ("unscored" if band is domain.SpsBand.UNSCORED else band.value): bounds
+    for band, bounds in domain.SPS_BANDS.items()
 }
-SPS_BANDS: dict[str, tuple[int, int]] = {
-    "0-2.5": (1, 24),
-    "2.5-3.5": (25, 34),
-    "3.5-4.5": (35, 44),
-    "4.5-5": (45, 50),
-    "unscored": (0, 0),
-}
-CHR_BANDS: dict[str, tuple[int, int]] = {
-    "healthy": (200, 1000),
-    "careful": (151, 199),
-    "critical": (1, 150),
-    "suspended": (0, 0),
+CHR_BANDS: dict[str, domain.Range] = {
+    {domain.ChrBand.BE_CAREFUL: "careful", domain.ChrBand.SUSPENDED: "suspended"}.get(
+        band, band.value.lower()
+    ): bounds
+    for band, bounds in domain.CHR_BANDS.items()
 }
 
 
@@ -604,7 +596,3 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
     shop_ids = [key for _, _, key in best]
     by_id = {s.shop_id: s for s in session.scalars(select(Shop).where(Shop.shop_id.in_(shop_ids)))}
     return Lookup(None, [], [by_id[i] for i in shop_ids if i in by_id])
-
-
-def shops_by_ids(session: Session, shop_ids: Sequence[str]) -> dict[str, Shop]:
-    return {s.shop_id: s for s in session.scalars(select(Shop).where(Shop.shop_id.in_(shop_ids)))}

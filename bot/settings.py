@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -53,6 +54,18 @@ class Settings(BaseSettings):
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator(
+        "healthbot_seller_center_url", "healthbot_auth_request_url", "healthbot_security_center_url"
+    )
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        # A typo in a template would otherwise fail at the first click, not at start-up.
+        allowed = {"shop_id", "shop_code", "region", "service_id"}
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if names - allowed:
+            raise ValueError(f"unknown placeholder(s) {sorted(names - allowed)}; use {sorted(allowed)}")
         return value
 
     @field_validator("healthbot_timezone")

@@ -19,8 +19,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock
 
 from blocks import cards
-from blocks.common import Reply, button, context, finish, name, section
-from blocks.ids import ActionId, CommandRef, ShopRef
+from blocks.common import Reply, button, channel_mention, context, finish, name, section
+from blocks.ids import ActionId, CommandRef, ConfirmSendRef, ShopRef
 from bot import claims, outreach
 from bot.app import Deps
 from bot.links import auth_request_url
@@ -190,9 +190,19 @@ def register(app: App, deps: Deps) -> None:
     def confirm_request(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         respond = responder(body, respond, client)
-        shop = shop_from(body, respond)
-        if shop is not None:
-            send_request_link(deps, body, respond, client, shop=shop, confirmed=True)
+        ref = ConfirmSendRef.decode(_action(body).get("value"))
+        shop = shop_or_apology(deps, ref, respond)
+        if shop is not None and isinstance(ref, ConfirmSendRef):
+            # One confirmation per earlier send: a double click on "Send again" sends once.
+            send_request_link(
+                deps,
+                body,
+                respond,
+                client,
+                shop=shop,
+                confirmed=True,
+                idempotency_key=f"confirm:{ref.previous_id}",
+            )
 
     @app.action(matching(ActionId.CANCEL))
     def cancel(ack: Ack, respond: Respond) -> None:
@@ -205,7 +215,14 @@ def _is_share_row(block: dict[str, Any]) -> bool:
 
 
 def send_request_link(
-    deps: Deps, body: dict[str, Any], respond: Respond, client: WebClient, *, shop: Shop, confirmed: bool
+    deps: Deps,
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    *,
+    shop: Shop,
+    confirmed: bool,
+    idempotency_key: str | None = None,
 ) -> None:
     """Post the seller's authorization-request link (admins only), once per click, confirmed within 24 h."""
     user_id = body.get("user", {}).get("id", "")
@@ -221,7 +238,7 @@ def send_request_link(
         shop,
         user_id=user_id,
         channel=shop.slack_channel or f"DM:{user_id}",
-        idempotency_key=delivery_key(body),
+        idempotency_key=idempotency_key or delivery_key(body),
         confirmed=confirmed,
     )
     if claim.outcome is outreach.Outcome.DUPLICATE_DELIVERY:
@@ -232,6 +249,7 @@ def send_request_link(
         when = previous.sent_at if previous.sent_at.tzinfo else previous.sent_at.replace(tzinfo=dt.UTC)
         ago = max(1, int((dt.datetime.now(dt.UTC) - when).total_seconds() // 60))
         ref = ShopRef(shop_id=shop.shop_id).encode()
+        again = ConfirmSendRef(shop_id=shop.shop_id, previous_id=previous.id).encode()
         blocks = [
             section(
                 f"<@{previous.sent_by}> already sent *{name(shop.shop_name)}* a request link "
@@ -239,7 +257,7 @@ def send_request_link(
             ),
             ActionsBlock(
                 elements=[
-                    button("Send again", ActionId.CONFIRM_REQUEST_AUTHORIZATION, ref, style="danger"),
+                    button("Send again", ActionId.CONFIRM_REQUEST_AUTHORIZATION, again, style="danger"),
                     button("Cancel", ActionId.CANCEL, ref),
                 ]
             ),
@@ -272,11 +290,11 @@ def send_request_link(
         return
     outreach.mark_sent(deps.factory, claim.send_id, channel=channel, message_ts=posted.get("ts"))
     log.info("authorization request sent shop=%s by=%s to=%s", shop.shop_id, user_id, channel)
-    where = f"<#{channel}>" if shop.slack_channel else "your DMs, ready to forward"
+    where = channel_mention(channel) if shop.slack_channel else "your DMs, ready to forward"
     say_ephemeral(
         respond, cards.message(f"Request link for {name(shop.shop_name)} sent to {where}.", mrkdwn=True)
     )
 
 
 def _where(channel: str) -> str:
-    return "a DM" if channel.startswith(("DM:", "D")) else f"<#{channel}>"
+    return "a DM" if channel.startswith(("DM:", "D")) else channel_mention(channel)

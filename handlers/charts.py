@@ -104,7 +104,7 @@ def _post_trend(
 
     channel, thread_ts = _destination(body)
     try:
-        if channel is None:  # e.g. the Home tab: no channel to answer in, so the user's DM
+        if channel is None:  # a private card or the Home tab: the chart goes to the user's DM
             channel = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(
             channel=channel,
@@ -129,13 +129,13 @@ def _post_trend(
 
 
 def _destination(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(channel, thread_ts): a non-ephemeral message's thread, else the channel, else none."""
+    """(channel, thread_ts): a shared message's thread; None (the clicker's DM) for a card only
+    they can see, since replies stay private until shared, and for the Home tab."""
     container = body.get("container") or {}
+    if container.get("type") != "message" or container.get("is_ephemeral"):
+        return None, None
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    thread_ts = None
-    if container.get("type") == "message" and not container.get("is_ephemeral"):
-        thread_ts = container.get("thread_ts") or container.get("message_ts")
-    return channel, thread_ts
+    return channel, container.get("thread_ts") or container.get("message_ts")
 
 
 def _teller(body: dict[str, Any], client: WebClient, respond: Respond) -> Tell:

@@ -127,7 +127,8 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
 
     Snoozed sellers are left out unless they got worse since they were snoozed.
     """
-    since = since or dt.datetime.combine(day - dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    # Access lost since the previous daily digest (24 hours ago), so no loss is reported twice.
+    since = since or dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
     window = services.Window.DAY
     query = services.seller_select(window).where(
         services.needs_action(tuple(Score), window)
@@ -620,10 +621,20 @@ def run_due(
     report = RunReport()
     with factory() as session:
         subs = list(session.scalars(select(DigestSubscription)))
+        # Digests already posted need no build: the scheduler asks every minute, on every replica.
+        days = {_local(sub, now)[0] for sub in subs}
+        posted = {
+            (sub_id, day)
+            for sub_id, day in session.execute(
+                select(DigestRun.subscription_id, DigestRun.local_date).where(
+                    DigestRun.message_ts.is_not(None), DigestRun.local_date.in_(days)
+                )
+            )
+        }
     due = []
     for sub in subs:
         day, is_due = _local(sub, now)
-        if is_due:
+        if is_due and (sub.id, day) not in posted:
             due.append((sub, day))
         else:
             report.skipped.append(sub.channel_id)
@@ -631,7 +642,7 @@ def run_due(
     built: dict[dt.date, Digest] = {}
     for day in {d for _, d in due}:
         with factory() as session:
-            built[day] = build_digest(session, day=day)
+            built[day] = build_digest(session, day=day, since=now - dt.timedelta(hours=24))
 
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
 

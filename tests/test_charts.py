@@ -248,14 +248,14 @@ def test_reply_in_a_thread_and_from_an_ephemeral_card(env: Env) -> None:
     click(env, value, container=threaded)
     (first,) = env.slack.wait_for("files.completeUploadExternal")
     assert first.params["thread_ts"] == "1700000000.000100"
-    # An ephemeral card has no thread to reply in: the chart goes to the channel.
+    # A card only the clicker sees stays private: the chart goes to their DM, not the channel.
     click(
         env,
         value,
         container={"type": "message", "message_ts": MESSAGE_TS, "channel_id": "C1", "is_ephemeral": True},
     )
     second = env.slack.wait_for("files.completeUploadExternal", 2)[1]
-    assert second.params["channel_id"] == "C1" and "thread_ts" not in second.params
+    assert second.params["channel_id"] == "DU1" and "thread_ts" not in second.params
 
 
 def test_home_tab_click_posts_to_the_users_dm(env: Env) -> None:

@@ -617,3 +617,36 @@ def test_cli_import_oversized_field_is_rejected_without_a_traceback(  # type: ig
     path = write_csv("s.csv", SHOPS_HEADER, '1,A,"' + "x" * 200_000 + '",US,true,true')
     assert cli.main(["import", str(path)]) == 1
     assert "REJECTED" in capsys.readouterr().out
+
+
+def test_ids_and_links_that_would_break_slack_messages_are_row_errors(factory, write_csv) -> None:  # type: ignore[no-untyped-def]
+    # Owners end up in <@…>, channels in <#…>, links in <url|text>: anything else could ping
+    # @channel or disguise a link in a seller's channel.
+    path = write_csv(
+        "shops.csv",
+        "shop_id,shop_code,shop_name,region,authorized,chr_authorized,owner,slack_channel,auth_request_url",
+        "1,A,Alpha,US,true,true,U1><!channel,C123,https://x.example/ok",
+        "2,B,Beta,US,true,true,U2,C1> <!here,https://x.example/ok",
+        "3,C,Gamma,US,true,true,U3,#seller-gamma,https://x.example/a|<!channel>",
+        "4,D,Delta,US,true,true,U4,G0ABC,javascript:alert(1)",
+        "5,E,Eps,US,true,true,W5,seller-eps,https://partner.example/req?shop=5&x=1",
+    )
+    (result,) = import_files(factory, [path])
+    assert not result.committed
+    assert [(e.line, e.column) for e in result.errors] == [
+        (2, "owner"),
+        (3, "slack_channel"),
+        (4, "auth_request_url"),
+        (5, "auth_request_url"),
+    ]
+
+
+def test_settings_reject_a_link_template_with_an_unknown_placeholder() -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+
+    with pytest.raises(ValidationError, match="shopid"):
+        Settings(_env_file=None, healthbot_seller_center_url="https://x.example/{shopid}")  # type: ignore[call-arg]
+    ok = Settings(_env_file=None, healthbot_auth_request_url="https://x.example/{shop_id}/{service_id}")  # type: ignore[call-arg]
+    assert "{service_id}" in ok.healthbot_auth_request_url

@@ -163,6 +163,9 @@ def test_request_link_goes_to_dm_and_double_click_sends_once(env: Env) -> None:
     confirm = find_buttons(replies["second"]["blocks"], ActionId.CONFIRM_REQUEST_AUTHORIZATION.value)[0]
     env.sender.action(confirm["action_id"], confirm["value"], action_ts="1.3")
     assert len(env.slack.calls_to("chat.postMessage")) == 2
+    # A double click on "Send again" confirms once.
+    env.sender.action(confirm["action_id"], confirm["value"], action_ts="1.4")
+    assert len(env.slack.calls_to("chat.postMessage")) == 2
 
 
 def test_retried_delivery_sends_once(env: Env) -> None:
@@ -272,3 +275,15 @@ def test_database_outage_gets_an_apology_with_a_reference(env: Env, caplog: pyte
     finally:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE shop_health_away RENAME TO shop_health"))
+
+
+def test_command_text_arrives_html_escaped_and_is_understood(env: Env) -> None:
+    with env.factory() as session, session.begin():
+        shop = session.scalars(select(Shop).where(Shop.authorized.is_(True)).order_by(Shop.shop_id)).first()
+        assert shop is not None
+        shop.shop_name = "H&M <Beauty>"
+        code = shop.shop_code
+    # Slack sends &, < and > in the command text as HTML entities.
+    body = env.sender.command("shop h&amp;m &lt;beauty&gt;").json()
+    assert body["blocks"][0]["text"]["text"].endswith(" H&M <Beauty>")  # the card (plain-text header)
+    assert f"`{code}`" in text_of(body["blocks"])
