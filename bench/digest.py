@@ -33,15 +33,17 @@ from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.digest import digest_reply
 from bot import db, models
 from bot.app import web_client
 from bot.demo import DemoSize, load_demo
+from bot.digests import build_digest
 from bot.health import latest_data_date
 from bot.localslack import FakeSlack
 from bot.models import DigestRun, DigestSubscription, Shop
 from bot.replies import Asker, answer
 from bot.settings import Settings
-from jobs.digests import build_digest, digest_reply, manage_digest, run_due
+from jobs.digests import manage_digest, run_due
 
 POST = "chat.postMessage"
 RATE = 1.0  # Slack: about one message per second per channel

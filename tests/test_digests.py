@@ -23,9 +23,11 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.digest import digest_reply
 from blocks.ids import ActionId, ShopRef
 from bot import cli, db
 from bot.app import create_app, web_client
+from bot.digests import Section, build_digest
 from bot.importer import Kind
 from bot.localslack import FakeSlack
 from bot.models import DigestRun, DigestSubscription
@@ -33,7 +35,7 @@ from bot.replies import Asker, answer
 from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
 from jobs import digests
-from jobs.digests import CLAIM_LEASE, Section, build_digest, digest_reply, manage_digest, run_due
+from jobs.digests import CLAIM_LEASE, manage_digest, run_due
 from tests.helpers import account, load, metric, shop, violation
 from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, text_of
 

@@ -24,9 +24,11 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.digest import digest_reply
 from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
 from bot import cli, followup
 from bot.app import create_app, web_client
+from bot.digests import GROUP_MIN_SELLERS, Digest, build_digest
 from bot.importer import Kind
 from bot.localslack import Call, FakeSlack
 from bot.models import Acknowledgement, DigestSubscription, DigestThread, OwnerPreference, Shop, Snooze
@@ -34,7 +36,7 @@ from bot.replies import Asker, answer
 from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
 from jobs import digests
-from jobs.digests import GROUP_MIN_SELLERS, Digest, build_digest, digest_reply, notify_milestones, run_due
+from jobs.digests import notify_milestones, run_due
 from jobs.scheduler import build_scheduler
 from tests.helpers import load, metric, shop, violation
 from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, find_buttons, text_of

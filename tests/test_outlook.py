@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain, services
+from bot.digests import Section, build_digest
 from bot.domain import Milestone
 from bot.importer import Kind
 from bot.models import MetricSnapshot, Violation
 from bot.replies import answer
 from bot.services import next_point_expiry
 from bot.settings import Settings
-from jobs.digests import Section, build_digest
 from tests.helpers import load, metric, shop, violation
 
 TODAY = dt.date(2026, 11, 24)

@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.digest import digest_reply
 from blocks.ids import ActionId, CallbackId
 from bot import security
+from bot.digests import build_digest
 from bot.importer import Kind, import_files
 from bot.models import BuyerBlock, SecuritySignal
 from bot.replies import answer
 from bot.settings import Settings
-from jobs.digests import build_digest, digest_reply
 from tests.helpers import load, shop
 from tests.slackclient import find_buttons, text_of
 from tests.test_followup import Env, block_action, button, running_app, view_submission

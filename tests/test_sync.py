@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cli
 from bot.app import create_app
+from bot.digests import Section, build_digest
 from bot.importer import Kind
 from bot.models import DataRefresh, MetricSnapshot, Shop, ShopHealth
 from bot.server import HttpServer, make_wsgi
 from bot.services import freshness
 from bot.settings import Settings
 from bot.sources.tiktok import TikTokClient
-from jobs.digests import Section, build_digest
 from jobs.sync import FOLDER_SOURCE, TIKTOK_SOURCE, run_sync
 from tests.fakes.tiktok import SHOP_PERFORMANCE_PATH, FakeTikTok, webhook_signature
 from tests.helpers import load, metric, shop
