@@ -161,9 +161,10 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     factory, client = _factory(settings), web_client(settings)
-    report = run_due(factory, client, dry_run=args.dry_run)
+    uk = settings.healthbot_uk_48_point
+    report = run_due(factory, client, dry_run=args.dry_run, uk_48_point=uk)
     if not args.dry_run:
-        for shop_id in notify_milestones(factory, client):
+        for shop_id in notify_milestones(factory, client, uk_48_point=uk):
             print(f"milestone DM sent for shop {shop_id}")
     verb = "would post" if args.dry_run else "posted"
     print(

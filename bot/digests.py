@@ -67,7 +67,9 @@ def _forecast(row: services.SellerRow) -> str:
     return f" · {warn}{row.ahr - milestone.score} above {milestone.score}"
 
 
-def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = None) -> Digest:
+def build_digest(
+    session: Session, *, day: dt.date, since: dt.datetime | None = None, uk_48_point: bool = False
+) -> Digest:
     """What changed since yesterday that a manager must act on, highest GMV first in each section.
 
     Snoozed sellers are left out unless they got worse since they were snoozed.
@@ -84,7 +86,7 @@ def build_digest(session: Session, *, day: dt.date, since: dt.datetime | None = 
     digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
     for row in rows:
         # 48-point regions collect penalty points: never AHR milestones or AHR advice (DOMAIN.md).
-        if row.authorized and not domain.uses_penalty_points(row.region):
+        if row.authorized and not domain.uses_penalty_points(row.region, uk_48_point=uk_48_point):
             crossed = domain.crossed_milestones(row.ahr_then, row.ahr, row.region)
             if crossed:
                 text = (

@@ -152,7 +152,7 @@ def manage_digest(session: Session, command: commands.Digest, asker: Asker, sett
             "Digest subscriptions", finish([section("*Daily digest subscriptions*\n" + "\n".join(lines))])
         )
     today = dt.datetime.now(ZoneInfo(settings.healthbot_timezone)).date()
-    return digest_reply(build_digest(session, day=today))
+    return digest_reply(build_digest(session, day=today, uk_48_point=settings.healthbot_uk_48_point))
 
 
 def _subscribe(session: Session, channel: str, at: str, tz: str, skip_quiet: bool, user_id: str) -> Reply:
@@ -217,7 +217,9 @@ def remember_threads(
 # ---- owners' milestone DMs ----
 
 
-def notify_milestones(factory: sessionmaker[Session], client: WebClient) -> list[str]:
+def notify_milestones(
+    factory: sessionmaker[Session], client: WebClient, *, uk_48_point: bool = False
+) -> list[str]:
     """DM opted-in owners once when one of their sellers crossed an AHR milestone since the day before.
 
     Keyed on the data's day, so a later run without new data never sends the same news again."""
@@ -236,7 +238,7 @@ def notify_milestones(factory: sessionmaker[Session], client: WebClient) -> list
         crossings = [
             (r, domain.crossed_milestones(r.ahr_then, r.ahr, r.region))
             for r in rows
-            if not domain.uses_penalty_points(r.region)
+            if not domain.uses_penalty_points(r.region, uk_48_point=uk_48_point)
         ]
         crossings = [(r, c) for r, c in crossings if c]
         wanted = followup.wants_milestone_dm(session, {r.owner for r, _ in crossings if r.owner})
@@ -330,6 +332,7 @@ def run_due(
     now: dt.datetime | None = None,
     dry_run: bool = False,
     workers: int = 8,
+    uk_48_point: bool = False,
 ) -> RunReport:
     """Post every digest that is due now and not yet posted today (local to each subscription)."""
     now = now or dt.datetime.now(dt.UTC)
@@ -357,7 +360,9 @@ def run_due(
     built: dict[dt.date, Digest] = {}
     for day in {d for _, d in due}:
         with factory() as session:
-            built[day] = build_digest(session, day=day, since=now - dt.timedelta(hours=24))
+            built[day] = build_digest(
+                session, day=day, since=now - dt.timedelta(hours=24), uk_48_point=uk_48_point
+            )
 
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
 

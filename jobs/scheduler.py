@@ -29,11 +29,11 @@ def build_scheduler(
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client],
-        misfire_grace_time=300,
+        kwargs={"uk_48_point": settings.healthbot_uk_48_point}, misfire_grace_time=300,
     )  # fmt: skip
     scheduler.add_job(
         notify_milestones, "interval", minutes=5, id=MILESTONE_DM_JOB_ID, replace_existing=True,
-        args=[factory, client], misfire_grace_time=300,
+        args=[factory, client], kwargs={"uk_48_point": settings.healthbot_uk_48_point}, misfire_grace_time=300,
     )  # fmt: skip
     if settings.healthbot_import_dir or settings.tiktok_app_key:
         scheduler.add_job(

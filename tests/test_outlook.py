@@ -457,3 +457,22 @@ def test_account_violation_appeal_countdown(factory: sessionmaker[Session], sett
         f"• Account day 30 (account, 10 pts): appeal by {TODAY:%b %-d} (0 days left)"
     ]
     assert "Appealable 0 · 1" in text
+
+
+def test_uk_follows_the_48_point_setting_in_the_digest(factory: sessionmaker[Session]) -> None:
+    # DOMAIN.md "Regions": the seeds disagree on the UK, so it is configurable; when it is a
+    # 48-point region, the digest gives its shops no AHR milestone advice either.
+    load(factory, Kind.SHOPS, [shop("UK1", "GB1", region="UK")])
+    load(
+        factory,
+        Kind.METRICS,
+        [
+            metric("UK1", TODAY - dt.timedelta(days=1), 160, "4.0", 10.0),
+            metric("UK1", TODAY, 140, "4.0", 10.0),
+        ],
+    )
+    with factory() as session:
+        as_ahr = build_digest(session, day=TODAY)
+        as_points = build_digest(session, day=TODAY, uk_48_point=True)
+    assert [r.shop_code for r in as_ahr.sections[Section.MILESTONE]] == ["GB1"]
+    assert as_points.sections[Section.MILESTONE] == [] and as_points.sections[Section.AHR_DROP] == []
