@@ -106,6 +106,11 @@ def overview_card(data: Overview, command: str) -> Reply:
         header("Portfolio health overview"),
         section(
             f"{authorized} authorized sellers of {data.total}; *{data.unauthorized}* not authorized (left out of the counts)."
+            + (
+                f" {data.without_chr_scope} more lack the Data Compass scope (no CHR)."
+                if data.without_chr_scope
+                else ""
+            )
         ),
         section("", fields=fields),
         ActionsBlock(

@@ -106,6 +106,18 @@ def create_app(
             return BoltResponse(
                 status=200, body=json.dumps(message), headers={"content-type": "application/json"}
             )
+        if body.get("type") == "view_submission" and response is not None:
+            # A modal would otherwise close as if it had worked: show the apology in it instead.
+            view = {
+                "type": "modal",
+                "title": {"type": "plain_text", "text": "Sorry"},
+                "close": {"type": "plain_text", "text": "Close"},
+                "blocks": reply.blocks,
+            }
+            update = {"response_action": "update", "view": view}
+            return BoltResponse(
+                status=200, body=json.dumps(update), headers={"content-type": "application/json"}
+            )
         if respond is not None:
             try:
                 respond(

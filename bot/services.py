@@ -221,6 +221,7 @@ class Overview:
     needs_action: int
     unauthorized: int
     total: int
+    without_chr_scope: int  # authorized, but no Data Compass scope: no CHR
     gmv_at_risk: float
     freshness: Freshness
 
@@ -231,6 +232,7 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
 
     needs = needs_action(tuple(Score), window)
     columns = [count(Shop.authorized.is_(False)), func.count(), count(needs)]
+    columns.append(count(and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(False))))
     columns.append(func.coalesce(func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0))
     for score in Score:
         columns += [count(warning_band(score)), count(critical_band(score))]
@@ -238,14 +240,15 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
         select(*columns).select_from(Shop).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
     )
     values = session.execute(query).one()
-    unauthorized, total, flagged, gmv = values[:4]
-    counts = {score: (int(values[4 + 2 * i]), int(values[5 + 2 * i])) for i, score in enumerate(Score)}
+    unauthorized, total, flagged, no_chr_scope, gmv = values[:5]
+    counts = {score: (int(values[5 + 2 * i]), int(values[6 + 2 * i])) for i, score in enumerate(Score)}
     return Overview(
         window=window,
         counts=counts,
         needs_action=int(flagged),
         unauthorized=int(unauthorized),
         total=int(total),
+        without_chr_scope=int(no_chr_scope),
         gmv_at_risk=float(gmv or 0),
         freshness=freshness(session),
     )

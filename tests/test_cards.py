@@ -228,6 +228,7 @@ def test_overview_card_whole_payload() -> None:
         needs_action=4,
         unauthorized=2,
         total=10,
+        without_chr_scope=3,
         gmv_at_risk=12345.0,
         freshness=Freshness(TODAY, dt.datetime(2026, 11, 24, 8, 5, tzinfo=dt.UTC), ("tiktok",), ()),
     )
@@ -244,7 +245,8 @@ def test_overview_card_whole_payload() -> None:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": "8 authorized sellers of 10; *2* not authorized (left out of the counts).",
+                    "text": "8 authorized sellers of 10; *2* not authorized (left out of the counts). "
+                    "3 more lack the Data Compass scope (no CHR).",
                 },
             },
             {

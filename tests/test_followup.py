@@ -825,3 +825,29 @@ def test_follow_up_commands_over_signed_http(env: Env) -> None:
 def build_digest_now(env: Env) -> Digest:
     with env.factory() as session:
         return build_digest(session, day=env.today)
+
+
+def test_a_failing_modal_submission_shows_an_apology_in_the_modal(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from sqlalchemy import text
+
+    load(factory, Kind.SHOPS, [shop("S1", "US1")])
+    with running_app(factory, settings) as env:
+        engine = factory.kw["bind"]
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE shops RENAME TO shops_away"))
+        try:
+            response = view_submission(
+                env.sender,
+                "assign_owner_modal",
+                '{"shop_id":"S1"}',
+                {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}},
+            )
+        finally:
+            with engine.begin() as conn:
+                conn.execute(text("ALTER TABLE shops_away RENAME TO shops"))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    assert "something went wrong on our side (reference " in json.dumps(answer["view"]["blocks"])
