@@ -17,6 +17,7 @@ from blocks.common import Reply, name
 from blocks.security import security_card
 from bot import commands, followup, security, services
 from bot.links import security_center_url, seller_center_url
+from bot.models import Shop
 from bot.settings import Settings
 
 PAGE_SIZE = 10
@@ -117,26 +118,28 @@ def follow_up(session: Session, command: commands.FollowUp, *, asker: Asker, tod
         return cards.message(
             f"Which seller? “{command.query[:60]}” does not name exactly one; try its shop code."
         )
-    shop = found.shop
+    return apply_follow_up(
+        session, command.action, found.shop, user_id=asker.user_id, option=command.option, today=today
+    )
+
+
+def apply_follow_up(
+    session: Session, action: str, shop: Shop, *, user_id: str, option: str, today: dt.date
+) -> Reply:
+    """ack | snooze (option 1d, 7d, change) | unsnooze | assign (option: user ID, me, nobody); commits."""
     shown = name(shop.shop_name)
-    if command.action == "ack":
-        followup.acknowledge(session, shop.shop_id, asker.user_id)
-        text = f":white_check_mark: <@{asker.user_id}> acknowledged *{shown}*."
-    elif command.action == "snooze":
-        mode = followup.SnoozeMode(command.option)
-        followup.snooze(session, shop.shop_id, asker.user_id, mode, today=today)
-        text = f":zzz: *{shown}* is snoozed {mode.label}; it returns to the digest sooner if it gets worse."
-    elif command.action == "unsnooze":
+    if action == "ack":
+        followup.acknowledge(session, shop.shop_id, user_id)
+        text = f":white_check_mark: <@{user_id}> acknowledged *{shown}*."
+    elif action == "snooze":
+        mode = followup.SnoozeMode(option)
+        followup.snooze(session, shop.shop_id, user_id, mode, today=today)
+        text = f":zzz: *{shown}* is snoozed {mode.label}: it leaves the digest until then, or sooner if it gets worse."
+    elif action == "unsnooze":
         followup.unsnooze(session, shop.shop_id)
         text = f"*{shown}* is back in the digest."
     else:
-        owner = (
-            None
-            if command.option in ("nobody", "none")
-            else asker.user_id
-            if command.option == "me"
-            else command.option
-        )
+        owner = None if option in ("nobody", "none") else user_id if option == "me" else option
         followup.assign_owner(session, shop.shop_id, owner)
         text = f"*{shown}* is now owned by <@{owner}>." if owner else f"*{shown}* has no owner now."
     session.commit()

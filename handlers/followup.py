@@ -17,7 +17,7 @@ from bot import followup
 from bot.app import Deps
 from bot.db import transaction
 from bot.models import Shop
-from bot.replies import shop_card_reply, today_for
+from bot.replies import apply_follow_up, shop_card_reply, today_for
 from handlers.actions import matching, responder, say_ephemeral, send_request_link, shop_or_apology
 
 log = logging.getLogger(__name__)
@@ -63,31 +63,14 @@ def register(app: App, deps: Deps) -> None:
                 say_ephemeral(
                     respond, shop_card_reply(session, shop.shop_id, settings=deps.settings, today=today)
                 )
-        elif op == "ack":
-            with transaction(deps.factory) as session:
-                followup.acknowledge(session, shop.shop_id, user_id)
-            say_ephemeral(
-                respond,
-                cards.message(
-                    f":white_check_mark: <@{user_id}> acknowledged *{name(shop.shop_name)}*.", mrkdwn=True
-                ),
-            )
-        elif op.startswith("snooze:"):
-            try:
-                mode = followup.SnoozeMode(op.split(":", 1)[1])
-            except ValueError:
+        elif op == "ack" or op.startswith("snooze:"):
+            action, _, option = op.partition(":")
+            if action == "snooze" and option not in set(followup.SnoozeMode):
                 say_ephemeral(respond, cards.message("That snooze option is out of date."))
                 return
-            with transaction(deps.factory) as session:
-                followup.snooze(session, shop.shop_id, user_id, mode, today=today)
-            say_ephemeral(
-                respond,
-                cards.message(
-                    f":zzz: *{name(shop.shop_name)}* is snoozed {mode.label}: it leaves the digest until then, "
-                    "or sooner if it gets worse.",
-                    mrkdwn=True,
-                ),
-            )
+            with deps.factory() as session:
+                reply = apply_follow_up(session, action, shop, user_id=user_id, option=option, today=today)
+            say_ephemeral(respond, reply)
         elif op == "assign":
             try:
                 client.views_open(trigger_id=body.get("trigger_id", ""), view=assign_modal(shop))
