@@ -26,6 +26,7 @@ from blocks.common import (
 )
 from blocks.ids import ActionId, CommandRef, RowAction, ShopRef, TrendRef
 from bot import domain
+from bot.charts import TREND_DAYS
 from bot.domain import Level, Score
 from bot.services import Overview, Page, SellerRow, ShopDetail, Window
 
@@ -413,6 +414,45 @@ def shop_card(
     else:
         summary = f"AHR {h.ahr if h.ahr is not None else NO_DATA}"
     return Reply(escape(f"{shop.shop_name} ({shop.shop_code}): {summary}"), finish(blocks))
+
+
+def trend_buttons(shop_id: str) -> ActionsBlock:
+    """Three buttons, "Trend 30d/90d/180d", each asking for the shop's trend chart over that period."""
+    return ActionsBlock(
+        elements=[
+            button(
+                f"Trend {days}d",
+                ActionId.TREND,
+                TrendRef(shop_id=shop_id, days=days).encode(),
+                suffix=str(days),
+            )
+            for days in TREND_DAYS
+        ]
+    )
+
+
+def trend_card(
+    shop_name: str,
+    shop_code: str,
+    shop_id: str,
+    days: int,
+    series: Sequence[int | None],
+    label: str,
+    show: Callable[[int], str] = str,
+) -> Reply:
+    """A seller's trend in text (sparkline) with buttons that post the chart as a picture."""
+    blocks: list[Block] = [
+        header(f"Trend · {shop_name}"),
+        context(f"`{escape(shop_code)}` · {label} over the last {days} days"),
+    ]
+    known = [v for v in series if v is not None]
+    if known:
+        summary = f"low {show(min(known))} · high {show(max(known))} · now {show(known[-1])}"
+        blocks.append(section(f"`{sparkline(series)}`\n{summary}"))
+    else:
+        blocks.append(section(f"No {label} in the last {days} days."))
+    blocks.append(trend_buttons(shop_id))
+    return Reply(escape(f"{shop_name}: {label} trend, {days} days"), finish(blocks))
 
 
 def pick_list(

@@ -9,32 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import Block
 
 from blocks import cards
-from blocks.common import button, context, divider, freshness_stamp, header, section
-from blocks.ids import ActionId, TrendRef
-from bot.charts import TREND_DAYS
+from blocks.common import context, divider, freshness_stamp, header, section
 from bot.services import Overview, Page
 
 MAX_VIEW_BLOCKS = 100
 # Row buttons must have distinct action_ids; the portfolio list numbers its rows after the user's.
 AT_RISK_INDEX_BASE = 1000
-
-
-def trend_buttons(shop_id: str) -> ActionsBlock:
-    """Three buttons, "Trend 30d/90d/180d", each asking for the shop's trend chart over that period."""
-    return ActionsBlock(
-        elements=[
-            button(
-                f"Trend {days}d",
-                ActionId.TREND,
-                TrendRef(shop_id=shop_id, days=days).encode(),
-                suffix=str(days),
-            )
-            for days in TREND_DAYS
-        ]
-    )
 
 
 def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dict[str, Any]:

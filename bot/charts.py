@@ -16,11 +16,13 @@ import io
 import math
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import MetricSnapshot, ShopHealth
+from bot import domain
+from bot.models import MetricSnapshot, Shop, ShopHealth
 
 Point = tuple[dt.date, int | None]
 
@@ -193,3 +195,32 @@ def _date_numbers(days: Sequence[dt.date]) -> list[float]:
 def _marker_size(count: int) -> float:
     # A day between two gaps has no line to draw; a marker keeps it visible.
     return 3.0 if count <= 60 else 1.6
+
+
+@dataclass(frozen=True)
+class ShopTrend:
+    """One shop's chart: its series, title and milestone lines (none for a 48-point region)."""
+
+    title: str
+    ahr: list[Point]
+    sps: list[Point]
+    milestones: list[int]
+    points_region: bool
+
+    @property
+    def empty(self) -> bool:
+        return not known(self.ahr) and not known(self.sps, scored_only=True)
+
+    def png(self) -> bytes:
+        return trend_png(self.ahr, self.sps, title=self.title, milestones=self.milestones)
+
+
+def shop_trend(session: Session, shop: Shop, days: int, *, uk_48_point: bool = False) -> ShopTrend:
+    days = clamp_days(days)
+    ahr, sps = trend_series(session, shop.shop_id, days)
+    points_region = domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point)
+    if points_region:
+        ahr = []  # no AHR and no AHR advice for a 48-point shop (DOMAIN.md "Regions")
+    milestones = [] if points_region else [m.score for m in domain.milestones_for(shop.region) if m.score > 0]
+    title = chart_title(shop.shop_name, shop.shop_code, days, points_region=points_region)
+    return ShopTrend(title, ahr, sps, milestones, points_region)

@@ -85,8 +85,22 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             'healthbot ask: only /health commands exist, e.g. healthbot ask "/health atrisk"', file=sys.stderr
         )
         return 2
+    from bot import commands
+    from bot.replies import Asker
+    from jobs.digests import manage_digest
+
+    asker = Asker(user_id=args.user, channel_id=args.channel, is_admin=True)
     with _factory(settings)() as session:
-        reply = answer(session, text, settings=settings, offset=args.offset)
+        reply = answer(
+            session, text, settings=settings, offset=args.offset, asker=asker, digest=manage_digest
+        )
+        if args.png:
+            command = commands.parse(text) if text.strip() else None
+            if not isinstance(command, commands.Trend):
+                print("healthbot ask: --png goes with /health trend <shop> [30d|90d|180d]", file=sys.stderr)
+                return 2
+            written = _write_trend(session, command, settings, Path(args.png))
+            print(f"chart written to {written}" if written else "no chart: the seller has no visible scores")
     if args.json:
         print(json.dumps(reply.as_message(), indent=2, ensure_ascii=False))
     else:
@@ -181,6 +195,20 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     return bench(args, settings)
 
 
+def _write_trend(session: Session, command: Any, settings: Settings, path: Path) -> Path | None:
+    from bot import services
+    from bot.charts import shop_trend
+
+    shop = services.find_shop(session, command.query).shop
+    if shop is None or not shop.authorized:
+        return None
+    trend = shop_trend(session, shop, command.days, uk_48_point=settings.healthbot_uk_48_point)
+    if trend.empty:
+        return None
+    path.write_bytes(trend.png())
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
@@ -223,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="the reply the bot would give to a /health command")
     p.add_argument("text")
     p.add_argument("--json", action="store_true", help="print the Block Kit payload")
+    p.add_argument("--user", default="cli", help="ask as this Slack user ID (for mine, ack, assign me, ...)")
+    p.add_argument("--channel", help="ask from this channel ID (for digest subscribe)")
+    p.add_argument("--png", help="with /health trend: also write the chart to this PNG file")
     p.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ask)
 

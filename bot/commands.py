@@ -73,8 +73,30 @@ class Security:
     query: str
 
 
+@dataclass(frozen=True)
+class Trend:
+    query: str
+    days: int = 30
+
+
+@dataclass(frozen=True)
+class Mine:
+    """The asker's own sellers (the App Home list), worst first."""
+
+
 Command = (
-    Security | Help | Overview | ShopCard | AtRisk | HealthList | Unauthorized | Digest | FollowUp | Notify
+    Trend
+    | Mine
+    | Security
+    | Help
+    | Overview
+    | ShopCard
+    | AtRisk
+    | HealthList
+    | Unauthorized
+    | Digest
+    | FollowUp
+    | Notify
 )
 
 ALIASES = {
@@ -88,6 +110,7 @@ ALIASES = {
     "ack": "ack", "acknowledge": "ack", "snooze": "snooze", "unsnooze": "unsnooze",
     "assign": "assign", "owner": "assign", "notify": "notify",
     "security": "security", "sec": "security",
+    "trend": "trend", "chart": "trend", "mine": "mine", "my": "mine", "home": "mine",
 }  # fmt: skip
 SNOOZE_OPTIONS = {
     "1d": "1d",
@@ -181,6 +204,18 @@ def parse(text: str) -> Command:
         return AtRisk(tuple(dict.fromkeys(scores)) or tuple(Score), window)
     if verb == "list":
         return HealthList(_list_filter(rest))
+    if verb == "mine":
+        if rest:
+            raise CommandError("`mine` takes no arguments")
+        return Mine()
+    if verb == "trend":
+        words = text.strip().split()[1:]
+        days = 30
+        if words and re.fullmatch(r"(30|90|180)d?", words[-1].lower()):
+            days = int(words.pop().lower().rstrip("d"))
+        if not words:
+            raise CommandError("which shop? e.g. `/health trend US00042 90d` (30d, 90d or 180d)")
+        return Trend(" ".join(words), days)
     if verb == "security":
         query = text.strip().split(None, 1)[1].strip() if rest else ""
         if not query:

@@ -495,8 +495,14 @@ def _upsert(session: Session, kind: Kind, rows: list[dict[str, Any]]) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table)
     keys = [c.name for c in table.primary_key.columns]
-    updates = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+    # Rows of one file share their columns; rows given in code may not. Each set of columns is
+    # written on its own, so an absent optional column never overwrites what is stored.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    for columns, group in groups.items():
+        updates = {name: stmt.excluded[name] for name in columns if name not in keys}
+        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), group)
 
 
 def import_rows(

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 from blocks import cards
 from blocks.common import Reply, name
 from blocks.security import security_card
-from bot import commands, followup, security, services
+from bot import commands, domain, followup, security, services
+from bot.charts import shop_trend
+from bot.home import own_sellers
 from bot.links import security_center_url, seller_center_url
 from bot.models import Shop
 from bot.settings import Settings
@@ -88,6 +90,17 @@ def answer(
             )
         case commands.ShopCard(query):
             return shop_reply(session, query, settings=settings, today=today)
+        case commands.Trend(query, days):
+            return trend_reply(session, query, days, settings=settings, today=today)
+        case commands.Mine():
+            page = own_sellers(session, asker.user_id, window=services.Window.DAY, limit=PAGE_SIZE)
+            return cards.seller_list_card(
+                "Your sellers",
+                page,
+                command=command_text,
+                window=services.Window.DAY,
+                empty="You own no sellers yet: `/health assign &lt;shop&gt; me`, or an owner column in the shops CSV.",
+            )
         case commands.Security(query):
             found = services.find_shop(session, query)
             if found.shop is None:
@@ -144,6 +157,23 @@ def apply_follow_up(
         text = f"*{shown}* is now owned by <@{owner}>." if owner else f"*{shown}* has no owner now."
     session.commit()
     return cards.message(text, mrkdwn=True)
+
+
+def trend_reply(session: Session, query: str, days: int, *, settings: Settings, today: dt.date) -> Reply:
+    found = services.find_shop(session, query)
+    if found.shop is None:
+        return shop_reply(session, query, settings=settings, today=today)
+    shop = found.shop
+    if not shop.authorized:
+        return cards.message(f"{shop.shop_name} has not authorized the partner, so its history stays hidden.")
+    trend = shop_trend(session, shop, days, uk_48_point=settings.healthbot_uk_48_point)
+    if trend.points_region:  # no AHR for a 48-point shop: its SPS instead
+        sps = [v for _, v in trend.sps]
+        return cards.trend_card(
+            shop.shop_name, shop.shop_code, shop.shop_id, days, sps, "SPS", domain.format_sps
+        )
+    ahr = [v for _, v in trend.ahr]
+    return cards.trend_card(shop.shop_name, shop.shop_code, shop.shop_id, days, ahr, "AHR")
 
 
 def shop_reply(session: Session, query: str, *, settings: Settings, today: dt.date) -> Reply:

@@ -24,7 +24,7 @@ from blocks.common import escape, name
 from blocks.ids import ActionId, TrendRef
 from bot import claims, domain
 from bot.app import Deps
-from bot.charts import Point, chart_title, clamp_days, known, trend_png, trend_series
+from bot.charts import Point, clamp_days, known, shop_trend
 from bot.models import Shop
 from handlers.actions import delivery_key, matching, responder, say_ephemeral
 
@@ -87,20 +87,16 @@ def _post_trend(
                 "until the seller grants access (`/health unauthorized` sends request links)."
             )
             return
-        ahr, sps = trend_series(session, shop_id, days)
-    points_region = domain.uses_penalty_points(region, uk_48_point=deps.settings.healthbot_uk_48_point)
-    if points_region:
-        ahr = []  # no AHR and no AHR advice for a 48-point shop (DOMAIN.md "Regions")
-    if not known(ahr) and not known(sps, scored_only=True):
+        trend = shop_trend(session, shop, days, uk_48_point=deps.settings.healthbot_uk_48_point)
+    if trend.empty:
         tell(f"{shop_name} has no scores in the last {days} days yet, so there is no trend to draw.")
         return
 
     key = f"trend:{delivery_key(body)}"
     if not claims.claim(deps.factory, key, user_id):
         return  # the same click delivered again: the first delivery posts the chart
-    title = chart_title(shop_name, shop_code, days, points_region=points_region)
-    milestones = [] if points_region else [m.score for m in domain.milestones_for(region) if m.score > 0]
-    png = trend_png(ahr, sps, title=title, milestones=milestones)
+    ahr, sps, points_region, title = trend.ahr, trend.sps, trend.points_region, trend.title
+    png = trend.png()
 
     channel, thread_ts = _destination(body)
     try:

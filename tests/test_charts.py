@@ -21,7 +21,7 @@ from slack_bolt import App
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.home import trend_buttons
+from blocks.cards import trend_buttons
 from blocks.ids import ActionId, TrendRef
 from bot import domain
 from bot.app import create_app
