@@ -101,10 +101,14 @@ def test_ask_not_understood_shows_help(
     assert code == 0 and "Shop Health Bot" in out and "Sorry" not in out
 
 
-def test_ask_digest_outside_slack(demo: sessionmaker[Session], capsys: pytest.CaptureFixture[str]) -> None:
+def test_ask_manages_digests_too(demo: sessionmaker[Session], capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = ask(capsys, "/health digest list")
-    assert code == 0
-    assert "Digests are managed from a Slack channel" in out
+    assert code == 0 and "No channel is subscribed yet" in out
+    code, out, _ = ask(capsys, "/health digest subscribe at 08:00")
+    assert code == 0 and "which channel?" in out  # no --channel: nothing to subscribe
+    assert cli.main(["ask", "/health digest subscribe at 08:00", "--channel", "C0DIGEST"]) == 0
+    code, out, _ = ask(capsys, "/health digest list")
+    assert "C0DIGEST" in out and "08:00" in out
 
 
 def test_ask_other_slash_command_exits_2(env: str, capsys: pytest.CaptureFixture[str]) -> None:
