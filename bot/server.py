@@ -26,7 +26,8 @@ WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 Route = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
-def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+def json_reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
+    """A small JSON answer for the health checks and webhooks."""
     data = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
     return [data]
@@ -44,18 +45,18 @@ def make_wsgi(
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events":
             if method != "POST":
-                return _reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
+                return json_reply(start_response, "405 Method Not Allowed", {"error": "POST only"})
             return slack(environ, start_response)
         if path == "/healthz":
-            return _reply(start_response, "200 OK", {"status": "ok"})
+            return json_reply(start_response, "200 OK", {"status": "ok"})
         if path == "/readyz":
             if db.ping(engine):
-                return _reply(start_response, "200 OK", {"status": "ready"})
-            return _reply(start_response, "503 Service Unavailable", {"status": "database unreachable"})
+                return json_reply(start_response, "200 OK", {"status": "ready"})
+            return json_reply(start_response, "503 Service Unavailable", {"status": "database unreachable"})
         for prefix, route in routes.items():
             if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
                 return route(environ, start_response)
-        return _reply(start_response, "404 Not Found", {"error": "not found"})
+        return json_reply(start_response, "404 Not Found", {"error": "not found"})
 
     return application
 

@@ -7,7 +7,6 @@ wipes or blocks data from another; the cards' freshness stamp names a failing or
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import shutil
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from bot.db import transaction
 from bot.health import record_refresh
 from bot.importer import import_files
 from bot.models import ApiToken, MetricSnapshot, Shop, ShopHealth
+from bot.server import json_reply
 from bot.settings import Settings
 from bot.sources.tiktok import TikTokClient, TikTokError, parse_webhook, verify_webhook
 
@@ -201,9 +201,7 @@ def tiktok_webhook_route(settings: Settings, factory: sessionmaker[Session]) -> 
 
     def route(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         def reply(status: str, body: dict[str, Any]) -> list[bytes]:
-            data = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-            return [data]
+            return json_reply(start_response, status, body)
 
         if environ.get("REQUEST_METHOD") != "POST":
             return reply("405 Method Not Allowed", {"error": "POST only"})
