@@ -7,12 +7,13 @@ hot queries (overview, at-risk, list) read one row per shop instead of joining h
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.models import AccountSnapshot, DataRefresh, MetricSnapshot, Shop, ShopHealth
+from bot.models import AccountSnapshot, DataRefresh, DataVersion, MetricSnapshot, Shop, ShopHealth
 
 
 def latest_data_date(session: Session) -> dt.date | None:
@@ -78,7 +79,20 @@ def rebuild_shop_health(session: Session) -> dt.date | None:
     values = [{c: row.get(c) for c in columns} for row in rows.values()]
     for start in range(0, len(values), 5000):
         session.execute(insert(ShopHealth), values[start : start + 5000])
+    bump_data_version(session)
     return as_of
+
+
+def bump_data_version(session: Session) -> None:
+    """Renew the stamp in the caller's transaction: cached answers made before it are stale."""
+    row = session.get(DataVersion, 1) or DataVersion(id=1)
+    row.stamp = uuid.uuid4().hex
+    row.changed_at = dt.datetime.now(dt.UTC)
+    session.add(row)
+
+
+def data_version(session: Session) -> str | None:
+    return session.scalar(select(DataVersion.stamp).where(DataVersion.id == 1))
 
 
 def record_refresh(

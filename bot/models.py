@@ -300,3 +300,14 @@ class ApiToken(Base):
 
     def __repr__(self) -> str:  # never show the tokens
         return f"ApiToken(source={self.source!r}, expires_at={self.expires_at!r})"
+
+
+class DataVersion(Base):
+    """A stamp renewed by every write that changes seller health or access, so replicas can cache
+    answers (the overview) and know at once when they are out of date."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -7,6 +7,7 @@ reads its own history and violations.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot import domain, followup
 from bot.domain import Score
+from bot.health import data_version
 from bot.models import (
     AccountSnapshot,
     Acknowledgement,
@@ -226,20 +228,24 @@ class Overview:
     freshness: Freshness
 
 
-def overview(session: Session, window: Window = Window.DAY) -> Overview:
-    def count(condition: ColumnElement[bool]) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+# Overview counts per (database, window, data version). Answers are reused only while the stamp
+# that every health or access write renews is unchanged, so replicas never serve stale counts.
+_OVERVIEW_CACHE: dict[tuple[str, Window, str], Sequence[Any]] = {}
+_OVERVIEW_LOCK = threading.Lock()
 
-    needs = needs_action(tuple(Score), window)
-    columns = [count(Shop.authorized.is_(False)), func.count(), count(needs)]
-    columns.append(count(and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(False))))
-    columns.append(func.coalesce(func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0))
-    for score in Score:
-        columns += [count(warning_band(score)), count(critical_band(score))]
-    query = (
-        select(*columns).select_from(Shop).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
-    )
-    values = session.execute(query).one()
+
+def overview(session: Session, window: Window = Window.DAY) -> Overview:
+    stamp = data_version(session)
+    key = (str(session.connection().engine.url), window, stamp or "")
+    with _OVERVIEW_LOCK:
+        values = _OVERVIEW_CACHE.get(key) if stamp else None
+    if values is None:
+        values = _overview_counts(session, window)
+        if stamp:
+            with _OVERVIEW_LOCK:
+                if len(_OVERVIEW_CACHE) >= 64:
+                    _OVERVIEW_CACHE.clear()
+                _OVERVIEW_CACHE[key] = values
     unauthorized, total, flagged, no_chr_scope, gmv = values[:5]
     counts = {score: (int(values[5 + 2 * i]), int(values[6 + 2 * i])) for i, score in enumerate(Score)}
     return Overview(
@@ -252,6 +258,22 @@ def overview(session: Session, window: Window = Window.DAY) -> Overview:
         gmv_at_risk=float(gmv or 0),
         freshness=freshness(session),
     )
+
+
+def _overview_counts(session: Session, window: Window) -> Sequence[Any]:
+    def count(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    needs = needs_action(tuple(Score), window)
+    columns = [count(Shop.authorized.is_(False)), func.count(), count(needs)]
+    columns.append(count(and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(False))))
+    columns.append(func.coalesce(func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0))
+    for score in Score:
+        columns += [count(warning_band(score)), count(critical_band(score))]
+    query = (
+        select(*columns).select_from(Shop).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
+    )
+    return tuple(session.execute(query).one())
 
 
 # ---- at-risk and the health list ----

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
-from bot.health import record_refresh
+from bot.health import bump_data_version, record_refresh
 from bot.importer import import_files
 from bot.models import ApiToken, MetricSnapshot, Shop, ShopHealth
 from bot.server import json_reply
@@ -84,6 +84,7 @@ def set_authorization(session: Session, shop_id: str, authorized: bool, now: dt.
         return False
     shop.authorized = authorized
     shop.authorization_lost_at = None if authorized else now
+    bump_data_version(session)
     return True
 
 
@@ -114,6 +115,7 @@ def sync_tiktok(
                         chr_authorized=False,
                     )
                 )
+        bump_data_version(session)  # new shops change the counts even when no access changed
     gmv: dict[str, float] = {}
     for api_shop in listed:
         value = client.shop_gmv_last_7_days(api_shop.cipher, today=today)
@@ -132,6 +134,7 @@ def sync_tiktok(
                 .values(gmv_7d=value)
             )
             report.gmv_updated += 1
+        bump_data_version(session)
         record_refresh(session, TIKTOK_SOURCE)
 
 

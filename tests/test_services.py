@@ -646,3 +646,27 @@ def test_chr_drops_are_per_account(factory: sessionmaker[Session]) -> None:
         ("CA", ("CHR fell 50 since yesterday (lowest account now 200)",)),
         ("CB", ("CHR 150 is Critical",)),
     ]
+
+
+def test_overview_is_reused_only_while_the_data_is_unchanged(factory: sessionmaker[Session]) -> None:
+    # The overview is cached against a data-version stamp; every write path renews the stamp.
+    from bot.db import transaction
+    from bot.health import data_version
+    from jobs.sync import set_authorization
+    from tests.helpers import load, metric, shop
+
+    load(factory, Kind.SHOPS, [shop("A", "CA"), shop("B", "CB")])
+    load(factory, Kind.METRICS, [metric("A", TODAY, 40, "4.0", 10.0), metric("B", TODAY, 300, "4.0", 5.0)])
+    with factory() as session:
+        first = services.overview(session)
+        stamp = data_version(session)
+    assert first.counts[Score.AHR] == (0, 1) and first.unauthorized == 0 and stamp
+    with transaction(factory) as session:  # a webhook or sync takes access away
+        assert set_authorization(session, "A", False, dt.datetime.now(dt.UTC))
+    with factory() as session:
+        second = services.overview(session)
+        assert data_version(session) != stamp
+    assert second.counts[Score.AHR] == (0, 0) and second.unauthorized == 1
+    load(factory, Kind.METRICS, [metric("B", TODAY, 45, "4.0", 5.0)])  # an import
+    with factory() as session:
+        assert services.overview(session).counts[Score.AHR] == (0, 1)
