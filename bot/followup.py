@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.health import bump_data_version
 from bot.models import Acknowledgement, OwnerPreference, Shop, ShopHealth, Snooze
 
 
@@ -110,6 +111,7 @@ def assign_owner(session: Session, shop_id: str, owner: str | None) -> bool:
     if shop is None:
         return False
     shop.owner = owner
+    bump_data_version(session)  # lists show owners: cached answers are stale now
     return True
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
@@ -32,6 +32,7 @@ from bot.models import (
 )
 
 STALE_AFTER = dt.timedelta(hours=36)
+T = TypeVar("T")
 
 
 class Window(StrEnum):
@@ -228,24 +229,31 @@ class Overview:
     freshness: Freshness
 
 
-# Overview counts per (database, window, data version). Answers are reused only while the stamp
-# that every health or access write renews is unchanged, so replicas never serve stale counts.
-_OVERVIEW_CACHE: dict[tuple[str, Window, str], Sequence[Any]] = {}
-_OVERVIEW_LOCK = threading.Lock()
+# Answers per (database, question, data version). One is reused only while the stamp that every
+# health, access or owner write renews is unchanged, so no replica serves stale answers.
+_CACHE: dict[tuple[Any, ...], Any] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 256
+
+
+def _cached(session: Session, question: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    stamp = data_version(session)
+    if stamp is None:  # no stamp yet (an empty database): nothing to key on
+        return compute()
+    key = (str(session.connection().engine.url), stamp, *question)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return cast(T, _CACHE[key])
+    value = compute()
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = value
+    return value
 
 
 def overview(session: Session, window: Window = Window.DAY) -> Overview:
-    stamp = data_version(session)
-    key = (str(session.connection().engine.url), window, stamp or "")
-    with _OVERVIEW_LOCK:
-        values = _OVERVIEW_CACHE.get(key) if stamp else None
-    if values is None:
-        values = _overview_counts(session, window)
-        if stamp:
-            with _OVERVIEW_LOCK:
-                if len(_OVERVIEW_CACHE) >= 64:
-                    _OVERVIEW_CACHE.clear()
-                _OVERVIEW_CACHE[key] = values
+    values = _cached(session, ("overview", window), lambda: _overview_counts(session, window))
     unauthorized, total, flagged, no_chr_scope, gmv = values[:5]
     counts = {score: (int(values[5 + 2 * i]), int(values[6 + 2 * i])) for i, score in enumerate(Score)}
     return Overview(
@@ -288,6 +296,11 @@ def at_risk(
     limit: int = 10,
 ) -> Page:
     """Sellers needing action (drop beyond the limit, or a critical band), highest GMV first."""
+    question = ("atrisk", tuple(scores), window, offset, limit)
+    return _cached(session, question, lambda: _at_risk(session, scores, window, offset, limit))
+
+
+def _at_risk(session: Session, scores: Sequence[Score], window: Window, offset: int, limit: int) -> Page:
     condition = needs_action(scores, window)
     total = session.scalar(
         select(func.count())

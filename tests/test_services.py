@@ -670,3 +670,19 @@ def test_overview_is_reused_only_while_the_data_is_unchanged(factory: sessionmak
     load(factory, Kind.METRICS, [metric("B", TODAY, 45, "4.0", 5.0)])  # an import
     with factory() as session:
         assert services.overview(session).counts[Score.AHR] == (0, 1)
+
+
+def test_at_risk_pages_follow_owner_changes(factory: sessionmaker[Session]) -> None:
+    # At-risk pages are cached too: assigning an owner renews the stamp, so rows show the new owner.
+    from bot.db import transaction
+    from bot.followup import assign_owner
+    from tests.helpers import load, metric, shop
+
+    load(factory, Kind.SHOPS, [shop("A", "CA")])
+    load(factory, Kind.METRICS, [metric("A", TODAY, 40, "4.0", 10.0)])
+    with factory() as session:
+        assert [r.owner for r in services.at_risk(session).rows] == [None]
+    with transaction(factory) as session:
+        assign_owner(session, "A", "UNEW")
+    with factory() as session:
+        assert [r.owner for r in services.at_risk(session).rows] == ["UNEW"]
