@@ -106,6 +106,19 @@ def active_snoozes(session: Session, today: dt.date) -> dict[str, SnoozeState]:
     return states
 
 
+def end_finished_snoozes(session: Session, today: dt.date) -> int:
+    """Delete snoozes that have ended (day passed, scores changed, seller worse), so a seller that
+    worsened and then came back to its snoozed scores is not hidden again. Returns how many."""
+    ended = 0
+    for snooze_row, health in session.execute(
+        select(Snooze, ShopHealth).join(ShopHealth, ShopHealth.shop_id == Snooze.shop_id, isouter=True)
+    ):
+        if not snooze_state(snooze_row, health, today).active:
+            session.delete(snooze_row)
+            ended += 1
+    return ended
+
+
 def assign_owner(session: Session, shop_id: str, owner: str | None) -> bool:
     shop = session.get(Shop, shop_id)
     if shop is None:

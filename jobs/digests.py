@@ -339,6 +339,11 @@ def run_due(
     report = RunReport()
     with factory() as session:
         subs = list(session.scalars(select(DigestSubscription)))
+    if subs and not dry_run:
+        # Ended snoozes are removed for good; the earliest local day never ends one too soon.
+        with factory() as session, session.begin():
+            followup.end_finished_snoozes(session, min(_local(sub, now)[0] for sub in subs))
+    with factory() as session:
         # Digests already posted need no build: the scheduler asks every minute, on every replica.
         days = {_local(sub, now)[0] for sub in subs}
         posted = {

@@ -475,6 +475,25 @@ def test_snoozed_seller_that_worsens_reappears_at_once(
     assert shown == {"SNZ", "CTL"} and digest.snoozed == 0
 
 
+def test_a_snooze_that_ended_by_worsening_stays_ended(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    # The digest run removes ended snoozes, so getting back to the snoozed scores does not hide
+    # the seller again.
+    from bot.followup import end_finished_snoozes
+
+    appeals_portfolio(factory)
+    ask(factory, settings, "snooze SNZ 7d")
+    day_data(factory, D + DAY, ahr=245)  # worse: the snooze ends
+    with factory() as session, session.begin():
+        assert end_finished_snoozes(session, D + DAY) == 1
+    day_data(factory, D + 2 * DAY, ahr=250)  # back where it was when snoozed
+    shown, digest = digest_on(factory, D + 2 * DAY)
+    assert "SNZ" in shown and digest.snoozed == 0
+    with factory() as session, session.begin():
+        assert end_finished_snoozes(session, D + 2 * DAY) == 0
+
+
 def test_card_stops_saying_snoozed_once_the_snooze_has_ended(
     factory: sessionmaker[Session], settings: Settings
 ) -> None:
