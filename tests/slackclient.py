@@ -1,14 +1,26 @@
-"""Signed requests into the app over real HTTP, built the way Slack builds them."""
+"""Signed requests into the app over real HTTP, built the way Slack builds them, and the running
+app they go to (the real server, with the local fake Slack behind it)."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import time
 import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import create_app
+from bot.localslack import FakeSlack
+from bot.server import HttpServer, make_wsgi
+from bot.settings import Settings
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-token"
@@ -127,3 +139,34 @@ def find_buttons(blocks: list[dict[str, Any]], prefix: str) -> list[dict[str, An
 def text_of(blocks: list[dict[str, Any]]) -> str:
     """All visible text in blocks, for assertions."""
     return json.dumps(blocks, ensure_ascii=False)
+
+
+@dataclass
+class Env:
+    slack: FakeSlack
+    sender: SlackSender
+    factory: sessionmaker[Session]
+    settings: Settings
+    server: HttpServer
+    today: dt.date  # what the handlers call today
+
+
+@contextlib.contextmanager
+def running_app(factory: sessionmaker[Session], settings: Settings, **overrides: Any) -> Iterator[Env]:
+    """`create_app` behind a real HTTP server on a free port, with the local fake Slack as its API."""
+    with FakeSlack() as slack:
+        configured = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr(BOT_TOKEN),
+                "slack_signing_secret": SecretStr(SIGNING_SECRET),
+                "slack_api_url": slack.api_url,
+                **overrides,
+            }
+        )
+        app = create_app(configured, factory=factory)
+        server = HttpServer(make_wsgi(app, factory), host="127.0.0.1", port=0, poll=0.05).start()
+        try:
+            today = dt.datetime.now(configured.tz).date()
+            yield Env(slack, SlackSender(server.url, slack.response_url), factory, configured, server, today)
+        finally:
+            server.stop()

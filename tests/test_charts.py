@@ -12,28 +12,22 @@ import json
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
-from slack_bolt import App
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.cards import trend_buttons
 from blocks.ids import ActionId, TrendRef
 from bot import domain
-from bot.app import create_app
 from bot.charts import chart_title, clamp_days, trend_png, trend_series
 from bot.demo import DemoSize, load_demo
 from bot.importer import Kind
-from bot.localslack import FakeSlack
 from bot.models import Shop, ShopHealth
-from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
 from tests.helpers import load, metric, shop
-from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, text_of
+from tests.slackclient import Env, running_app, text_of
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MESSAGE_TS = "1700000123.000200"
@@ -116,53 +110,12 @@ def test_trend_series_has_one_point_per_day_with_gaps(factory: sessionmaker[Sess
 # ---- end to end ----
 
 
-@dataclass
-class Env:
-    slack: FakeSlack
-    sender: SlackSender
-    factory: sessionmaker[Session]
-    settings: Settings
-
-
-def wire(app: App) -> None:
-    """Register the chart and home listeners when create_app does not (yet) do it itself."""
-    from handlers import charts, home
-
-    modules = {getattr(listener.ack_function, "__module__", "") for listener in app._listeners}
-    if "handlers.charts" not in modules:
-        charts.register(app, app.deps)  # type: ignore[attr-defined]
-    if "handlers.home" not in modules:
-        # The placeholder in handlers/events.py would answer app_home_opened first.
-        app._listeners[:] = [
-            listener
-            for listener in app._listeners
-            if not (
-                getattr(listener.ack_function, "__module__", "") == "handlers.events"
-                and getattr(listener.ack_function, "__name__", "") == "app_home_opened"
-            )
-        ]
-        home.register(app, app.deps)  # type: ignore[attr-defined]
-
-
 @pytest.fixture
 def env(factory: sessionmaker[Session], settings: Settings) -> Iterator[Env]:
     today = dt.datetime.now(settings.tz).date()
     load_demo(factory, DemoSize(shops=26, days=20), today)
-    with FakeSlack() as slack:
-        configured = settings.model_copy(
-            update={
-                "slack_bot_token": SecretStr(BOT_TOKEN),
-                "slack_signing_secret": SecretStr(SIGNING_SECRET),
-                "slack_api_url": slack.api_url,
-            }
-        )
-        app = create_app(configured, factory=factory)
-        wire(app)
-        server = HttpServer(make_wsgi(app, factory), host="127.0.0.1", port=0, poll=0.05).start()
-        try:
-            yield Env(slack, SlackSender(server.url, slack.response_url), factory, configured)
-        finally:
-            server.stop()
+    with running_app(factory, settings) as running:
+        yield running
 
 
 def click(

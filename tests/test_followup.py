@@ -7,13 +7,11 @@ requests into the real server. Every database test runs on SQLite and PostgreSQL
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +25,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from blocks.digest import digest_reply
 from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
 from bot import cli, followup
-from bot.app import create_app, web_client
+from bot.app import web_client
 from bot.digests import GROUP_MIN_SELLERS, Digest, build_digest
 from bot.importer import Kind
 from bot.localslack import Call, FakeSlack
 from bot.models import Acknowledgement, DigestSubscription, DigestThread, OwnerPreference, Shop, Snooze
 from bot.replies import Asker, answer
-from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
 from jobs import digests
 from jobs.digests import notify_milestones, run_due
 from jobs.scheduler import build_scheduler
 from tests.helpers import load, metric, shop, violation
-from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, find_buttons, text_of
+from tests.slackclient import BOT_TOKEN, Env, SlackSender, find_buttons, running_app, text_of
 
 UTC = dt.UTC
 DAY = dt.timedelta(days=1)
@@ -48,35 +45,6 @@ POST = "chat.postMessage"
 
 
 # ---- a running app behind real HTTP, Slack faked (helpers shared with test_security) ----
-
-
-@dataclass
-class Env:
-    slack: FakeSlack
-    sender: SlackSender
-    factory: sessionmaker[Session]
-    settings: Settings
-    today: dt.date
-
-
-@contextlib.contextmanager
-def running_app(factory: sessionmaker[Session], settings: Settings, **overrides: Any) -> Iterator[Env]:
-    with FakeSlack() as slack:
-        configured = settings.model_copy(
-            update={
-                "slack_bot_token": SecretStr(BOT_TOKEN),
-                "slack_signing_secret": SecretStr(SIGNING_SECRET),
-                "slack_api_url": slack.api_url,
-                **overrides,
-            }
-        )
-        app = create_app(configured, factory=factory)
-        server = HttpServer(make_wsgi(app, factory), host="127.0.0.1", port=0, poll=0.05).start()
-        try:
-            today = dt.datetime.now(configured.tz).date()  # what the handlers call today
-            yield Env(slack, SlackSender(server.url, slack.response_url), factory, configured, today)
-        finally:
-            server.stop()
 
 
 def post_payload(sender: SlackSender, payload: dict[str, Any]) -> httpx.Response:

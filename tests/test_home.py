@@ -7,54 +7,28 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.ids import ShopRef
 from bot import services
-from bot.app import create_app
 from bot.demo import DemoSize, load_demo
 from bot.importer import Kind
-from bot.localslack import FakeSlack
 from bot.models import Shop, ShopHealth
-from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
 from tests.helpers import load, metric, shop
-from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, text_of
-from tests.test_charts import wire
+from tests.slackclient import BOT_TOKEN, Env, running_app, text_of
 
 OWNER = "U00000001"  # the demo portfolio's owners are U00000001..U00000006
 
 
-@dataclass
-class Env:
-    slack: FakeSlack
-    sender: SlackSender
-    factory: sessionmaker[Session]
-
-
 @pytest.fixture
 def env(factory: sessionmaker[Session], settings: Settings) -> Iterator[Env]:
-    with FakeSlack() as slack:
-        configured = settings.model_copy(
-            update={
-                "slack_bot_token": SecretStr(BOT_TOKEN),
-                "slack_signing_secret": SecretStr(SIGNING_SECRET),
-                "slack_api_url": slack.api_url,
-            }
-        )
-        app = create_app(configured, factory=factory)
-        wire(app)
-        server = HttpServer(make_wsgi(app, factory), host="127.0.0.1", port=0, poll=0.05).start()
-        try:
-            yield Env(slack, SlackSender(server.url, slack.response_url), factory)
-        finally:
-            server.stop()
+    with running_app(factory, settings) as running:
+        yield running
 
 
 @pytest.fixture

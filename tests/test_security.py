@@ -25,8 +25,8 @@ from bot.models import BuyerBlock, SecuritySignal
 from bot.replies import answer
 from bot.settings import Settings
 from tests.helpers import load, shop
-from tests.slackclient import find_buttons, text_of
-from tests.test_followup import Env, block_action, button, running_app, view_submission
+from tests.slackclient import Env, find_buttons, running_app, text_of
+from tests.test_followup import block_action, button, view_submission
 
 DAY = dt.timedelta(days=1)
 HEADER = "signal_id,shop_id,kind,order_id,occurred_at,state,amount"

@@ -10,50 +10,24 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.ids import ActionId, CommandRef, ShopRef
-from bot.app import create_app
 from bot.demo import DemoSize, load_demo
-from bot.localslack import FakeSlack
 from bot.models import AuthRequestSend, ButtonClick, Shop
-from bot.server import HttpServer, make_wsgi
 from bot.settings import Settings
-from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, SlackSender, find_buttons, text_of
-
-
-@dataclass
-class Env:
-    slack: FakeSlack
-    sender: SlackSender
-    factory: sessionmaker[Session]
-    settings: Settings
-    server: HttpServer
+from tests.slackclient import BOT_TOKEN, SIGNING_SECRET, Env, find_buttons, running_app, text_of
 
 
 @pytest.fixture
 def env(factory: sessionmaker[Session], settings: Settings) -> Iterator[Env]:
     today = dt.datetime.now(settings.tz).date()
     load_demo(factory, DemoSize(shops=60, days=30), today)
-    with FakeSlack() as slack:
-        configured = settings.model_copy(
-            update={
-                "slack_bot_token": SecretStr(BOT_TOKEN),
-                "slack_signing_secret": SecretStr(SIGNING_SECRET),
-                "slack_api_url": slack.api_url,
-            }
-        )
-        app = create_app(configured, factory=factory)
-        server = HttpServer(make_wsgi(app, factory), host="127.0.0.1", port=0, poll=0.05).start()
-        try:
-            yield Env(slack, SlackSender(server.url, slack.response_url), factory, configured, server)
-        finally:
-            server.stop()
+    with running_app(factory, settings) as running:
+        yield running
 
 
 def _unauthorized_shop(factory: sessionmaker[Session], *, channel: bool) -> Shop:
