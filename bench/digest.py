@@ -34,16 +34,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply
-from bot import db, models
-from bot.app import web_client
-from bot.demo import DemoSize, load_demo
-from bot.digests import build_digest
-from bot.health import latest_data_date
-from bot.localslack import FakeSlack
-from bot.models import DigestRun, DigestSubscription, Shop
-from bot.replies import Asker, answer
+from bot import db
+from bot.commands.asker import Asker
+from bot.commands.registry import answer
+from bot.db import models
+from bot.db.models import DigestRun, DigestSubscription, Shop
+from bot.deps import web_client
+from bot.ingest.demo import DemoSize, load_demo
+from bot.playground.fakeslack import FakeSlack
+from bot.services.digest import build_digest
+from bot.services.health import latest_data_date
 from bot.settings import Settings
-from jobs.digests import manage_digest, run_due
+from jobs.digests import run_due
 
 POST = "chat.postMessage"
 RATE = 1.0  # Slack: about one message per second per channel
@@ -125,7 +127,7 @@ def forget_posts(factory: sessionmaker[Session], *, subscriptions: bool = False)
 
 def subscribe(factory: sessionmaker[Session], settings: Settings, channels: list[str]) -> None:
     forget_posts(factory, subscriptions=True)
-    admin = Asker(user_id="UBENCH", channel_id=channels[0], is_admin=True)
+    admin = Asker(user_id="UBENCH", channel_id=channels[0])
     for i, channel in enumerate(channels):
         with factory() as session:
             reply = answer(
@@ -133,7 +135,6 @@ def subscribe(factory: sessionmaker[Session], settings: Settings, channels: list
                 f"digest subscribe <#{channel}|bench-{i}> at 00:00 tz UTC",
                 settings=settings,
                 asker=admin,
-                digest=manage_digest,
             )
         if "will get the daily digest" not in reply.text:
             raise RuntimeError(f"subscribe failed: {reply.text}")

@@ -29,10 +29,11 @@ import httpx
 import psutil
 
 from bot import db
-from bot.demo import DemoSize, generate
-from bot.importer import KIND_ORDER, import_files
-from bot.localslack import FakeSlack
-from bot.replies import answer
+from bot.commands.registry import answer
+from bot.ingest.demo import DemoSize, generate
+from bot.ingest.formats import KIND_ORDER
+from bot.ingest.importer import import_files
+from bot.playground.fakeslack import FakeSlack
 from bot.settings import Settings
 
 SIZES = {
@@ -183,7 +184,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     with factory() as session:
         from sqlalchemy import select
 
-        from bot.models import Shop
+        from bot.db.models import Shop
 
         codes = list(session.scalars(select(Shop.shop_code).limit(5000)))
     rng = random.Random(7)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from slack_sdk.models.blocks import Block
 
-from blocks.cards import seller_row
-from blocks.common import Reply, context, divider, escape, finish, header, money, name, section
-from bot import services
-from bot.digests import Digest, Section
+from blocks.kit import Reply, context, divider, finish, header, section
+from blocks.message import message
+from blocks.seller_list import seller_row
+from blocks.text import escape, money, name
+from bot.domain import Milestone, Window
+from bot.services.records import Digest, Section, SellerRow, Subscription
 
 MAX_DIGEST_ROWS = 30
 
@@ -71,9 +73,7 @@ def digest_reply(
         blocks.append(divider())
         blocks.append(section(f"*{title}* ({total})"))
         for row in rows:
-            blocks.extend(
-                seller_row(row, services.Window.DAY, index, note=digest.notes.get(row.shop_id), menu=True)
-            )
+            blocks.extend(seller_row(row, Window.DAY, index, note=digest.notes.get(row.shop_id), menu=True))
             index += 1
     footer: list[Block] = []
     if hidden:
@@ -83,10 +83,10 @@ def digest_reply(
 
 def _layout(
     digest: Digest, threaded: Mapping[str, str], max_rows: int
-) -> tuple[list[tuple[str, list[services.SellerRow], int]], int]:
+) -> tuple[list[tuple[str, list[SellerRow], int]], int]:
     """Sections as the top-level message shows them: (name, rows shown, rows in all), and how many
     rows the cap hid. Sellers with a thread are left to their thread."""
-    shown: list[tuple[str, list[services.SellerRow], int]] = []
+    shown: list[tuple[str, list[SellerRow], int]] = []
     room, hidden = max_rows, 0
     for title in Section.ORDER:
         rows = [r for r in digest.sections[title] if r.shop_id not in threaded]
@@ -107,7 +107,7 @@ def shown_shop_ids(digest: Digest, threaded: Mapping[str, str], max_rows: int = 
 
 def thread_updates(digest: Digest, threaded: Mapping[str, str]) -> dict[str, Reply]:
     """One reply per existing thread, listing today's news for the sellers it follows."""
-    by_thread: dict[str, list[tuple[str, services.SellerRow]]] = {}
+    by_thread: dict[str, list[tuple[str, SellerRow]]] = {}
     for title in Section.ORDER:
         for row in digest.sections[title]:
             if row.shop_id in threaded:
@@ -118,9 +118,30 @@ def thread_updates(digest: Digest, threaded: Mapping[str, str]) -> dict[str, Rep
         for i, (title, row) in enumerate(items[:MAX_DIGEST_ROWS]):
             blocks.extend(
                 seller_row(replace(row, reasons=(f"{title}: {row.reasons[0]}",) if row.reasons else ()),
-                           services.Window.DAY, i, note=digest.notes.get(row.shop_id), menu=True)
+                           Window.DAY, i, note=digest.notes.get(row.shop_id), menu=True)
             )  # fmt: skip
         if len(items) > MAX_DIGEST_ROWS:
             blocks.append(context(f"… and {len(items) - MAX_DIGEST_ROWS} more"))
         replies[ts] = Reply(f"Update {digest.day:%b %-d}: {len(items)} item(s)", finish(blocks))
     return replies
+
+
+def subscriptions_card(subs: Sequence[Subscription]) -> Reply:
+    if not subs:
+        return message("No channel is subscribed yet: `/health digest subscribe #channel at 09:00`.")
+    lines = [
+        f"• <#{s.channel_id}> at {s.post_at} {escape(s.timezone)}{' (skips quiet days)' if s.skip_quiet_days else ''}"
+        for s in subs
+    ]
+    return Reply(
+        "Digest subscriptions", finish([section("*Daily digest subscriptions*\n" + "\n".join(lines))])
+    )
+
+
+def milestone_dm(row: SellerRow, milestone: Milestone) -> str:
+    """The DM an opted-in owner gets when one of their sellers reaches an AHR milestone."""
+    return (
+        f":warning: *{escape(row.shop_name)}* (`{escape(row.shop_code)}`) fell to AHR {row.ahr} "
+        f"(from {row.ahr_then}) and reached {milestone.score}: {milestone.restriction}. "
+        f"`/health shop {escape(row.shop_code)}` for the card."
+    )

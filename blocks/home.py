@@ -11,9 +11,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from blocks import cards
-from blocks.common import context, divider, freshness_stamp, header, section
-from bot.services import Overview, Page
+from blocks.kit import context, divider, freshness_stamp, header, section
+from blocks.overview import overview_card
+from blocks.seller_list import seller_row
+from bot.services.records import Overview, Page
 
 MAX_VIEW_BLOCKS = 100
 # Row buttons must have distinct action_ids; the portfolio list numbers its rows after the user's.
@@ -32,7 +33,7 @@ def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dic
     blocks.append(section(f"*Your sellers* ({own.total}) · needing action first · {window.label}").to_dict())
     if own.rows:
         for i, row in enumerate(own.rows):
-            blocks += _rows(cards.seller_row(row, window, i), f"own-{i}")
+            blocks += _rows(seller_row(row, window, i), f"own-{i}")
         if own.remaining:
             blocks.append(
                 context(
@@ -51,8 +52,8 @@ def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dic
     blocks.append(divider().to_dict())
 
     # The overview card without its buttons: they reply into a message, and the Home tab has none.
-    overview_card = cards.overview_card(overview, f"overview vs {window.value}")
-    blocks += [b for b in overview_card.blocks if b.get("type") not in ("actions", "context")]
+    summary = overview_card(overview, f"overview vs {window.value}")
+    blocks += [b for b in summary.blocks if b.get("type") not in ("actions", "context")]
     blocks.append(divider().to_dict())
 
     blocks.append(header("Sellers needing action").to_dict())
@@ -61,7 +62,7 @@ def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dic
             context(f"Top {len(at_risk.rows)} of {at_risk.total} by GMV · {window.label}").to_dict()
         )
         for i, row in enumerate(at_risk.rows):
-            blocks += _rows(cards.seller_row(row, window, AT_RISK_INDEX_BASE + i), f"risk-{i}")
+            blocks += _rows(seller_row(row, window, AT_RISK_INDEX_BASE + i), f"risk-{i}")
         if at_risk.remaining:
             blocks.append(context(f"… and {at_risk.remaining} more: `/health atrisk`").to_dict())
     else:

@@ -7,6 +7,7 @@ from a message posted hours earlier and on any replica.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -26,7 +27,6 @@ class ActionId(StrEnum):
     ACKNOWLEDGE = "acknowledge"
     SNOOZE = "snooze"
     ASSIGN = "assign_owner"
-    MILESTONE_DM = "milestone_dm_opt_in"
     BLOCK_BUYER = "block_buyer"
 
 
@@ -48,7 +48,7 @@ class Payload(BaseModel):
         return value
 
     @classmethod
-    def decode(cls, value: str | None) -> Payload | None:
+    def decode(cls, value: str | None) -> Self | None:
         """The payload, or None for a value this version does not understand (e.g. tampered)."""
         try:
             return cls.model_validate_json(value or "")
@@ -97,3 +97,35 @@ class CommandRef(Payload):
 
     text: str
     offset: int = 0
+
+
+# What each button or menu carries in its value, and each modal in its private_metadata: decoded
+# once, by the app's middleware, before a listener runs.
+ACTION_PAYLOADS: dict[ActionId, type[Payload]] = {
+    ActionId.VISIT_SELLER_CENTER: ShopRef,
+    ActionId.REQUEST_AUTHORIZATION: ShopRef,
+    ActionId.CONFIRM_REQUEST_AUTHORIZATION: ConfirmSendRef,
+    ActionId.CANCEL: ShopRef,
+    ActionId.SHOW_MORE: CommandRef,
+    ActionId.OPEN_SHOP: ShopRef,
+    ActionId.SHARE: CommandRef,
+    ActionId.SHOP_MENU: RowAction,
+    ActionId.TREND: TrendRef,
+    ActionId.ACKNOWLEDGE: ShopRef,
+    ActionId.SNOOZE: RowAction,
+    ActionId.ASSIGN: ShopRef,
+    ActionId.BLOCK_BUYER: ShopRef,
+}
+VIEW_PAYLOADS: dict[CallbackId, type[Payload]] = {
+    CallbackId.ASSIGN_OWNER: ShopRef,
+    CallbackId.BLOCK_BUYER: BlockDraftRef,
+    CallbackId.BLOCK_BUYER_CONFIRM: BlockDraftRef,
+}
+
+
+def action_of(action_id: str) -> ActionId | None:
+    """The ActionId of a button; row buttons carry a suffix (`open_shop:3`) to stay unique."""
+    try:
+        return ActionId(action_id.split(":", 1)[0])
+    except ValueError:
+        return None

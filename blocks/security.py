@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+)
+from slack_sdk.models.views import View
 
-from slack_sdk.models.blocks import ActionsBlock, Block
-
-from blocks.common import Reply, button, context, escape, finish, header, money, name, section
 from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
-from bot.security import ACTIONS, MAX_BLOCKED_BUYERS, MAX_NEW_BLOCKS_PER_DAY, SecuritySummary
+from blocks.kit import Reply, button, context, finish, header, section
+from blocks.text import escape, money, name
+from bot.domain import MAX_BLOCKED_BUYERS, MAX_NEW_BLOCKS_PER_DAY
+from bot.services.records import SecuritySummary, Signal
 
 SHOWN = 10
+ACTIONS = {
+    "alert_order": "may cancel it without penalty",
+    "risk_refund": "may reject the refund without penalty",
+}
 BLOCK_LIST_PATH = "Seller Center > Account Health > Security Center > Block List"
 
 
-def _items(title: str, signals: list[Any], action: str) -> Block:
+def _items(title: str, signals: list[Signal], action: str) -> Block:
     lines = [
         f"• Order `{escape(s.order_id or s.signal_id)}` · {s.occurred_at:%b %-d}"
         + (f" · {money(s.amount)}" if s.amount is not None else "")
@@ -71,111 +83,85 @@ def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
     return Reply(escape(f"{shop.shop_name}: {open_items} open security item(s)"), finish(blocks))
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
-def block_form(shop_name: str, draft: BlockDraftRef) -> dict[str, Any]:
+def block_form(shop_name: str, draft: BlockDraftRef) -> View:
     """Step 1: who, why, scope and duration."""
-    scope_options = [
-        {"text": _plain("This user ID only"), "value": "user"},
-        {"text": _plain("All linked user IDs"), "value": "linked"},
+    scopes = [
+        Option(text="This user ID only", value="user"),
+        Option(text="All linked user IDs", value="linked"),
     ]
-    duration_options = [
-        {"text": _plain("90 days"), "value": "90d"},
-        {"text": _plain("Permanent"), "value": "permanent"},
-    ]
-    username: dict[str, Any] = {"type": "plain_text_input", "action_id": "value", "max_length": 64}
-    if draft.buyer_username:
-        username["initial_value"] = draft.buyer_username
-    reason: dict[str, Any] = {
-        "type": "plain_text_input",
-        "action_id": "value",
-        "multiline": True,
-        "max_length": 500,
-    }
-    if draft.reason:
-        reason["initial_value"] = draft.reason
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.BLOCK_BUYER.value,
-        "private_metadata": draft.encode(),
-        "title": _plain("Block a buyer"),
-        "submit": _plain("Next"),
-        "close": _plain("Cancel"),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"Shop: *{name(shop_name)}*"}},
-            {
-                "type": "input",
-                "block_id": "username",
-                "label": _plain("Buyer username (exact)"),
-                "element": username,
-            },
-            {"type": "input", "block_id": "reason", "label": _plain("Reason (required)"), "element": reason},
-            {
-                "type": "input",
-                "block_id": "scope",
-                "label": _plain("Block"),
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": "value",
-                    "options": scope_options,
-                    "initial_option": scope_options[1 if draft.scope == "linked" else 0],
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "duration",
-                "label": _plain("For"),
-                "element": {
-                    "type": "radio_buttons",
-                    "action_id": "value",
-                    "options": duration_options,
-                    "initial_option": duration_options[1 if draft.permanent else 0],
-                },
-            },
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": "A blocked buyer can still message about existing orders and ask for after-sales "
-                        "help, and existing orders must still be fulfilled.",
-                    }
-                ],
-            },
+    durations = [Option(text="90 days", value="90d"), Option(text="Permanent", value="permanent")]
+    return View(
+        type="modal",
+        callback_id=CallbackId.BLOCK_BUYER.value,
+        private_metadata=draft.encode(),
+        title="Block a buyer",
+        submit="Next",
+        close="Cancel",
+        blocks=[
+            section(f"Shop: *{name(shop_name)}*"),
+            InputBlock(
+                block_id="username",
+                label="Buyer username (exact)",
+                element=PlainTextInputElement(
+                    action_id="value", max_length=64, initial_value=draft.buyer_username or None
+                ),
+            ),
+            InputBlock(
+                block_id="reason",
+                label="Reason (required)",
+                element=PlainTextInputElement(
+                    action_id="value", multiline=True, max_length=500, initial_value=draft.reason or None
+                ),
+            ),
+            InputBlock(
+                block_id="scope",
+                label="Block",
+                element=RadioButtonsElement(
+                    action_id="value",
+                    options=scopes,
+                    initial_option=scopes[1 if draft.scope == "linked" else 0],
+                ),
+            ),
+            InputBlock(
+                block_id="duration",
+                label="For",
+                element=RadioButtonsElement(
+                    action_id="value",
+                    options=durations,
+                    initial_option=durations[1 if draft.permanent else 0],
+                ),
+            ),
+            context(
+                "A blocked buyer can still message about existing orders and ask for after-sales "
+                "help, and existing orders must still be fulfilled."
+            ),
         ],
-    }
+    )
 
 
-def block_confirm(shop_name: str, draft: BlockDraftRef) -> dict[str, Any]:
+def block_confirm(shop_name: str, draft: BlockDraftRef) -> View:
     """Step 2: the exact username typed again, and everything shown once more."""
     scope = "all linked user IDs" if draft.scope == "linked" else "this user ID only"
     duration = "permanently" if draft.permanent else "for 90 days"
-    return {
-        "type": "modal",
-        "callback_id": CallbackId.BLOCK_BUYER_CONFIRM.value,
-        "private_metadata": draft.encode(),
-        "title": _plain("Confirm the block"),
-        "submit": _plain("Record block"),
-        "close": _plain("Back"),
-        "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"Block *{escape(draft.buyer_username)}* ({scope}) {duration} at *{name(shop_name)}*?\n"
-                    f"Reason: _{escape(draft.reason)}_",
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "confirm",
-                "label": _plain("Type the username again, exactly"),
-                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 64},
-            },
+    return View(
+        type="modal",
+        callback_id=CallbackId.BLOCK_BUYER_CONFIRM.value,
+        private_metadata=draft.encode(),
+        title="Confirm the block",
+        submit="Record block",
+        close="Back",
+        blocks=[
+            section(
+                f"Block *{escape(draft.buyer_username)}* ({scope}) {duration} at *{name(shop_name)}*?\n"
+                f"Reason: _{escape(draft.reason)}_"
+            ),
+            InputBlock(
+                block_id="confirm",
+                label="Type the username again, exactly",
+                element=PlainTextInputElement(action_id="value", max_length=64),
+            ),
         ],
-    }
+    )
 
 
 def block_recorded(shop_name: str, username: str, *, permanent: bool, expires: str | None, url: str) -> Reply:
@@ -185,3 +171,6 @@ def block_recorded(shop_name: str, username: str, *, permanent: bool, expires: s
         f"No API performs the block: finish it in <{url}|{escape(BLOCK_LIST_PATH)}>."
     )
     return Reply(escape(f"Block request for {username} recorded"), finish([section(text)]))
+
+
+ADMINS_ONLY = "Only the bot's admins (HEALTHBOT_ADMINS) may block buyers."

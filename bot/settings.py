@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import string
 from functools import cached_property
 from typing import Annotated
@@ -77,6 +78,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.healthbot_timezone)
+
+    def today(self) -> dt.date:
+        """Today in HEALTHBOT_TIMEZONE: the day deadlines and digests count from."""
+        return dt.datetime.now(self.tz).date()
 
     @property
     def has_slack_credentials(self) -> bool:

@@ -10,47 +10,44 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.home import home_view
-from bot import services
-from bot.app import Deps
-from bot.home import own_sellers
-from bot.services import Window
+from bot.deps import session_of
+from bot.domain import Window
+from bot.services.portfolio import at_risk, overview, own_sellers
 
 log = logging.getLogger(__name__)
 
 AT_RISK_LIMIT = 10
 
 
-def build_home(deps: Deps, user_id: str) -> dict[str, Any]:
-    """The Home tab view for one user, from the database."""
-    window = Window.DAY
-    with deps.factory() as session:
-        own = own_sellers(session, user_id, window=window)
-        overview = services.overview(session, window)
-        at_risk = services.at_risk(session, window=window, limit=AT_RISK_LIMIT)
-    return home_view(user_id, own, overview, at_risk)
+def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+    # The Messages and About tabs send this event too; only the Home tab has a view to publish.
+    if event.get("tab") != "home":
+        return
+    user_id = event.get("user")
+    if not isinstance(user_id, str) or not user_id:
+        return
+    session, window = session_of(context), Window.DAY
+    view = home_view(
+        user_id,
+        own_sellers(session, user_id, window=window),
+        overview(session, window),
+        at_risk(session, window=window, limit=AT_RISK_LIMIT),
+    )
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning(
+            "could not publish App Home for %s: %s %s",
+            user_id,
+            exc.response.get("error"),
+            exc.response.get("errors") or "",
+        )
 
 
-def register(app: App, deps: Deps) -> None:
-    @app.event("app_home_opened")
-    def app_home_opened(event: dict[str, Any], client: WebClient) -> None:
-        # The Messages and About tabs send this event too; only the Home tab has a view to publish.
-        if event.get("tab") != "home":
-            return
-        user_id = event.get("user")
-        if not isinstance(user_id, str) or not user_id:
-            return
-        view = build_home(deps, user_id)
-        try:
-            client.views_publish(user_id=user_id, view=view)
-        except SlackApiError as exc:
-            log.warning(
-                "could not publish App Home for %s: %s %s",
-                user_id,
-                exc.response.get("error"),
-                exc.response.get("errors") or "",
-            )
+def register(app: App) -> None:
+    app.event("app_home_opened")(app_home_opened)

@@ -9,22 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
-from bot.health import bump_data_version, record_refresh
-from bot.importer import import_files
-from bot.models import ApiToken, MetricSnapshot, Shop, ShopHealth
-from bot.server import json_reply
+from bot.db.models import ApiToken, MetricSnapshot, Shop, ShopHealth
+from bot.ingest.importer import import_files
+from bot.ingest.tiktok.client import TikTokClient
+from bot.ingest.tiktok.errors import TikTokError
+from bot.services.access import set_authorization
+from bot.services.health import bump_data_version, record_refresh
 from bot.settings import Settings
-from bot.sources.tiktok import TikTokClient, TikTokError, parse_webhook, verify_webhook
 
 log = logging.getLogger(__name__)
 FOLDER_SOURCE = "csv-folder"
@@ -75,17 +74,6 @@ def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport
     elif report.imported:
         with transaction(factory) as session:
             record_refresh(session, FOLDER_SOURCE)
-
-
-def set_authorization(session: Session, shop_id: str, authorized: bool, now: dt.datetime) -> bool:
-    """Record a change of shop access; True when it changed."""
-    shop = session.get(Shop, shop_id)
-    if shop is None or shop.authorized == authorized:
-        return False
-    shop.authorized = authorized
-    shop.authorization_lost_at = None if authorized else now
-    bump_data_version(session)
-    return True
 
 
 def sync_tiktok(
@@ -197,34 +185,3 @@ def run_sync(
         with transaction(factory) as session:
             record_refresh(session, source, error=error)
     return report
-
-
-def tiktok_webhook_route(settings: Settings, factory: sessionmaker[Session]) -> Any:
-    """WSGI route for TikTok's webhooks: verify the signature, then act on deauthorization."""
-
-    def route(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        def reply(status: str, body: dict[str, Any]) -> list[bytes]:
-            return json_reply(start_response, status, body)
-
-        if environ.get("REQUEST_METHOD") != "POST":
-            return reply("405 Method Not Allowed", {"error": "POST only"})
-        if not (settings.tiktok_app_key and settings.tiktok_app_secret):
-            return reply("503 Service Unavailable", {"error": "TikTok app is not configured"})
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(min(length, 1_000_000))
-        signature = environ.get("HTTP_AUTHORIZATION", "")
-        if not verify_webhook(
-            body, signature, settings.tiktok_app_key, settings.tiktok_app_secret.get_secret_value()
-        ):
-            return reply("401 Unauthorized", {"error": "bad signature"})
-        try:
-            event = parse_webhook(body)
-        except ValueError as exc:
-            return reply("400 Bad Request", {"error": str(exc)})
-        if event.is_deauthorization and event.shop_id:
-            with transaction(factory) as session:
-                changed = set_authorization(session, event.shop_id, False, dt.datetime.now(dt.UTC))
-            log.info("TikTok deauthorization shop=%s changed=%s", event.shop_id, changed)
-        return reply("200 OK", {"ok": True})
-
-    return route

@@ -1,7 +1,8 @@
-"""Shared fixtures: a real SQLite file and, when reachable, the local PostgreSQL.
+"""Shared fixtures, written once: the databases, the fake Slack, the app, the CLI's environment.
 
-Every test that takes `factory` runs once per backend. PostgreSQL tests skip, saying why, only when
-the server cannot be reached (set HEALTHBOT_TEST_POSTGRES_URL to point elsewhere).
+Every test that takes `factory` runs once per backend: a real SQLite file and, when reachable, the
+local PostgreSQL. PostgreSQL tests skip, saying why, only when the server cannot be reached (set
+HEALTHBOT_TEST_POSTGRES_URL to point elsewhere).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
-from bot.models import Base
+from bot.db.models import Base
+from bot.deps import web_client
+from bot.playground.fakeslack import FakeSlack
 from bot.settings import Settings
+from tests.support.slack import Env, configure, running_app
 
 POSTGRES_URL = os.environ.get(
     "HEALTHBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -120,3 +125,57 @@ def write_csv(tmp_path: Path):  # type: ignore[no-untyped-def]
         return path
 
     return write
+
+
+# ---- Slack ----
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """The local fake Slack Web API on a free port."""
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(settings: Settings, slack: FakeSlack) -> WebClient:
+    """The app's own Web API client (429, 5xx and connection retry handlers) pointed at the fake."""
+    return web_client(configure(settings, slack))
+
+
+@pytest.fixture
+def bot(factory: sessionmaker[Session], settings: Settings) -> Iterator[Env]:
+    """The app with the fake Slack behind it; signed requests go to `app.dispatch`."""
+    with running_app(factory, settings) as env:
+        yield env
+
+
+# ---- the command line ----
+
+CLI_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "HEALTHBOT_IMPORT_DIR",
+    "HEALTHBOT_ADMINS",
+    "TIKTOK_APP_KEY",
+    "TIKTOK_APP_SECRET",
+    "TIKTOK_ACCESS_TOKEN",
+    "TIKTOK_REFRESH_TOKEN",
+    "TIKTOK_API_URL",
+    "TIKTOK_AUTH_URL",
+)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> pytest.MonkeyPatch:
+    """`healthbot` run in-process against the test database, in an empty folder (no .env), with no
+    Slack or TikTok settings from the machine's environment."""
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for name in CLI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch

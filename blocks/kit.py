@@ -1,0 +1,121 @@
+"""The pieces every message is built from, on `slack_sdk` models, and the one place Slack's limits
+are guarded: text lengths, the 10 fields of a section, and the 50 blocks of a message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from blocks.ids import ActionId, CommandRef
+from blocks.text import truncate
+from bot.domain import Level
+from bot.services.records import Freshness
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_FIELD_CHARS = 2000
+MAX_HEADER_CHARS = 150
+MAX_BUTTON_CHARS = 75
+MAX_CONTEXT_ELEMENT_CHARS = 2000
+
+DOT = {Level.GOOD: "🟢", Level.WARNING: "🟡", Level.CRITICAL: "🔴", Level.UNKNOWN: "⚪"}
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+@dataclass
+class Reply:
+    """A message: notification text plus blocks (dicts, ready for the Web API)."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_message(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.blocks}
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=truncate(text, MAX_HEADER_CHARS))
+
+
+def section(text: str, *, fields: list[str] | None = None, accessory: Any = None) -> SectionBlock:
+    return SectionBlock(
+        text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)) if text else None,
+        fields=[MarkdownTextObject(text=truncate(f, MAX_FIELD_CHARS)) for f in fields[:10]]
+        if fields
+        else None,
+        accessory=accessory,
+    )
+
+
+def context(*texts: str) -> ContextBlock:
+    return ContextBlock(
+        elements=[MarkdownTextObject(text=truncate(t, MAX_CONTEXT_ELEMENT_CHARS)) for t in texts[:10]]
+    )
+
+
+def button(
+    text: str,
+    action_id: ActionId,
+    value: str | None = None,
+    *,
+    url: str | None = None,
+    style: str | None = None,
+    suffix: str = "",
+) -> ButtonElement:
+    # Each action_id must be unique within a message; the suffix keeps repeated row buttons apart.
+    return ButtonElement(
+        text=truncate(text, MAX_BUTTON_CHARS),
+        action_id=f"{action_id.value}{':' + suffix if suffix else ''}",
+        value=value,
+        url=url,
+        style=style,
+    )
+
+
+def divider() -> DividerBlock:
+    return DividerBlock()
+
+
+def freshness_stamp(fresh: Freshness) -> str:
+    if fresh.refreshed_at is None:
+        return ":hourglass: No data imported yet: `healthbot import` or `healthbot demo`"
+    text = f":clock3: Data as of {fresh.data_date:%b %-d, %Y}" if fresh.data_date else ":clock3: Data"
+    text += f" · updated {fresh.refreshed_at:%b %-d %H:%M} UTC"
+    if fresh.stale_sources:
+        text += f" · :warning: stale: {', '.join(fresh.stale_sources)}"
+    if fresh.failing_sources:
+        text += f" · :warning: last sync failed: {', '.join(fresh.failing_sources)}"
+    return text
+
+
+def share_button(command: str, offset: int = 0) -> ButtonElement:
+    return button("Share to channel", ActionId.SHARE, CommandRef(text=command, offset=offset).encode())
+
+
+def sparkline(values: Sequence[int | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = max(high - low, 1)
+    return "".join(" " if v is None else SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in values)
+
+
+def finish(blocks: list[Block], *, footer: list[Block] | None = None) -> list[dict[str, Any]]:
+    """Cap to Slack's 50 blocks, keeping the footer (buttons, freshness) and noting what was cut."""
+    footer = footer or []
+    room = MAX_BLOCKS - len(footer)
+    if len(blocks) > room:
+        blocks = [*blocks[: room - 1], context(f"… {len(blocks) - room + 1} more blocks not shown")]
+    return [b.to_dict() for b in [*blocks, *footer]]

@@ -1,0 +1,100 @@
+"""Lists of sellers (at-risk, the Health List, unauthorized, mine): one section per seller with its
+scores, reasons and one button or the follow-up menu, paged with Show more and Share."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
+
+from blocks.ids import ActionId, CommandRef, RowAction, ShopRef
+from blocks.kit import DOT, Reply, button, context, divider, finish, header, section, share_button
+from blocks.text import NO_DATA, escape, money, name, signed
+from bot import domain
+from bot.domain import Window
+from bot.services.records import Page, SellerRow
+
+
+def _score_line(row: SellerRow, window: Window) -> str:
+    if not row.authorized:
+        return f"AHR {NO_DATA} · SPS {NO_DATA} · CHR {NO_DATA if not row.chr_authorized else row.chr}"
+    ahr = f"{DOT[domain.ahr_level(row.ahr)]} AHR {row.ahr if row.ahr is not None else NO_DATA}"
+    if row.ahr is not None and row.ahr_then is not None:
+        ahr += f" ({signed(row.ahr - row.ahr_then)})"
+    sps = f"{DOT[domain.sps_level(row.sps_tenths)]} SPS {domain.format_sps(row.sps_tenths)}"
+    chr_value = row.chr if row.chr_authorized and row.chr is not None else NO_DATA
+    chr_ = f"{DOT[domain.chr_level(row.chr if row.chr_authorized else None)]} CHR {chr_value}"
+    return f"{ahr} · {sps} · {chr_}"
+
+
+SNOOZE_CHOICES = (
+    ("Snooze 1 day", "snooze:1d"),
+    ("Snooze 7 days", "snooze:7d"),
+    ("Snooze until scores change", "snooze:change"),
+)
+# Slack allows five options in an overflow menu; the card has the rest (trend, snooze until change).
+ROW_MENU = (("Open card", "open"), ("Acknowledge", "ack"), *SNOOZE_CHOICES[:2], ("Assign owner", "assign"))
+ROW_MENU_UNAUTHORIZED = (("Open card", "open"), ("Send request link", "request"), ("Acknowledge", "ack"),
+                         SNOOZE_CHOICES[1], ("Assign owner", "assign"))  # fmt: skip
+
+
+def row_menu(shop_id: str, index: int, *, authorized: bool) -> OverflowMenuElement:
+    """The follow-ups for one seller in a single overflow menu, so a row stays one block."""
+    choices = ROW_MENU if authorized else ROW_MENU_UNAUTHORIZED
+    return OverflowMenuElement(
+        action_id=f"{ActionId.SHOP_MENU.value}:{index}",
+        options=[
+            Option(text=label, value=RowAction(op=op, shop_id=shop_id).encode()) for label, op in choices
+        ],
+    )
+
+
+def seller_row(
+    row: SellerRow, window: Window, index: int, *, note: str | None = None, menu: bool = False
+) -> list[Block]:
+    """One seller as one section. `note` is trusted mrkdwn (e.g. who acknowledged); `menu` swaps
+    the single button for the follow-up overflow menu."""
+    owner = f" · owner <@{row.owner}>" if row.owner else ""
+    gmv = money(row.gmv_7d) if row.authorized else NO_DATA
+    lines = [
+        f"*{name(row.shop_name)}* `{escape(row.shop_code)}` · {escape(row.region)} · GMV 7d {gmv}{owner}",
+        _score_line(row, window),
+    ]
+    if row.reasons:
+        lines.append("_" + escape("; ".join(row.reasons)) + "_")
+    if not row.authorized:
+        lines.append("_Not authorized: data hidden until the seller grants access._")
+    if note:
+        lines.append(note)
+    ref = ShopRef(shop_id=row.shop_id).encode()
+    accessory: ButtonElement | OverflowMenuElement
+    if menu:
+        accessory = row_menu(row.shop_id, index, authorized=row.authorized)
+    elif not row.authorized or not row.chr_authorized:
+        accessory = button("Send request link", ActionId.REQUEST_AUTHORIZATION, ref, suffix=str(index))
+    else:
+        accessory = button("Open card", ActionId.OPEN_SHOP, ref, suffix=str(index))
+    return [section("\n".join(lines), accessory=accessory)]
+
+
+def seller_list_card(title: str, page: Page, *, command: str, window: Window, empty: str) -> Reply:
+    blocks: list[Block] = [header(title)]
+    if not page.rows:
+        blocks.append(section(empty))
+    else:
+        start = page.offset + 1
+        blocks.append(context(f"{start}-{page.offset + len(page.rows)} of {page.total} · {window.label}"))
+        for i, row in enumerate(page.rows):
+            blocks.extend(seller_row(row, window, page.offset + i))
+    footer: list[Block] = [divider()]
+    buttons = []
+    if page.remaining:
+        buttons.append(
+            button(
+                f"Show more ({page.remaining} left)",
+                ActionId.SHOW_MORE,
+                CommandRef(text=command, offset=page.offset + len(page.rows)).encode(),
+                suffix="next",
+            )
+        )
+    buttons.append(share_button(command, page.offset))
+    footer.append(ActionsBlock(elements=buttons))
+    return Reply(f"{title}: {page.total} sellers", finish(blocks, footer=footer))

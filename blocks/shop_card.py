@@ -1,0 +1,208 @@
+"""One seller's card: bands with colour and word, changes, milestone, outlook, SPS, CHR per account,
+GMV, violations with appeal deadlines, sparkline, follow-up note and buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
+
+from blocks.ids import ActionId, RowAction, ShopRef, TrendRef
+from blocks.kit import (
+    DOT,
+    Reply,
+    button,
+    context,
+    finish,
+    freshness_stamp,
+    header,
+    section,
+    share_button,
+    sparkline,
+)
+from blocks.seller_list import SNOOZE_CHOICES
+from blocks.text import NO_DATA, escape, money, signed
+from bot import domain
+from bot.domain import Level
+from bot.services.records import ShopDetail
+
+
+def _deadline(day: dt.date | None, today: dt.date) -> str:
+    if day is None:
+        return "none open"
+    left = (day - today).days
+    return f"{day:%b %-d} ({left} day{'s' if left != 1 else ''} left)"
+
+
+def _ahr_field(detail: ShopDetail) -> list[str]:
+    h = detail.health
+    ahr = h.ahr if h else None
+    if ahr is None:
+        return [f"*AHR*\n{NO_DATA}"]
+    band = domain.ahr_band(ahr)
+    changes = f"{signed(domain.delta(ahr, h.ahr_1d if h else None))} 1d · {signed(domain.delta(ahr, h.ahr_7d if h else None))} 7d"
+    fields = [f"*AHR* (Shop Health Rating)\n{DOT[domain.ahr_level(ahr)]} *{ahr}* {band}\n{changes}"]
+    milestone = domain.next_milestone(ahr, detail.shop.region)
+    if milestone is None:
+        fields.append("*Next milestone*\nDeactivated: no further milestone")
+    else:
+        warn = ":warning: " if domain.milestone_warning(ahr, detail.shop.region) else ""
+        fields.append(
+            f"*Next milestone*\n{warn}{milestone.score} in {ahr - milestone.score} points: {milestone.restriction}"
+        )
+    return fields
+
+
+def outlook_lines(detail: ShopDetail) -> list[str]:
+    """What happens next without anyone acting: deductions expiring, and recovery from orders."""
+    h, shop = detail.health, detail.shop
+    lines: list[str] = []
+    if detail.next_expiry is not None:
+        day, points = detail.next_expiry
+        lines.append(f"• {points} deducted point(s) leave the 180-day window on {day:%b %-d, %Y}")
+    ahr = h.ahr if h else None
+    if ahr is not None:
+        estimate = domain.recovery(ahr, detail.completed_orders_7d, shop.region)
+        if estimate is not None:
+            pace = f"{detail.completed_orders_7d:,} completed orders a week (+{estimate.weekly_gain}/week, max +20)"
+            if estimate.weeks is None:
+                lines.append(
+                    f"• At {pace}: back above {estimate.milestone.score} is not reachable in 180 days"
+                )
+            else:
+                lines.append(
+                    f"• At {pace}: back above {estimate.milestone.score} in about {estimate.weeks} week(s) "
+                    f"({estimate.points_needed} points)"
+                )
+    return lines
+
+
+def followup_note(detail: ShopDetail) -> str | None:
+    parts = []
+    if detail.acknowledgement is not None:
+        ack = detail.acknowledgement
+        parts.append(f":white_check_mark: Acknowledged by <@{ack.user_id}> {ack.at:%b %-d %H:%M} UTC")
+    if detail.snooze is not None:
+        until = f"until {detail.snooze.until:%b %-d}" if detail.snooze.until else "until its scores change"
+        parts.append(f":zzz: Snoozed {until} by <@{detail.snooze.user_id}>")
+    return " · ".join(parts) or None
+
+
+def shop_card(
+    detail: ShopDetail, *, seller_center_url: str, command: str, uk_48_point: bool = False
+) -> Reply:
+    shop, h = detail.shop, detail.health
+    points_region = domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point)
+    level = Level.UNKNOWN
+    if shop.authorized and h is not None:
+        levels = [domain.sps_level(h.sps_tenths)]
+        if not points_region:
+            levels.append(domain.ahr_level(h.ahr))
+        if shop.chr_authorized:
+            levels.append(domain.chr_level(h.chr))
+        order = [Level.CRITICAL, Level.WARNING, Level.GOOD, Level.UNKNOWN]
+        level = min(levels, key=order.index)
+    blocks: list[Block] = [header(f"{DOT[level]} {shop.shop_name}")]
+    owner = f" · owner <@{shop.owner}>" if shop.owner else ""
+    blocks.append(
+        context(f"`{escape(shop.shop_code)}` · ID {escape(shop.shop_id)} · {escape(shop.region)}{owner}")
+    )
+    fields: list[str] = []
+    if not shop.authorized:
+        fields += [
+            f"*AHR*\n{NO_DATA}",
+            f"*SPS*\n{NO_DATA}",
+            f"*Last 7 days GMV*\n{NO_DATA}",
+            f"*Violations*\n{NO_DATA}",
+        ]
+    else:
+        if points_region:
+            points = detail.shop_violations.points_180d + detail.account_violations.points_180d
+            warn = ":warning: " if domain.POINTS_BAN - points <= 12 else ""
+            fields.append(
+                f"*Penalty points* (48-point system)\n{warn}*{points}* / {domain.POINTS_BAN} in 180 days"
+            )
+        else:
+            fields += _ahr_field(detail)
+        sps = h.sps_tenths if h else None
+        sps_text = domain.format_sps(sps)
+        if domain.sps_scored(sps) and h is not None:
+            sps_text = f"{DOT[domain.sps_level(sps)]} *{sps_text}* ({signed(domain.delta(sps, h.sps_tenths_1d), tenths=True)} 1d)"
+        elif sps == 0:
+            sps_text = "⚪ not scored yet (needs 30 delivered orders in 90 days)"
+        fields.append(f"*SPS* (Shop Performance)\n{sps_text}")
+        fields.append(f"*Last 7 days GMV*\n{money(h.gmv_7d if h else None)}")
+        sv, av = detail.shop_violations, detail.account_violations
+        nearest = min((d for d in (sv.nearest_deadline, av.nearest_deadline) if d), default=None)
+        fields.append(
+            f"*Violations* (shop · accounts)\n7d {sv.last_7d} · {av.last_7d} | 60d {sv.last_60d} · {av.last_60d}\n"
+            f"Appealable {sv.appealable} · {av.appealable}; nearest deadline {_deadline(nearest, detail.today)}"
+        )
+    blocks.append(section("", fields=fields))
+    if shop.chr_authorized and detail.accounts:
+        lines = []
+        for account in detail.accounts:
+            band = domain.chr_band(account.chr)
+            value = f"{account.chr} {band}" if account.chr is not None else NO_DATA
+            lines.append(
+                f"{DOT[domain.chr_level(account.chr)]} @{escape(account.tiktok_handle)}: *{value}* "
+                f"({signed(domain.delta(account.chr, account.chr_1d))} 1d · {signed(domain.delta(account.chr, account.chr_7d))} 7d)"
+            )
+        blocks.append(section("*TikTok accounts (CHR)*\n" + "\n".join(lines)))
+    elif detail.accounts or not shop.chr_authorized:
+        blocks.append(section(f"*TikTok accounts (CHR)*\n{NO_DATA} (Data Compass scope not granted)"))
+    if shop.authorized:
+        items = detail.shop_violations.appealable_items + detail.account_violations.appealable_items
+        items.sort(key=lambda item: item[1])
+        if items:
+            lines = [
+                f"• {escape(v.policy)} ({v.scope}, {v.points} pts): appeal by {_deadline(deadline, detail.today)}"
+                for v, deadline in items[:5]
+            ]
+            more = f"\n… and {len(items) - 5} more" if len(items) > 5 else ""
+            blocks.append(section("*Appealable violations*\n" + "\n".join(lines) + more))
+        trend = [v for _, v in detail.ahr_trend] if not points_region else [v for _, v in detail.sps_trend]
+        if any(v is not None for v in trend):
+            label = "AHR" if not points_region else "SPS"
+            blocks.append(context(f"{label} last {len(trend)} days: `{sparkline(trend)}`"))
+    if shop.authorized and not points_region:
+        outlook = outlook_lines(detail)
+        if outlook:
+            blocks.append(section("*Outlook*\n" + "\n".join(outlook)))
+    note = followup_note(detail)
+    if note:
+        blocks.append(context(note))
+    ref = ShopRef(shop_id=shop.shop_id).encode()
+    actions: list[ButtonElement | OverflowMenuElement] = []
+    if shop.authorized:
+        actions.append(
+            button("Visit Seller Center", ActionId.VISIT_SELLER_CENTER, ref, url=seller_center_url)
+        )
+    if not shop.authorized or not shop.chr_authorized:
+        actions.append(button("Request authorization", ActionId.REQUEST_AUTHORIZATION, ref, style="primary"))
+    actions.append(button("Acknowledge", ActionId.ACKNOWLEDGE, ref))
+    actions.append(button("Assign", ActionId.ASSIGN, ref))
+    if shop.authorized:
+        actions.append(
+            button("Trend 30d", ActionId.TREND, TrendRef(shop_id=shop.shop_id, days=30).encode(), suffix="30")
+        )
+    actions.append(share_button(command))
+    actions.append(
+        OverflowMenuElement(
+            action_id=ActionId.SNOOZE.value,
+            options=[
+                Option(text=label, value=RowAction(op=op, shop_id=shop.shop_id).encode())
+                for label, op in SNOOZE_CHOICES
+            ],
+        )
+    )
+    blocks.append(ActionsBlock(elements=actions))
+    blocks.append(context(freshness_stamp(detail.freshness)))
+    if not shop.authorized or h is None:
+        summary = "data hidden until the seller authorizes the partner"
+    elif points_region:
+        points = detail.shop_violations.points_180d + detail.account_violations.points_180d
+        summary = f"{points}/{domain.POINTS_BAN} penalty points"
+    else:
+        summary = f"AHR {h.ahr if h.ahr is not None else NO_DATA}"
+    return Reply(escape(f"{shop.shop_name} ({shop.shop_code}): {summary}"), finish(blocks))

@@ -1,0 +1,51 @@
+"""Text for messages: mrkdwn escaping, truncation, money and signed changes.
+
+Escaping for mrkdwn happens here and only here: every value that comes from data (names, codes,
+IDs, handles, policies) goes through `escape` or `name` before it is put into a message.
+"""
+
+from __future__ import annotations
+
+import re
+
+NAME_CHARS = 60
+NO_DATA = "-"
+
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,63}")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut text to the limit with an ellipsis: the one place long names and texts are shortened."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def name(text: str) -> str:
+    return escape(truncate(text, NAME_CHARS))
+
+
+def channel_mention(channel: str) -> str:
+    """A channel as Slack links it: <#C123> for an ID, #name (escaped) for a name."""
+    return f"<#{channel}>" if _CHANNEL_ID.fullmatch(channel) else f"#{escape(channel.lstrip('#'))}"
+
+
+def money(amount: float | None) -> str:
+    if amount is None:
+        return NO_DATA
+    if amount >= 1_000_000:
+        return f"${amount / 1_000_000:.1f}M"
+    if amount >= 10_000:
+        return f"${amount / 1000:.1f}k"
+    return f"${amount:,.0f}"
+
+
+def signed(change: int | None, *, tenths: bool = False) -> str:
+    if change is None:
+        return NO_DATA
+    if tenths:
+        return f"{change / 10:+.1f}"
+    return f"{change:+d}"

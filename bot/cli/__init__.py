@@ -1,0 +1,110 @@
+"""The `healthbot` command line: serve, scheduler, demo, import, sync, ask, digest run, db upgrade, bench."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import db
+from bot.cli.commands import (
+    cmd_ask,
+    cmd_bench,
+    cmd_db,
+    cmd_demo,
+    cmd_digest,
+    cmd_import,
+    cmd_scheduler,
+    cmd_serve,
+    cmd_sync,
+)
+from bot.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="healthbot", description="TikTok Shop seller health in Slack.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the bot (Socket Mode, HTTP mode, or the local playground)")
+    p.add_argument("--port", type=int, help="HTTP port (default: PORT, 3000)")
+    p.add_argument(
+        "--playground", action="store_true", help="serve the local playground even with Slack credentials"
+    )
+    p.add_argument(
+        "--no-scheduler", action="store_true", help="do not run digests and sync beside the server"
+    )
+    p.add_argument(
+        "--workers", type=int, help="HTTP mode: worker processes (default: one per core, at least 2)"
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("scheduler", help="run digests, milestone DMs and sync on their schedule (foreground)")
+    p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser("db", help="database schema")
+    p.add_argument("action", choices=["upgrade"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("demo", help="load a deterministic synthetic portfolio")
+    p.add_argument("--shops", type=int, default=200)
+    p.add_argument("--days", type=int, default=180)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--end-date", type=dt.date.fromisoformat, help="last data day (default: today)")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no shops")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="import CSV files (shops, metrics, accounts, violations)")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the bad")
+    p.add_argument("--max-errors", type=int, default=200, help="how many row errors to print per file")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("sync", help="pull from the configured sources now (CSV folder, TikTok Open API)")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("digest", help="daily digests")
+    p.add_argument("action", choices=["run"])
+    p.add_argument("--dry-run", action="store_true", help="show what is due without posting")
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("ask", help="the reply the bot would give to a /health command")
+    p.add_argument("text")
+    p.add_argument("--json", action="store_true", help="print the Block Kit payload")
+    p.add_argument("--user", default="cli", help="ask as this Slack user ID (for mine, ack, assign me, ...)")
+    p.add_argument("--channel", help="ask from this channel ID (for digest subscribe)")
+    p.add_argument("--png", help="with /health trend: also write the chart to this PNG file")
+    p.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("bench", help="benchmark import and query latency")
+    p.add_argument("--size", choices=["S", "M", "L"], default="M")
+    p.add_argument("--database-url", help="default: a fresh SQLite file under bench-results/")
+    p.add_argument("--requests", type=int, default=200)
+    p.add_argument(
+        "--reuse", action="store_true", help="reuse the database if it already holds the portfolio"
+    )
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic's message names the bad setting, never a secret's value
+        print(f"healthbot: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.func(args, settings))
+    except db.SchemaOutdated as exc:
+        print(f"healthbot: {exc}", file=sys.stderr)
+        return 2

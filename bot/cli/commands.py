@@ -1,0 +1,254 @@
+"""What each `healthbot` command does (the parser is in `bot.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import db
+from bot.settings import Settings
+
+log = logging.getLogger("healthbot")
+
+
+def _factory(settings: Settings, *, check: bool = True) -> sessionmaker[Session]:
+    engine = db.make_engine(settings.database_url)
+    if check:
+        db.check_schema(engine)
+    return db.session_factory(engine)
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    db.upgrade(settings.database_url)
+    print(f"Database is at revision {db.head_revision()}.")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.models import Shop
+    from bot.ingest.demo import DemoSize, load_demo
+
+    factory = _factory(settings)
+    if args.if_empty:
+        with factory() as session:
+            if session.query(Shop.shop_id).first() is not None:
+                print("Data already present; demo not loaded (drop --if-empty to load it anyway).")
+                return 0
+    end = args.end_date or settings.today()
+    results = load_demo(factory, DemoSize(shops=args.shops, days=args.days, seed=args.seed), end)
+    counts = ", ".join(f"{r.imported} {r.kind}" for r in results)
+    print(f"Demo portfolio loaded ({counts}), data up to {end}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ingest.importer import import_files
+
+    results = import_files(_factory(settings), [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    failed = False
+    for result in results:
+        if result.errors and not result.committed:
+            failed = True
+            print(
+                f"{result.source}: REJECTED, nothing imported ({result.bad_rows} bad row(s) of {result.rows}):"
+            )
+        elif result.errors:
+            print(
+                f"{result.source}: imported {result.imported} {result.kind} row(s), skipped {result.bad_rows} bad row(s):"
+            )
+        else:
+            print(f"{result.source}: imported {result.imported} {result.kind} row(s).")
+        for error in result.errors[: args.max_errors]:
+            print(f"  {error}")
+        if len(result.errors) > args.max_errors:
+            print(f"  … and {len(result.errors) - args.max_errors} more")
+    return 1 if failed else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.render import render
+    from bot.commands.asker import Asker
+    from bot.commands.registry import answer
+
+    text = args.text.strip()
+    if text.startswith("/health"):
+        text = text[len("/health") :]
+    elif text.startswith("/"):
+        print(
+            'healthbot ask: only /health commands exist, e.g. healthbot ask "/health atrisk"', file=sys.stderr
+        )
+        return 2
+    asker = Asker(user_id=args.user, channel_id=args.channel)
+    with _factory(settings)() as session:
+        reply = answer(session, text, settings=settings, offset=args.offset, asker=asker)
+        if args.png:
+            status = _write_trend(session, text, settings, Path(args.png))
+            if status is None:
+                print("healthbot ask: --png goes with /health trend <shop> [30d|90d|180d]", file=sys.stderr)
+                return 2
+            print(status)
+    if args.json:
+        print(json.dumps(reply.as_message(), indent=2, ensure_ascii=False))
+    else:
+        print(render(reply.blocks), end="")
+    return 0
+
+
+def _write_trend(session: Session, text: str, settings: Settings, path: Path) -> str | None:
+    """Write the chart `/health trend` would post; None when the text is not a trend command."""
+    from bot.commands.grammar import CommandError
+    from bot.commands.registry import parse
+    from bot.commands.subcommands.trend import Trend
+    from bot.services.lookup import find_shop
+    from bot.services.trend import shop_trend
+
+    try:
+        _, args = parse(text)
+    except CommandError:
+        return None
+    if not isinstance(args, Trend):
+        return None
+    shop = find_shop(session, args.query).shop
+    if shop is None or not shop.authorized:
+        return "no chart: the seller has no visible scores"
+    chart = shop_trend(session, shop, args.days, uk_48_point=settings.healthbot_uk_48_point)
+    if chart.empty:
+        return "no chart: the seller has no visible scores"
+    path.write_bytes(chart.png())
+    return f"chart written to {path}"
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.has_slack_credentials or args.playground:
+        from bot.playground.core import serve_playground
+
+        return serve_playground(settings, port=args.port or settings.port)
+    factory = _factory(settings)  # refuses an outdated schema before anything starts
+    if settings.slack_app_token is not None:
+        return _serve_socket_mode(settings, factory, scheduler=not args.no_scheduler)
+    factory.kw["bind"].dispose()  # no connection is shared with the forked workers
+    return _serve_http(
+        settings, port=args.port or settings.port, workers=args.workers, scheduler=not args.no_scheduler
+    )
+
+
+def _serve_socket_mode(settings: Settings, factory: sessionmaker[Session], *, scheduler: bool) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.web.app import create_app
+    from jobs.scheduler import start_scheduler
+
+    app = create_app(settings, factory=factory)
+    running = start_scheduler(settings, factory, app.client) if scheduler else None
+    try:
+        log.info("Socket Mode: connecting to Slack (no public URL needed)")
+        assert settings.slack_app_token is not None
+        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+    finally:
+        if running is not None:
+            running.shutdown(wait=False)
+    return 0
+
+
+def _serve_http(settings: Settings, *, port: int, workers: int | None, scheduler: bool) -> int:
+    """gunicorn with one worker per core; the scheduler runs beside it as `healthbot scheduler`."""
+    from bot.web.routes import create_web_app
+    from bot.web.server import default_workers, serve_production
+
+    def load() -> Any:
+        from bot.web.app import create_app
+
+        app = create_app(settings)
+        return create_web_app(app, app.deps)
+
+    child = subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler"]) if scheduler else None
+
+    def on_exit(_server: Any) -> None:
+        if child is not None and child.poll() is None:
+            child.terminate()
+            child.wait(timeout=10)
+
+    count = workers or default_workers()
+    log.info(
+        "HTTP mode: POST http://0.0.0.0:%s/slack/events, GET /healthz, GET /readyz (%s workers)", port, count
+    )
+    try:
+        serve_production(load, port=port, workers=count, hooks={"on_exit": on_exit})
+    finally:
+        on_exit(None)  # gunicorn skips on_exit when it cannot start (a port in use, say)
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the digests, milestone DMs and sync on their schedule, in the foreground."""
+    import threading
+
+    from bot.deps import web_client
+    from jobs.scheduler import start_scheduler
+
+    running = start_scheduler(settings, _factory(settings), web_client(settings))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.shutdown(wait=False)
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from jobs.sync import run_sync
+
+    report = run_sync(settings, _factory(settings))
+    for name in report.imported:
+        print(f"imported {name}")
+    for name in report.rejected:
+        print(f"REJECTED {name} (see the .errors.txt beside it)")
+    if report.shops_authorized or report.shops_deauthorized or report.gmv_updated:
+        print(
+            f"TikTok: {report.shops_authorized} newly authorized, {report.shops_deauthorized} lost access, "
+            f"GMV refreshed for {report.gmv_updated} shop(s)"
+        )
+    for source, error in report.errors.items():
+        print(f"{source}: FAILED: {error}", file=sys.stderr)
+    if not (settings.healthbot_import_dir or settings.tiktok_app_key):
+        print("Nothing to sync: set HEALTHBOT_IMPORT_DIR and/or the TIKTOK_* settings.")
+    return 1 if report.errors or report.rejected else 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.deps import web_client
+    from jobs.digests import notify_milestones, run_due
+
+    if not args.dry_run and settings.slack_bot_token is None:
+        print(
+            "healthbot digest run: SLACK_BOT_TOKEN is not set (use --dry-run to see what is due)",
+            file=sys.stderr,
+        )
+        return 2
+    factory, client = _factory(settings), web_client(settings)
+    uk = settings.healthbot_uk_48_point
+    report = run_due(factory, client, dry_run=args.dry_run, uk_48_point=uk)
+    if not args.dry_run:
+        for shop_id in notify_milestones(factory, client, uk_48_point=uk):
+            print(f"milestone DM sent for shop {shop_id}")
+    verb = "would post" if args.dry_run else "posted"
+    print(
+        f"{verb} {len(report.posted)} digest(s); {len(report.skipped)} not due or already sent; {len(report.failed)} failed"
+    )
+    for channel in report.failed:
+        print(f"  failed: {channel} (will be retried on the next run today)", file=sys.stderr)
+    return 1 if report.failed else 0
+
+
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.run import main as bench
+
+    return bench(args, settings)

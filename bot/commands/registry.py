@@ -1,0 +1,119 @@
+"""The `/health` registry: every subcommand declared once, and `answer`, which turns command text
+into a reply for Slack and `healthbot ask` alike.
+
+A subcommand is a module in `bot.commands.subcommands` that declares `SUBCOMMANDS`: its name,
+aliases, grammar, help line with an example, who may run it, whether its reply may be shared,
+and the functions that parse its words and build its reply. The parser, the help card, the
+manifest's usage hint and the README's command table all read this one list, so they cannot
+drift; adding a subcommand is one new module (and its test).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pkgutil
+from functools import cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from blocks.help import help_card
+from blocks.kit import Reply
+from blocks.message import message
+from bot.commands import subcommands
+from bot.commands.asker import Asker
+from bot.commands.grammar import MAX_COMMAND_CHARS, CommandError, Words, clean, clip
+from bot.commands.spec import Invocation, Subcommand
+from bot.settings import Settings
+
+ADMINS_ONLY = "Only the bot's admins (HEALTHBOT_ADMINS) may {what}."
+
+
+@cache
+def registry() -> tuple[Subcommand, ...]:
+    """Every subcommand, in help order: discovered from the modules of `bot.commands.subcommands`."""
+    found: list[Subcommand] = []
+    for module_info in sorted(pkgutil.iter_modules(subcommands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{subcommands.__name__}.{module_info.name}")
+        found.extend(getattr(module, "SUBCOMMANDS", ()))
+    return tuple(sorted(found, key=lambda s: (s.rank, s.name)))
+
+
+@cache
+def _by_word() -> dict[str, Subcommand]:
+    words: dict[str, Subcommand] = {}
+    for sub in registry():
+        for word in (sub.name, *sub.aliases):
+            if word in words:
+                raise RuntimeError(f"`{word}` names both {words[word].name} and {sub.name}")
+            words[word] = sub
+    return words
+
+
+def find(word: str) -> Subcommand | None:
+    return _by_word().get(word.lower())
+
+
+def help_entries() -> list[tuple[str, str, str]]:
+    return [(s.usage, s.summary, s.example) for s in registry()]
+
+
+def usage_hint() -> str:
+    """The manifest's usage hint: every subcommand's name, in help order."""
+    return " | ".join(s.name for s in registry())
+
+
+def parse(text: str) -> tuple[Subcommand, Any]:
+    """The subcommand and its parsed arguments. Raises CommandError with a friendly message."""
+    text = clean(text)
+    if len(text) > MAX_COMMAND_CHARS:
+        raise CommandError(f"that command is {len(text)} characters long; `/health` commands are short")
+    verb, *rest = text.split(None, 1) or ["help"]
+    sub = find(verb)
+    if sub is None:
+        raise CommandError(f"I don't know `{clip(verb)}`")
+    remainder = rest[0] if rest else ""
+    return sub, sub.parse(Words(raw=tuple(remainder.split()), rest=remainder))
+
+
+def help_reply(problem: str | None = None) -> Reply:
+    return help_card(help_entries(), problem)
+
+
+def answer(
+    session: Session,
+    text: str,
+    *,
+    settings: Settings,
+    asker: Asker | None = None,
+    offset: int = 0,
+    today: dt.date | None = None,
+) -> Reply:
+    """The reply to `/health <text>` for this asker: never raises for what a person typed."""
+    try:
+        sub, args = parse(text)
+    except CommandError as exc:
+        return help_reply(str(exc))
+    asker = asker or Asker()
+    if sub.needs_admin(args) and not asker.is_admin:
+        return message(ADMINS_ONLY.format(what=sub.admin_action))
+    invocation = Invocation(
+        session=session,
+        settings=settings,
+        asker=asker,
+        text=" ".join(clean(text).split()),
+        offset=offset,
+        today=today or settings.today(),
+        entries=help_entries(),
+    )
+    return sub.run(invocation, args)
+
+
+def shareable(text: str) -> bool:
+    """True when `/health <text>` only reads, so its reply may be re-rendered into a channel."""
+    try:
+        sub, args = parse(text)
+    except CommandError:
+        return False
+    return sub.can_share(args)

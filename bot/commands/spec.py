@@ -1,0 +1,55 @@
+"""What a `/health` subcommand declares (`Subcommand`) and what it is given when it runs
+(`Invocation`). Subcommand modules import this; the registry collects them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from blocks.kit import Reply
+from bot.commands.asker import Asker
+from bot.commands.grammar import Words
+from bot.settings import Settings
+
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Everything a subcommand's `run` may use: the data, the settings, who asks, and where."""
+
+    session: Session
+    settings: Settings
+    asker: Asker
+    text: str  # the command as typed, normalised (for Show more and Share)
+    offset: int
+    today: dt.date
+    # (usage, what it does, example) of every subcommand, for the help card.
+    entries: Sequence[tuple[str, str, str]] = ()
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str  # the grammar after `/health`, e.g. "overview [vs 1d|7d]"
+    summary: str  # what it does, for the help card
+    example: str  # a working example after `/health`
+    parse: Callable[[Words], Any]
+    run: Callable[[Invocation, Any], Reply]
+    aliases: tuple[str, ...] = ()
+    # Who may run it: False (everyone), True (admins), or a test on the parsed arguments.
+    admin_only: bool | Callable[[Any], bool] = False
+    admin_action: str = "do that"  # "... may {admin_action}" in the refusal
+    # Whether the reply may be re-rendered into a channel by Share (read-only replies only).
+    shareable: bool | Callable[[Any], bool] = False
+    rank: int = 100  # order on the help card
+
+    def needs_admin(self, args: Any) -> bool:
+        return self.admin_only(args) if callable(self.admin_only) else self.admin_only
+
+    def can_share(self, args: Any) -> bool:
+        return self.shareable(args) if callable(self.shareable) else self.shareable

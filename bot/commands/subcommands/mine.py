@@ -1,0 +1,38 @@
+"""`/health mine`: your own sellers, worst first (the list the App Home tab shows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.kit import Reply
+from blocks.seller_list import seller_list_card
+from bot.commands.grammar import no_arguments
+from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
+from bot.domain import Window
+from bot.services.portfolio import own_sellers
+
+
+def _run(invocation: Invocation, args: Any) -> Reply:
+    page = own_sellers(invocation.session, invocation.asker.user_id, window=Window.DAY, limit=PAGE_SIZE)
+    return seller_list_card(
+        "Your sellers",
+        page,
+        command=invocation.text,
+        window=Window.DAY,
+        empty="You own no sellers yet: `/health assign &lt;shop&gt; me`, or an owner column in the shops CSV.",
+    )
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        name="mine",
+        aliases=("my", "home"),
+        usage="mine",
+        summary="your own sellers, worst first (the same list the App Home tab shows)",
+        example="mine",
+        parse=no_arguments("mine"),
+        run=_run,
+        shareable=False,  # "your sellers" means the sharer's, not the channel's
+        rank=60,
+    ),
+)

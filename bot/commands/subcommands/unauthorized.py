@@ -1,0 +1,38 @@
+"""`/health unauthorized`: sellers who have not authorized the partner, with request links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.kit import Reply
+from blocks.seller_list import seller_list_card
+from bot.commands.grammar import no_arguments
+from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
+from bot.domain import Window
+from bot.services.portfolio import unauthorized
+
+
+def _run(invocation: Invocation, args: Any) -> Reply:
+    page = unauthorized(invocation.session, offset=invocation.offset, limit=PAGE_SIZE)
+    return seller_list_card(
+        "Sellers without authorization",
+        page,
+        command=invocation.text,
+        window=Window.DAY,
+        empty=":white_check_mark: Every seller has authorized the partner.",
+    )
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        name="unauthorized",
+        aliases=("unauthorised", "unauth", "auth"),
+        usage="unauthorized",
+        summary="sellers who have not authorized the partner, each with Send request link",
+        example="unauthorized",
+        parse=no_arguments("unauthorized"),
+        run=_run,
+        shareable=True,
+        rank=50,
+    ),
+)

@@ -1,0 +1,27 @@
+"""Storage: the engine and sessions, the models, and the Alembic migrations."""
+
+from bot.db.engine import (
+    SchemaOutdated,
+    alembic_config,
+    check_schema,
+    current_revision,
+    head_revision,
+    make_engine,
+    ping,
+    session_factory,
+    transaction,
+    upgrade,
+)
+
+__all__ = [
+    "SchemaOutdated",
+    "alembic_config",
+    "check_schema",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "ping",
+    "session_factory",
+    "transaction",
+    "upgrade",
+]

@@ -1,0 +1,1 @@
+"""The TikTok Shop Open API: request signing, the client, and webhooks."""

@@ -1,0 +1,135 @@
+"""The SQL side of the rules: visibility, bands, drops and "needs action" as column expressions.
+
+Every threshold comes from `bot.domain`'s range tables, so SQL and Python agree by construction.
+Lists read the derived `shop_health` table, one row per shop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from bot import domain
+from bot.db.models import Shop, ShopHealth
+from bot.domain import Score, Window
+from bot.services.records import SellerRow
+
+# The list filters' words for DOMAIN.md's bands (the ranges themselves live in bot.domain).
+AHR_BANDS: dict[str, domain.Range] = {band.value.lower(): bounds for band, bounds in domain.AHR_BANDS.items()}
+SPS_BANDS: dict[str, domain.Range] = {
+    ("unscored" if band is domain.SpsBand.UNSCORED else band.value): bounds
+    for band, bounds in domain.SPS_BANDS.items()
+}
+CHR_BANDS: dict[str, domain.Range] = {
+    {domain.ChrBand.BE_CAREFUL: "careful", domain.ChrBand.SUSPENDED: "suspended"}.get(
+        band, band.value.lower()
+    ): bounds
+    for band, bounds in domain.CHR_BANDS.items()
+}
+
+
+def then_column(window: Window, score: Score) -> Any:
+    column = {"ahr": "ahr", "sps": "sps_tenths", "chr": "chr"}[score.value]
+    suffix = "_1d" if window is Window.DAY else "_7d"
+    return getattr(ShopHealth, column + suffix)
+
+
+def now_column(score: Score) -> Any:
+    return {Score.AHR: ShopHealth.ahr, Score.SPS: ShopHealth.sps_tenths, Score.CHR: ShopHealth.chr}[score]
+
+
+def visible(score: Score) -> ColumnElement[bool]:
+    """Scores the partner may see: all need shop access; CHR also needs the Data Compass scope.
+
+    A seller who has not authorized the partner is left out of every count (DOMAIN.md), even
+    when a Data Compass grant makes its CHR readable.
+    """
+    if score is Score.CHR:
+        return and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(True))
+    return Shop.authorized.is_(True)
+
+
+def band(column: Any, bounds: tuple[int, int], shown: ColumnElement[bool]) -> ColumnElement[bool]:
+    low, high = bounds
+    return and_(shown, column >= low, column <= high)
+
+
+def drop(score: Score, window: Window) -> ColumnElement[bool]:
+    now, then = now_column(score), then_column(window, score)
+    condition = and_(now.is_not(None), then.is_not(None), now - then < -domain.DROP_LIMITS[score])
+    if score is Score.SPS:
+        condition = and_(condition, now > 0, then > 0)  # unscored is never a drop
+    return and_(visible(score), condition)
+
+
+def in_level(score: Score, level: domain.Level) -> ColumnElement[bool]:
+    return band(now_column(score), domain.LEVELS[score][level], visible(score))
+
+
+def critical_band(score: Score) -> ColumnElement[bool]:
+    return in_level(score, domain.Level.CRITICAL)
+
+
+def warning_band(score: Score) -> ColumnElement[bool]:
+    return in_level(score, domain.Level.WARNING)
+
+
+def needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
+    return or_(*(or_(drop(s, window), critical_band(s)) for s in scores))
+
+
+def seller_select(window: Window) -> Select[Any]:
+    """The columns of a SellerRow, shops joined to their health, compared over `window`."""
+    return select(
+        Shop.shop_id,
+        Shop.shop_code,
+        Shop.shop_name,
+        Shop.region,
+        Shop.authorized,
+        Shop.chr_authorized,
+        Shop.owner,
+        ShopHealth.ahr,
+        then_column(window, Score.AHR),
+        ShopHealth.sps_tenths,
+        then_column(window, Score.SPS),
+        ShopHealth.chr,
+        then_column(window, Score.CHR),
+        ShopHealth.gmv_7d,
+    ).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+
+
+def seller_row(values: Sequence[Any], window: Window, scores: Sequence[Score] = ()) -> SellerRow:
+    """A SellerRow from `seller_select`'s columns, with its reasons when `scores` are given."""
+    row = SellerRow(*values)
+    if not scores:
+        return row
+    return replace(row, reasons=tuple(reasons_for(row, window, scores)))
+
+
+def reasons_for(row: SellerRow, window: Window, scores: Sequence[Score] = tuple(Score)) -> list[str]:
+    """Why a seller needs action, in the manager's words."""
+    reasons: list[str] = []
+    when = "since yesterday" if window is Window.DAY else "in 7 days"
+    if Score.AHR in scores and row.authorized:
+        change = domain.delta(row.ahr, row.ahr_then)
+        if domain.action_required(Score.AHR, row.ahr, row.ahr_then):
+            reasons.append(f"AHR fell {-change if change else 0} {when} ({row.ahr_then} → {row.ahr})")
+        if domain.ahr_level(row.ahr) is domain.Level.CRITICAL:
+            reasons.append(f"AHR {row.ahr} is {domain.ahr_band(row.ahr)}")
+    if Score.SPS in scores and row.authorized:
+        if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
+            reasons.append(
+                f"SPS fell {when} ({domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)})"
+            )
+        if domain.sps_level(row.sps_tenths) is domain.Level.CRITICAL:
+            reasons.append(f"SPS {domain.format_sps(row.sps_tenths)} is critical")
+    if Score.CHR in scores and row.authorized and row.chr_authorized:
+        change = domain.delta(row.chr, row.chr_then)
+        if domain.action_required(Score.CHR, row.chr, row.chr_then):
+            reasons.append(f"CHR fell {-change if change else 0} {when} (lowest account now {row.chr})")
+        if domain.chr_level(row.chr) is domain.Level.CRITICAL:
+            reasons.append(f"CHR {row.chr} is {domain.chr_band(row.chr)}")
+    return reasons

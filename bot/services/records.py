@@ -1,0 +1,253 @@
+"""Plain data the services return and the builders read: no ORM objects, no open sessions.
+
+A record outlives the session that read it, so a builder, a background task or another thread can
+use it safely. Nothing here imports SQLAlchemy (blocks may import this module).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bot.domain import Score, SortKey, Window
+
+
+@dataclass(frozen=True)
+class Freshness:
+    data_date: dt.date | None
+    refreshed_at: dt.datetime | None
+    stale_sources: tuple[str, ...] = ()
+    failing_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShopInfo:
+    """One shop's identity, access and links, as imported."""
+
+    shop_id: str
+    shop_code: str
+    shop_name: str
+    region: str
+    authorized: bool
+    chr_authorized: bool
+    owner: str | None = None
+    seller_center_url: str | None = None
+    auth_request_url: str | None = None
+    slack_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthScores:
+    """A shop's latest scores and the values 1 and 7 days earlier (CHR: its worst account)."""
+
+    as_of: dt.date | None = None
+    ahr: int | None = None
+    ahr_1d: int | None = None
+    ahr_7d: int | None = None
+    sps_tenths: int | None = None
+    sps_tenths_1d: int | None = None
+    sps_tenths_7d: int | None = None
+    chr: int | None = None
+    chr_1d: int | None = None
+    chr_7d: int | None = None
+    gmv_7d: float | None = None
+
+
+@dataclass(frozen=True)
+class SellerRow:
+    shop_id: str
+    shop_code: str
+    shop_name: str
+    region: str
+    authorized: bool
+    chr_authorized: bool
+    owner: str | None
+    ahr: int | None
+    ahr_then: int | None
+    sps_tenths: int | None
+    sps_tenths_then: int | None
+    chr: int | None
+    chr_then: int | None
+    gmv_7d: float | None
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[SellerRow]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.offset - len(self.rows))
+
+
+@dataclass(frozen=True)
+class Overview:
+    window: Window
+    counts: dict[Score, tuple[int, int]]  # (warning, critical)
+    needs_action: int
+    unauthorized: int
+    total: int
+    without_chr_scope: int  # authorized, but no Data Compass scope: no CHR
+    gmv_at_risk: float
+    freshness: Freshness
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Partner Center's Health List filters, as `/health list` parses them."""
+
+    ahr: str | None = None
+    sps: str | None = None
+    chr: str | None = None
+    action: tuple[Score, ...] = ()
+    window: Window = Window.DAY
+    sort: SortKey = SortKey.GMV
+    descending: bool = True
+
+    def describe(self) -> str:
+        parts = [
+            f"{name.upper()} {value}"
+            for name, value in (("ahr", self.ahr), ("sps", self.sps), ("chr", self.chr))
+            if value
+        ]
+        if self.action:
+            parts.append("action required on " + "/".join(s.value.upper() for s in self.action))
+        parts.append(f"{self.window.label}, by {self.sort.value} {'desc' if self.descending else 'asc'}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class AccountHealth:
+    tiktok_handle: str
+    chr: int | None
+    chr_1d: int | None
+    chr_7d: int | None
+
+
+@dataclass(frozen=True)
+class ViolationItem:
+    """One violation as the card lists it."""
+
+    violation_id: str
+    scope: str
+    policy: str
+    points: int
+    notified_at: dt.date
+
+
+@dataclass(frozen=True)
+class ViolationSummary:
+    last_7d: int
+    last_60d: int
+    appealable: int
+    nearest_deadline: dt.date | None
+    appealable_items: list[tuple[ViolationItem, dt.date]] = field(default_factory=list)
+    points_180d: int = 0
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    user_id: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Snoozed:
+    user_id: str
+    until: dt.date | None  # None: until the scores change
+
+
+@dataclass(frozen=True)
+class ShopDetail:
+    shop: ShopInfo
+    health: HealthScores | None
+    ahr_trend: list[tuple[dt.date, int | None]]
+    sps_trend: list[tuple[dt.date, int | None]]
+    accounts: list[AccountHealth]
+    shop_violations: ViolationSummary
+    account_violations: ViolationSummary
+    freshness: Freshness
+    today: dt.date
+    completed_orders_7d: int | None = None
+    next_expiry: tuple[dt.date, int] | None = None  # when the oldest deductions leave the window
+    acknowledgement: Acknowledged | None = None
+    snooze: Snoozed | None = None
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A shop found by code, ID, name or handle; else the several matches or the closest names."""
+
+    shop: ShopInfo | None
+    matches: list[ShopInfo]
+    suggestions: list[ShopInfo]
+
+
+@dataclass(frozen=True)
+class Signal:
+    signal_id: str
+    kind: str
+    order_id: str | None
+    occurred_at: dt.date
+    state: str
+    amount: float | None
+
+
+@dataclass(frozen=True)
+class SecuritySummary:
+    shop: ShopInfo
+    alert_orders: list[Signal]
+    risk_refunds: list[Signal]
+    blocked_fraud: list[Signal]
+    blocked_buyers: int
+    blocks_today: int
+
+
+class Section:
+    """The digest's sections, in the order they are shown."""
+
+    MILESTONE = "Crossed an AHR milestone"
+    AHR_DROP = "AHR dropped more than 20"
+    SPS_DROP = "SPS dropped more than 0.5"
+    CHR_DROP = "CHR dropped more than 20"
+    APPEALS = "Appeal deadlines within 7 days"
+    AUTH_LOST = "Authorization lost"
+
+    ORDER = (MILESTONE, AHR_DROP, SPS_DROP, CHR_DROP, APPEALS, AUTH_LOST)
+
+
+@dataclass
+class Digest:
+    day: dt.date
+    sections: dict[str, list[SellerRow]] = field(default_factory=dict)
+    gmv_at_risk: float = 0.0
+    groups: list[tuple[str, int]] = field(default_factory=list)  # (policy, sellers) hit the same day
+    snoozed: int = 0
+    notes: dict[str, str] = field(default_factory=dict)  # shop_id -> trusted mrkdwn (acknowledged by ...)
+    security: list[tuple[str, str, str, int]] = field(default_factory=list)  # open Security Center items
+
+    @property
+    def shop_ids(self) -> set[str]:
+        return {row.shop_id for rows in self.sections.values() for row in rows}
+
+    @property
+    def sellers(self) -> int:
+        return len(self.shop_ids)
+
+    @property
+    def quiet(self) -> bool:
+        return not any(self.sections.values()) and not self.security and not self.groups
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's daily digest: when (HH:MM local time) and in which zone."""
+
+    channel_id: str
+    post_at: str
+    timezone: str
+    skip_quiet_days: bool

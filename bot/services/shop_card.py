@@ -1,0 +1,143 @@
+"""One seller's card: its scores and their history, CHR per TikTok account, violations with their
+appeal deadlines, what happens next without anyone acting, and the team's follow-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import domain
+from bot.db.models import (
+    AccountSnapshot,
+    Acknowledgement,
+    MetricSnapshot,
+    Shop,
+    ShopHealth,
+    Snooze,
+    Violation,
+)
+from bot.services.followup import snooze_state
+from bot.services.health import freshness
+from bot.services.lookup import health_scores, shop_info
+from bot.services.records import (
+    AccountHealth,
+    Acknowledged,
+    ShopDetail,
+    Snoozed,
+    ViolationItem,
+    ViolationSummary,
+)
+
+
+def next_point_expiry(violations: Sequence[Violation], today: dt.date) -> tuple[dt.date, int] | None:
+    """The next day deductions expire from the 180-day window, and how many points come back then."""
+    window = dt.timedelta(days=domain.WINDOW_DAYS)
+    by_day: dict[dt.date, int] = {}
+    for v in violations:
+        expires = v.notified_at + window
+        if v.points > 0 and v.enforcement_status != "Revoked" and expires > today:
+            by_day[expires] = by_day.get(expires, 0) + v.points
+    if not by_day:
+        return None
+    first = min(by_day)
+    return first, by_day[first]
+
+
+def violation_facts(v: Violation) -> domain.ViolationFacts:
+    return domain.ViolationFacts(
+        scope=v.scope,
+        notified_at=v.notified_at,
+        enforcement_status=v.enforcement_status,
+        appeal_status=v.appeal_status,
+        appeal_rejected_at=v.appeal_rejected_at,
+        violation_status=v.violation_status,
+    )
+
+
+def _item(v: Violation) -> ViolationItem:
+    return ViolationItem(v.violation_id, v.scope, v.policy, v.points, v.notified_at)
+
+
+def summarize_violations(violations: Sequence[Violation], today: dt.date) -> ViolationSummary:
+    facts = [(v, violation_facts(v)) for v in violations]
+    counted = [f for _, f in facts if domain.counted(f)]
+    open_appeals = sorted(
+        ((_item(v), domain.appeal_deadline(f)) for v, f in facts if domain.appealable(f, today)),
+        key=lambda item: item[1],
+    )
+    # A deduction leaves the rolling window exactly 180 days after it happened (next_point_expiry).
+    window_start = today - dt.timedelta(days=domain.WINDOW_DAYS)
+    points = sum(
+        v.points
+        for v, f in facts
+        if f.enforcement_status != "Revoked" and window_start < f.notified_at <= today
+    )
+    return ViolationSummary(
+        last_7d=sum(domain.in_last_days(f.notified_at, today, 7) for f in counted),
+        last_60d=sum(domain.in_last_days(f.notified_at, today, 60) for f in counted),
+        appealable=len(open_appeals),
+        nearest_deadline=open_appeals[0][1] if open_appeals else None,
+        appealable_items=open_appeals,
+        points_180d=points,
+    )
+
+
+def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30) -> ShopDetail | None:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        return None
+    health = session.get(ShopHealth, shop_id)
+    as_of = health.as_of if health and health.as_of else today
+    since = as_of - dt.timedelta(days=trend_days - 1)
+    history = session.execute(
+        select(MetricSnapshot.date, MetricSnapshot.ahr, MetricSnapshot.sps_tenths)
+        .where(MetricSnapshot.shop_id == shop_id, MetricSnapshot.date >= since, MetricSnapshot.date <= as_of)
+        .order_by(MetricSnapshot.date)
+    ).all()
+    days = {as_of: 0, as_of - dt.timedelta(days=1): 1, as_of - dt.timedelta(days=7): 2}
+    by_handle: dict[str, list[int | None]] = {}
+    for handle, day, chr_ in session.execute(
+        select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountSnapshot.chr).where(
+            AccountSnapshot.shop_id == shop_id, AccountSnapshot.date.in_(days)
+        )
+    ):
+        by_handle.setdefault(handle, [None, None, None])[days[day]] = chr_
+    violations = list(
+        session.scalars(
+            select(Violation)
+            .where(Violation.shop_id == shop_id, Violation.notified_at >= today - dt.timedelta(days=180))
+            .order_by(Violation.notified_at)
+        )
+    )
+    ack = session.scalars(
+        select(Acknowledgement)
+        .where(Acknowledgement.shop_id == shop_id)
+        .order_by(Acknowledgement.acknowledged_at.desc())
+        .limit(1)
+    ).first()
+    snooze = session.get(Snooze, shop_id)
+    snoozed = None
+    if snooze is not None and snooze_state(snooze, health, today).active:  # an ended one is not shown
+        snoozed = Snoozed(snooze.user_id, snooze.until)
+    return ShopDetail(
+        shop=shop_info(shop),
+        health=health_scores(health) if health else None,
+        ahr_trend=[(d, a) for d, a, _ in history],
+        sps_trend=[(d, s) for d, _, s in history],
+        accounts=[AccountHealth(h, *values) for h, values in sorted(by_handle.items())],
+        shop_violations=summarize_violations([v for v in violations if v.scope == "shop"], today),
+        account_violations=summarize_violations([v for v in violations if v.scope == "account"], today),
+        freshness=freshness(session),
+        today=today,
+        completed_orders_7d=session.scalar(
+            select(MetricSnapshot.completed_orders_7d).where(
+                MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == as_of
+            )
+        ),
+        next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today),
+        acknowledgement=Acknowledged(ack.user_id, ack.acknowledged_at) if ack else None,
+        snooze=snoozed,
+    )

@@ -1,0 +1,391 @@
+"""Team follow-up from Slack: the Acknowledge, Snooze and Assign buttons on the shop card, the
+assign modal, the digest row's overflow menu, clicks from the App Home tab and the
+`/health ack|snooze|assign|notify` commands.
+
+Slack is the local fake Web API (bot.playground.fakeslack); clicks and modal submissions are signed
+requests handed to the app (`app.dispatch`, the `bot` fixture). Every database test runs on SQLite
+and PostgreSQL.
+
+The follow-up rules across days (snoozes, through build_digest) are in tests/services/test_followup.py,
+digest threads in tests/jobs/test_digest_threads.py, owners' milestone DMs in
+tests/jobs/test_milestone_dms.py, grouped incidents in tests/services/test_digest_groups.py and the
+commands from the terminal in tests/cli/test_followup_commands.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from blocks.digest import digest_reply
+from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
+from bot.db.models import Acknowledgement, Shop, Snooze
+from bot.ingest.formats import Kind
+from bot.playground.fakeslack import Call, FakeSlack
+from bot.services import followup
+from bot.services.digest import build_digest
+from bot.services.records import Digest
+from tests.support.data import load, metric, shop
+from tests.support.slack import Answer, Env, SlackSender, find_buttons, text_of
+
+UTC = dt.UTC
+DAY = dt.timedelta(days=1)
+POST = "chat.postMessage"
+
+
+# ---- clicks and modal submissions as Slack sends them ----
+
+
+def block_action(
+    sender: SlackSender,
+    action: dict[str, Any],
+    *,
+    user_id: str = "U1",
+    channel_id: str = "C1",
+    home: bool = False,
+    name: str | None = None,
+) -> Answer:
+    """A click as Slack sends it: from a message (with a response_url) or from the App Home tab."""
+    sender.counter += 1
+    action = {"block_id": "b1", "action_ts": f"{time.time():.6f}", **action}
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user_id, "username": "manager", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": f"trigger.{sender.counter}",
+        "actions": [action],
+    }
+    if home:  # App Home: no channel, no response_url
+        payload["container"] = {"type": "view", "view_id": "VHOME"}
+        payload["view"] = {"id": "VHOME", "type": "home", "blocks": [], "hash": "hh"}
+    else:
+        payload["container"] = {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": channel_id,
+        }
+        payload["channel"] = {"id": channel_id, "name": "seller-health"}
+        payload["response_url"] = sender.response_url(name or f"act{sender.counter}")
+    return sender.payload(payload)
+
+
+def button(element: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "button", "action_id": element["action_id"], "value": element["value"]}
+
+
+def overflow(action_id: str, value: str) -> dict[str, Any]:
+    return {
+        "type": "overflow",
+        "action_id": action_id,
+        "selected_option": {"text": {"type": "plain_text", "text": "choice"}, "value": value},
+    }
+
+
+def view_submission(
+    sender: SlackSender,
+    callback_id: str,
+    private_metadata: str,
+    values: dict[str, Any],
+    *,
+    user_id: str = "U1",
+    view_id: str = "VMODAL1",
+    view_hash: str = "1700000000.abcdef",
+) -> Answer:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "test"},
+        "user": {"id": user_id, "username": "manager", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "trigger_id": "trigger.view",
+        "view": {
+            "id": view_id,
+            "team_id": "T1",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "hash": view_hash,
+            "title": {"type": "plain_text", "text": "Modal"},
+            "blocks": [],
+            "state": {"values": values},
+        },
+        "response_urls": [],
+    }
+    return sender.payload(payload)
+
+
+def responses(env: Env) -> dict[str, dict[str, Any]]:
+    return dict(env.slack.responses)
+
+
+def posts(slack: FakeSlack, channel: str | None = None) -> list[Call]:
+    return [c for c in slack.calls_to(POST) if c.ok and (channel is None or c.params["channel"] == channel)]
+
+
+def overflows(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    found = []
+    for block in blocks:
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        found += [e for e in elements if e.get("type") == "overflow"]
+    return found
+
+
+def option(menu: dict[str, Any], op: str) -> str:
+    (value,) = [o["value"] for o in menu["options"] if json.loads(o["value"])["op"] == op]
+    return str(value)
+
+
+# ---- data ----
+
+
+def trouble(factory: sessionmaker[Session], today: dt.date) -> None:
+    """Alpha (US1) fell 30 points since yesterday; Beta (US2) just lost authorization."""
+    shops = [shop("S1", "US1", "Alpha Goods"), shop("S2", "US2", "Beta Home")]
+    load(factory, Kind.SHOPS, shops)
+    load(
+        factory,
+        Kind.METRICS,
+        [
+            metric("S1", today - DAY, 250, "4.6", 9000.0),
+            metric("S1", today, 220, "4.6", 9000.0),
+            metric("S2", today - DAY, 300, "4.6", 100.0),
+            metric("S2", today, 300, "4.6", 100.0),
+        ],
+    )
+    shops[1]["authorized"] = "false"
+    load(factory, Kind.SHOPS, [shops[1]])  # the importer stamps the loss now
+
+
+@pytest.fixture
+def env(bot: Env) -> Env:
+    trouble(bot.factory, bot.today)
+    return bot
+
+
+def card(env: Env, code: str = "US1") -> list[dict[str, Any]]:
+    response = env.sender.command(f"shop {code}")
+    assert response.status_code == 200
+    return list(response.json()["blocks"])
+
+
+def acks(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
+    with factory() as session:
+        return [
+            (a.shop_id, a.user_id)
+            for a in session.scalars(select(Acknowledgement).order_by(Acknowledgement.id))
+        ]
+
+
+def snoozes(factory: sessionmaker[Session]) -> dict[str, tuple[str, dt.date | None]]:
+    with factory() as session:
+        return {s.shop_id: (s.user_id, s.until) for s in session.scalars(select(Snooze))}
+
+
+def owner(factory: sessionmaker[Session], shop_id: str = "S1") -> str | None:
+    with factory() as session:
+        found = session.get(Shop, shop_id)
+        assert found is not None
+        return found.owner
+
+
+# ---- buttons on the shop card ----
+
+
+def test_acknowledge_button_stamps_who_and_when(env: Env) -> None:
+    blocks = card(env)
+    assert "Acknowledged by" not in text_of(blocks)
+    (ack_button,) = find_buttons(blocks, ActionId.ACKNOWLEDGE.value)
+    assert ShopRef.model_validate_json(ack_button["value"]).shop_id == "S1"
+    before = dt.datetime.now(UTC).replace(microsecond=0)
+    response = block_action(env.sender, button(ack_button), user_id="UMARIA", name="ack")
+    assert response.status_code == 200
+    assert "<@UMARIA> acknowledged *Alpha Goods*" in text_of(responses(env)["ack"]["blocks"])
+    assert acks(env.factory) == [("S1", "UMARIA")]
+    with env.factory() as session:
+        stamp = session.scalars(select(Acknowledgement)).one().acknowledged_at
+    stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    assert before <= stamp <= dt.datetime.now(UTC)
+    assert f"Acknowledged by <@UMARIA> {stamp:%b %-d %H:%M} UTC" in text_of(card(env))
+
+
+def test_snooze_overflow_on_the_card_snoozes(env: Env) -> None:
+    (menu,) = [m for m in overflows(card(env)) if m["action_id"] == ActionId.SNOOZE.value]
+    assert {json.loads(o["value"])["op"] for o in menu["options"]} == {
+        "snooze:1d",
+        "snooze:7d",
+        "snooze:change",
+    }
+    block_action(env.sender, overflow(ActionId.SNOOZE.value, option(menu, "snooze:7d")), name="snz")
+    assert "snoozed for 7 days" in text_of(responses(env)["snz"]["blocks"])
+    assert snoozes(env.factory) == {"S1": ("U1", env.today + 7 * DAY)}
+    assert f":zzz: Snoozed until {env.today + 7 * DAY:%b %-d} by <@U1>" in text_of(card(env))
+    block_action(env.sender, overflow(ActionId.SNOOZE.value, option(menu, "snooze:change")))
+    assert snoozes(env.factory) == {"S1": ("U1", None)}
+    assert ":zzz: Snoozed until its scores change" in text_of(card(env))
+
+
+def test_tampered_snooze_value_is_a_friendly_message(env: Env) -> None:
+    bad = RowAction(op="snooze:forever", shop_id="S1").encode()
+    block_action(env.sender, overflow(ActionId.SNOOZE.value, bad), name="old")
+    assert "out of date" in text_of(responses(env)["old"]["blocks"])
+    block_action(env.sender, overflow(ActionId.SNOOZE.value, '{"op": 1}'), name="junk")
+    assert "out of date" in text_of(responses(env)["junk"]["blocks"])
+    assert snoozes(env.factory) == {}
+
+
+def test_assign_button_opens_a_people_picker_and_the_submission_sets_the_owner(env: Env) -> None:
+    (assign_button,) = find_buttons(card(env), ActionId.ASSIGN.value)
+    block_action(env.sender, button(assign_button))
+    (opened,) = env.slack.calls_to("views.open")
+    assert opened.ok and opened.params["trigger_id"].startswith("trigger.")
+    view = opened.params["view"]
+    assert view["callback_id"] == CallbackId.ASSIGN_OWNER.value
+    (picker,) = [b for b in view["blocks"] if b.get("block_id") == "owner"]
+    assert picker["element"]["type"] == "users_select" and picker["element"]["action_id"] == "owner"
+
+    # Nobody picked: the modal stays open with an error on the field.
+    empty = {"owner": {"owner": {"type": "users_select", "selected_user": None}}}
+    response = view_submission(env.sender, CallbackId.ASSIGN_OWNER.value, view["private_metadata"], empty)
+    assert response.status_code == 200
+    assert response.json()["response_action"] == "errors" and "owner" in response.json()["errors"]
+    assert owner(env.factory) is None
+
+    picked = {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}}
+    response = view_submission(env.sender, CallbackId.ASSIGN_OWNER.value, view["private_metadata"], picked)
+    assert response.status_code == 200 and not response.text
+    assert owner(env.factory) == "U777"
+    (confirmation,) = posts(env.slack)
+    assert (
+        confirmation.params["channel"] == "DU1"
+        and "<@U777> now owns Alpha Goods" in confirmation.params["text"]
+    )
+    assert "owner <@U777>" in text_of(card(env))
+    # The picker now starts at the current owner.
+    (assign_button,) = find_buttons(card(env), ActionId.ASSIGN.value)
+    block_action(env.sender, button(assign_button))
+    reopened = env.slack.calls_to("views.open")[-1].params["view"]
+    picker = next(b for b in reopened["blocks"] if b.get("block_id") == "owner")
+    assert picker["element"]["initial_user"] == "U777"
+
+
+def test_assign_submission_for_a_vanished_shop_is_an_error(env: Env) -> None:
+    picked = {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}}
+    response = view_submission(
+        env.sender, CallbackId.ASSIGN_OWNER.value, ShopRef(shop_id="NOPE").encode(), picked
+    )
+    assert response.json()["response_action"] == "errors"
+
+
+# ---- the digest row's overflow menu ----
+
+
+def test_digest_row_menu_actions(env: Env) -> None:
+    with env.factory() as session:
+        reply = digest_reply(build_digest(session, day=env.today))
+    menus = {json.loads(m["options"][0]["value"])["shop_id"]: m for m in overflows(reply.blocks)}
+    assert set(menus) == {"S1", "S2"}
+    alpha, beta = menus["S1"], menus["S2"]
+    assert alpha["action_id"].startswith(f"{ActionId.SHOP_MENU.value}:")
+
+    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "open")), name="open")
+    opened = responses(env)["open"]
+    assert opened["response_type"] == "ephemeral" and "Alpha Goods" in text_of(opened["blocks"])
+    assert "*AHR* (Shop Health Rating)" in text_of(opened["blocks"])
+
+    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "ack")), user_id="UACK", name="ack")
+    assert acks(env.factory) == [("S1", "UACK")]
+
+    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "snooze:1d")), name="s1")
+    assert snoozes(env.factory) == {"S1": ("U1", env.today + DAY)}
+    assert "snoozed for 1 day" in text_of(responses(env)["s1"]["blocks"])
+    block_action(env.sender, overflow(beta["action_id"], option(beta, "snooze:7d")), name="s7")
+    assert snoozes(env.factory)["S2"] == ("U1", env.today + 7 * DAY)
+
+    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "assign")))
+    (opened_view,) = env.slack.calls_to("views.open")
+    assert opened_view.params["view"]["callback_id"] == CallbackId.ASSIGN_OWNER.value
+    assert json.loads(opened_view.params["view"]["private_metadata"]) == {"shop_id": "S1"}
+
+    # Beta lost authorization: its menu sends the request link (to the clicker's DM: no channel).
+    block_action(env.sender, overflow(beta["action_id"], option(beta, "request")), name="req")
+    (link,) = posts(env.slack)
+    assert link.params["channel"] == "DU1" and "request-permissions" in link.params["text"]
+    assert "sent to your DMs" in text_of(responses(env)["req"]["blocks"])
+
+
+# ---- clicks from the App Home tab: no response_url, so the reply is a DM ----
+
+
+def test_clicks_from_app_home_reply_by_direct_message(env: Env) -> None:
+    ref = ShopRef(shop_id="S1").encode()
+    response = block_action(
+        env.sender, {"type": "button", "action_id": f"{ActionId.OPEN_SHOP.value}:0", "value": ref}, home=True
+    )
+    assert response.status_code == 200
+    (card_dm,) = posts(env.slack)
+    assert card_dm.params["channel"] == "U1" and "Alpha Goods" in text_of(card_dm.params["blocks"])
+
+    block_action(
+        env.sender, {"type": "button", "action_id": ActionId.ACKNOWLEDGE.value, "value": ref}, home=True
+    )
+    assert acks(env.factory) == [("S1", "U1")]
+    assert "acknowledged *Alpha Goods*" in text_of(posts(env.slack, "U1")[-1].params["blocks"])
+
+    value = RowAction(op="snooze:1d", shop_id="S1").encode()
+    block_action(env.sender, overflow(f"{ActionId.SHOP_MENU.value}:3", value), home=True)
+    assert snoozes(env.factory) == {"S1": ("U1", env.today + DAY)}
+    assert "snoozed for 1 day" in text_of(posts(env.slack, "U1")[-1].params["blocks"])
+    assert env.slack.responses == []  # nothing went to a response_url
+
+
+# ---- the follow-up commands over signed requests ----
+
+
+def test_follow_up_commands_over_signed_http(env: Env) -> None:
+    body = env.sender.command("assign US1 <@U0BOSS>", user_id="U1").json()
+    assert body["response_type"] == "ephemeral" and "owned by <@U0BOSS>" in text_of(body["blocks"])
+    assert owner(env.factory) == "U0BOSS"
+    env.sender.command("snooze US1 change", user_id="U2")
+    assert snoozes(env.factory) == {"S1": ("U2", None)}
+    env.sender.command("ack US1", user_id="U3")
+    assert acks(env.factory) == [("S1", "U3")]
+    env.sender.command("notify milestones on", user_id="U4")
+    with env.factory() as session:
+        assert followup.wants_milestone_dm(session, {"U1", "U4"}) == {"U4"}
+    assert "*1* seller(s)" in text_of(digest_reply(build_digest_now(env)).blocks)
+
+
+def build_digest_now(env: Env) -> Digest:
+    with env.factory() as session:
+        return build_digest(session, day=env.today)
+
+
+def test_a_failing_modal_submission_shows_an_apology_in_the_modal(bot: Env) -> None:
+    load(bot.factory, Kind.SHOPS, [shop("S1", "US1")])
+    engine = bot.factory.kw["bind"]
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE shops RENAME TO shops_away"))
+    try:
+        response = view_submission(
+            bot.sender,
+            "assign_owner_modal",
+            '{"shop_id":"S1"}',
+            {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}},
+        )
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE shops_away RENAME TO shops"))
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["response_action"] == "update"
+    assert "something went wrong on our side (reference " in json.dumps(answer["view"]["blocks"])

@@ -1,0 +1,245 @@
+"""The local playground's server side, over real HTTP (no browser): page, commands, clicks, feed.
+
+The playground signs what the page sends and posts it to the app's own `/slack/events`, so these
+tests also prove the round trip through the real Bolt listeners.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.ingest.demo import DemoSize
+from bot.playground.core import Playground, serve_playground
+from bot.playground.payloads import PLAYGROUND_CHANNEL
+from bot.settings import Settings
+
+SMALL_DEMO = DemoSize(shops=60, days=30)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'playground.db'}")
+
+
+@pytest.fixture(scope="module")
+def db_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("playground")
+
+
+@pytest.fixture(scope="module")
+def playground(db_dir: Path) -> Iterator[Playground]:
+    with Playground(_settings(db_dir), port=0, demo_size=SMALL_DEMO) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(playground: Playground) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=playground.url, timeout=15) as client:
+        yield client
+
+
+def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every button in a message: section accessories and actions elements."""
+    found = []
+    for block in blocks:
+        elements = [block.get("accessory")] if block.get("accessory") else block.get("elements") or []
+        found += [e for e in elements if isinstance(e, dict) and e.get("type") == "button"]
+    return found
+
+
+def text_of(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def command(http: httpx.Client, text: str) -> dict[str, Any]:
+    response = http.post("/playground/api/command", json={"text": text})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def click(
+    http: httpx.Client, button: dict[str, Any], message: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    response = http.post(
+        "/playground/api/action",
+        json={
+            "action_id": button["action_id"],
+            "value": button.get("value"),
+            "type": "button",
+            "message": {"ts": message.get("ts", "1800000000.000100"), "is_ephemeral": True, **message},
+            **extra,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def atrisk(http: httpx.Client) -> dict[str, Any]:
+    message: dict[str, Any] = command(http, "/health atrisk")["message"]
+    return message
+
+
+def test_demo_data_is_seeded_on_first_start_only(playground: Playground, db_dir: Path) -> None:
+    assert playground.demo_loaded
+    again = Playground(_settings(db_dir), port=0, demo_size=SMALL_DEMO).start()
+    try:
+        assert not again.demo_loaded
+    finally:
+        again.stop()
+
+
+def test_page_and_its_assets_are_served(http: httpx.Client, playground: Playground) -> None:
+    page = http.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Channel &amp; DM posts" in page.text
+    assert 'value="/health atrisk"' in page.text
+    assert "https://" not in page.text  # no CDN: the page works offline
+    for name, kind in (("playground.js", "javascript"), ("playground.css", "css")):
+        asset = http.get(f"/playground/static/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+    script = http.get("/playground/static/playground.js").text
+    assert ".innerHTML" not in script and "insertAdjacentHTML" not in script and "eval(" not in script
+    assert http.get("/playground/static/__init__.py").status_code == 404
+    assert http.get("/playground/static/../__init__.py").status_code == 404
+    assert http.get("/nothing-here").status_code == 404
+    assert http.get("/healthz").json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("text", ["/health atrisk", "atrisk", "  /health   atrisk "])
+def test_command_returns_seller_rows(http: httpx.Client, text: str) -> None:
+    body = command(http, text)
+    message = body["message"]
+    assert message["response_type"] == "ephemeral"
+    assert "Sellers needing action" in text_of(message["blocks"])
+    labels = [b["text"]["text"] for b in buttons(message["blocks"])]
+    assert "Open card" in labels and "Share to channel" in labels
+    assert body["response_name"] and isinstance(body["next"], int)
+
+
+def test_only_health_exists(http: httpx.Client) -> None:
+    response = http.post("/playground/api/command", json={"text": "/weather today"})
+    assert response.status_code == 400
+    assert "/health help" in response.json()["error"]
+
+
+def test_open_card_button_shows_the_shop_card(http: httpx.Client) -> None:
+    message = atrisk(http)
+    open_card = next(b for b in buttons(message["blocks"]) if b["text"]["text"] == "Open card")
+    result = click(http, open_card, message, response_name="open-card-test")
+    replies = [e for e in result["events"] if e["kind"] == "response" and e["name"] == "open-card-test"]
+    assert len(replies) == 1
+    card = replies[0]
+    assert "Next milestone" in text_of(card["blocks"]) or "Visit Seller Center" in text_of(card["blocks"])
+    assert card["response_type"] == "ephemeral" and card["replace_original"] is False
+    shop_id = json.loads(open_card["value"])["shop_id"]
+    assert shop_id in text_of(card["blocks"])
+
+
+def test_share_to_channel_shows_up_in_the_feed(http: httpx.Client) -> None:
+    since = http.get("/playground/api/feed", params={"since": "end"}).json()["next"]
+    message = atrisk(http)
+    share = next(b for b in buttons(message["blocks"]) if b["text"]["text"] == "Share to channel")
+    result = click(http, share, {"ts": "1800000001.000100", **message})
+    posts = [e for e in result["events"] if e["kind"] == "post"]
+    assert len(posts) == 1 and posts[0]["channel"] == PLAYGROUND_CHANNEL
+    assert "Sellers needing action" in text_of(posts[0]["blocks"])
+
+    feed = http.get("/playground/api/feed", params={"since": since}).json()
+    assert [e["index"] for e in feed["events"] if e["kind"] == "post"] == [posts[0]["index"]]
+    assert feed["next"] > since
+    # Events keep their index: asking again from `next` gives nothing new.
+    assert http.get("/playground/api/feed", params={"since": feed["next"]}).json()["events"] == []
+
+
+def test_request_link_goes_to_a_dm_in_the_feed(http: httpx.Client) -> None:
+    message = command(http, "unauthorized")["message"]
+    send = next(b for b in buttons(message["blocks"]) if b["action_id"].startswith("request_authorization"))
+    result = click(http, send, message)
+    kinds = {e["kind"]: e for e in result["events"]}
+    assert kinds["post"]["channel"].startswith(("D", "C"))
+    assert "request" in kinds["post"]["text"].lower()
+    assert "sent to" in kinds["response"]["text"]
+
+
+def test_show_more_replaces_the_page(http: httpx.Client) -> None:
+    message = atrisk(http)
+    more = next(b for b in buttons(message["blocks"]) if b["action_id"].startswith("show_more"))
+    result = click(http, more, message)
+    reply = next(e for e in result["events"] if e["kind"] == "response")
+    assert reply["replace_original"] is True
+    assert "11-" in text_of(reply["blocks"])
+
+
+def test_home_tab_is_published_through_the_app_home_event(http: httpx.Client) -> None:
+    response = http.post("/playground/api/home", json={})
+    assert response.status_code == 200, response.text
+    homes = [e for e in response.json()["events"] if e["kind"] == "home"]
+    assert len(homes) == 1 and homes[0]["user"] == "UPLAYGROUND"
+    view = homes[0]["view"]
+    assert view["type"] == "home" and view["id"] and view["blocks"]
+
+
+def test_no_secret_ever_reaches_the_page(http: httpx.Client, playground: Playground) -> None:
+    atrisk(http)
+    feed = http.get("/playground/api/feed", params={"since": 0}).text
+    assert playground._secret not in feed
+    assert "xoxb" not in feed
+    assert "bearer" not in feed.lower()
+
+
+def test_rejects_other_hosts_and_non_json(playground: Playground) -> None:
+    with httpx.Client(timeout=5) as client:
+        foreign = client.get(
+            f"{playground.url}playground/api/feed", headers={"Host": f"evil.example:{playground.port}"}
+        )
+        assert foreign.status_code == 403
+        form = client.post(f"{playground.url}playground/api/command", data={"text": "atrisk"})
+        assert form.status_code == 400
+        assert client.get(f"{playground.url}playground/api/command").status_code == 405
+        # The app's own endpoint still checks Slack signatures: the page cannot skip the signer.
+        unsigned = client.post(
+            f"{playground.url}slack/events",
+            content=b"command=/health&text=atrisk",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert unsigned.status_code == 401
+
+
+def test_serve_playground_prints_the_url(
+    db_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(Playground, "serve_forever", lambda self: None)  # return at once instead of serving
+    code = serve_playground(_settings(db_dir), port=0)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Playground: http://127.0.0.1:" in out and "(demo data; no Slack needed)" in out
+
+
+def test_events_for_files_updates_and_deletes(playground: Playground) -> None:
+    """The feed knows every Web API call the page shows, not only plain posts."""
+    from slack_sdk import WebClient
+
+    client = WebClient(token="xoxb-playground", base_url=playground.fake.api_url)
+    since = len(playground.fake.calls)
+    posted = client.chat_postMessage(channel="C1", text="hello")
+    client.chat_update(channel="C1", ts=posted["ts"], text="hello again")
+    client.chat_delete(channel="C1", ts=posted["ts"])
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+    upload = client.files_upload_v2(channel="C1", content=png, filename="trend.png", title="Trend")
+    file_id = upload["files"][0]["id"]
+    events, _ = playground.events(since=since)
+    assert [e["kind"] for e in events] == ["post", "update", "delete", "file"]
+    assert events[3]["files"][0]["title"] == "Trend"
+    with httpx.Client(timeout=5) as http:
+        image = http.get(f"{playground.url}playground/api/file/{file_id}")
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        assert image.content == png
+        assert http.get(f"{playground.url}playground/api/file/F404").status_code == 404

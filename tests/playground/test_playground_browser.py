@@ -1,0 +1,245 @@
+"""The playground page in a real browser: Debian's headless Chromium driven by Playwright.
+
+Uses the system browser at /usr/bin/chromium (never `playwright install`). Skips, saying why,
+only when that browser or the `playwright` package is missing. Saves a screenshot to
+`test-artifacts/playground.png`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import db
+from bot.db.models import ButtonClick
+from bot.ingest.demo import DemoSize
+from bot.playground.core import Playground
+from bot.settings import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # the repository's, gitignored
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing (Debian: apt-get install chromium); the browser test needs it",
+        allow_module_level=True,
+    )
+playwright_sync = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (pip install playwright)"
+)
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playground]:
+    database = tmp_path_factory.mktemp("browser") / "playground.db"
+    settings = Settings(_env_file=None, database_url=f"sqlite:///{database}")
+    with Playground(settings, port=0, demo_size=DemoSize(shops=60, days=30)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def test_atrisk_open_card_and_share_in_the_browser(playground: Playground, browser: Any) -> None:
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    # Offline, like a laptop on a plane: the page itself must load nothing from elsewhere (no CDN,
+    # no web font); links the user opens are recorded and not followed.
+    outside: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(playground.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None)
+    try:
+        page.goto(playground.url)
+        expect(page.locator("#command")).to_have_value("/health atrisk")
+
+        page.locator("#command").fill("/health atrisk")
+        page.locator("#command").press("Enter")
+        messages = page.locator("#messages")
+        reply = messages.locator(".message.ephemeral").filter(has_text="Sellers needing action")
+        expect(reply).to_have_count(1)
+        expect(reply.locator(".only-you")).to_have_text("👁 Only visible to you")
+        expect(reply.locator(".bk-header")).to_contain_text("Sellers needing action")
+        rows = reply.locator(".bk-section").filter(has=page.get_by_role("button", name="Open card"))
+        assert rows.count() >= 3
+        # mrkdwn is rendered, not shown raw: bold names, code-styled shop codes, no asterisks left.
+        first_row = rows.first
+        expect(first_row.locator("b").first).to_be_visible()
+        expect(first_row.locator("code").first).to_be_visible()
+        assert "*" not in first_row.locator(".bk-section-text").inner_text()
+        seller = first_row.locator("b").first.inner_text()
+
+        first_row.get_by_role("button", name="Open card").click()
+        card = messages.locator(".message").filter(has_text="Next milestone")
+        expect(card).to_have_count(1)
+        expect(card.locator(".bk-header")).to_contain_text(seller)
+        expect(card.locator(".bk-fields .bk-field").first).to_be_visible()
+        expect(card.get_by_role("button", name="Visit Seller Center")).to_be_visible()
+
+        feed = page.locator("#feed")
+        expect(feed.locator(".post")).to_have_count(0)
+        card.get_by_role("button", name="Share to channel").click()
+        post = feed.locator(".post")
+        expect(post).to_have_count(1)
+        expect(post.locator(".post-where")).to_have_text("Posted in #playground")
+        expect(post).to_contain_text(seller)
+        expect(post).to_contain_text("Shared by @you")
+
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "playground.png"), animations="disabled")
+        assert (ARTIFACTS / "playground.png").stat().st_size > 10_000
+        assert not problems, problems
+        assert outside == [], "the page loaded something from outside the playground"
+
+        # A URL button opens its link in a new tab and still sends the click to the app.
+        visit = card.get_by_role("button", name="Visit Seller Center")
+        with page.expect_popup(), page.expect_response("**/playground/api/action") as clicked:
+            visit.click()
+        assert clicked.value.status == 200
+        assert any("shop_id=" in url for url in outside), outside
+        with db.session_factory(db.make_engine(playground.settings.database_url))() as session:
+            assert session.scalar(select(func.count()).select_from(ButtonClick)) == 1
+    finally:
+        context.close()
+
+
+RICH_BLOCKS: list[dict[str, Any]] = [
+    {"type": "header", "text": {"type": "plain_text", "text": "Digest :warning:", "emoji": True}},
+    {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*Bold* _italic_ `code` <https://example.com/a?b=1&amp;c=2|a link> <@U123> <#C777|sellers> "
+            ":rotating_light: &lt;img src=x onerror=window.__xss=1&gt;",
+        },
+        "fields": [{"type": "mrkdwn", "text": "*AHR*\n120"}, {"type": "mrkdwn", "text": "*SPS*\n3.1"}],
+        "accessory": {
+            "type": "overflow",
+            "action_id": "shop_menu:0",
+            "options": [
+                {"text": {"type": "plain_text", "text": "Acknowledge"}, "value": "ack"},
+                {"text": {"type": "plain_text", "text": "Snooze 1 day"}, "value": "snooze"},
+            ],
+        },
+    },
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "small grey <script>alert(1)</script>"}]},
+    {"type": "divider"},
+    {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "a1",
+                "text": {"type": "plain_text", "text": "Go"},
+                "style": "primary",
+            },
+            {
+                "type": "button",
+                "action_id": "a2",
+                "text": {"type": "plain_text", "text": "Stop"},
+                "style": "danger",
+            },
+            {
+                "type": "button",
+                "action_id": "a3",
+                "text": {"type": "plain_text", "text": "Open site"},
+                "url": "https://example.com/health",
+            },
+        ],
+    },
+    {
+        "type": "image",
+        "image_url": f"{'http'}://127.0.0.1:9/chart.png",
+        "alt_text": "AHR trend",
+        "title": {"type": "plain_text", "text": "Trend"},
+    },
+]
+
+
+def test_block_kit_elements_render_safely(playground: Playground, browser: Any) -> None:
+    """Overflow menus, styled and URL buttons, fields, images; Slack-escaped HTML stays text."""
+    from slack_sdk import WebClient
+
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(playground.url) else route.abort(),
+    )
+    page = context.new_page()
+    try:
+        # The page starts from where the feed is when it opens: post only after it asked.
+        with page.expect_response("**/playground/api/feed?since=end"):
+            page.goto(playground.url)
+        client = WebClient(token="xoxb-playground", base_url=playground.fake.api_url)
+        client.chat_postMessage(channel="C777", text="digest", blocks=RICH_BLOCKS)
+
+        post = page.locator("#feed .post")
+        expect(post).to_have_count(1, timeout=5000)
+        expect(post.locator(".post-where")).to_have_text("Posted in #C777")
+        expect(post.locator(".bk-header")).to_have_text("Digest ⚠️")
+        section = post.locator(".bk-section-text")
+        expect(section.locator("b")).to_have_text("Bold")
+        expect(section.locator("i")).to_have_text("italic")
+        expect(section.locator("code")).to_have_text("code")
+        link = section.locator("a.link")
+        expect(link).to_have_text("a link")
+        expect(link).to_have_attribute("href", "https://example.com/a?b=1&c=2")
+        expect(link).to_have_attribute("target", "_blank")
+        expect(section.locator(".mention")).to_have_text(["@U123", "#sellers"])
+        expect(section).to_contain_text("🚨")
+        expect(section).to_contain_text("<img src=x onerror=window.__xss=1>")
+        expect(post.locator(".bk-fields .bk-field")).to_have_count(2)
+        expect(post.locator(".bk-context")).to_contain_text("small grey <script>alert(1)</script>")
+        assert post.locator(".bk-section-text img, .bk-context script").count() == 0
+        assert page.evaluate("window.__xss") is None
+
+        menu = post.locator(".bk-menu")
+        expect(menu).to_be_hidden()
+        post.get_by_role("button", name="More actions").click()
+        expect(menu).to_be_visible()
+        expect(menu.get_by_role("menuitem")).to_have_text(["Acknowledge", "Snooze 1 day"])
+        page.keyboard.press("Escape")
+        expect(menu).to_be_hidden()
+
+        expect(post.get_by_role("button", name="Go")).to_have_class("bk-button primary")
+        expect(post.get_by_role("button", name="Stop")).to_have_class("bk-button danger")
+        expect(post.get_by_role("button", name="Open site")).to_have_attribute(
+            "title", "https://example.com/health"
+        )
+        image = post.locator(".bk-image img")
+        expect(image).to_have_attribute("alt", "AHR trend")
+        expect(post.locator(".bk-image figcaption")).to_have_text("Trend")
+    finally:
+        context.close()
