@@ -17,6 +17,7 @@ from bot.deps import asker_of, deps_of, payload_of, session_of
 from bot.services import claims, security
 from bot.services.links import security_center_url
 from bot.services.lookup import get_shop
+from bot.services.records import ShopInfo
 from handlers.actions import shop_or_apology
 from handlers.respond import matching, say_ephemeral, user_of
 
@@ -54,15 +55,23 @@ def open_form(
         say_ephemeral(respond, message(f"I couldn't open the form ({exc.response.get('error')})."))
 
 
+def _allowed_shop(ack: Ack, context: BoltContext, field: str) -> ShopInfo | None:
+    """The shop the modal is about, when it still exists and the submitter is an admin; else the
+    form shows why next to `field`."""
+    shop = get_shop(session_of(context), payload_of(context, BlockDraftRef).shop_id)
+    if shop is None:
+        ack(response_action="errors", errors={field: "That seller is no longer in the portfolio."})
+    elif not asker_of(context).is_admin:
+        ack(response_action="errors", errors={field: ADMINS_ONLY})
+    else:
+        return shop
+    return None
+
+
 def form_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None:
     ref = payload_of(context, BlockDraftRef)
-    session = session_of(context)
-    shop = get_shop(session, ref.shop_id)
+    shop = _allowed_shop(ack, context, "username")
     if shop is None:
-        ack(response_action="errors", errors={"username": "That seller is no longer in the portfolio."})
-        return
-    if not asker_of(context).is_admin:
-        ack(response_action="errors", errors={"username": ADMINS_ONLY})
         return
     draft = ref.model_copy(
         update={
@@ -74,7 +83,7 @@ def form_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
     )
     try:
         security.validate_draft(_draft(draft))
-        security.check_limits(session, shop.shop_id, today=deps_of(context).settings.today())
+        security.check_limits(session_of(context), shop.shop_id, today=deps_of(context).settings.today())
     except security.BlockRefused as refused:
         ack(response_action="errors", errors={refused.field: str(refused)})
         return
@@ -87,12 +96,8 @@ def confirmed(
     deps, session = deps_of(context), session_of(context)
     ref = payload_of(context, BlockDraftRef)
     user_id = user_of(body)
-    shop = get_shop(session, ref.shop_id)
+    shop = _allowed_shop(ack, context, "confirm")
     if shop is None:
-        ack(response_action="errors", errors={"confirm": "That seller is no longer in the portfolio."})
-        return
-    if not asker_of(context).is_admin:
-        ack(response_action="errors", errors={"confirm": ADMINS_ONLY})
         return
     if _value(view, "confirm") != ref.buyer_username:
         ack(response_action="errors", errors={"confirm": "That does not match the username exactly."})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,12 @@ def _serve_http(settings: Settings, *, port: int, workers: int | None, scheduler
         app = create_app(settings)
         return create_web_app(app, app.deps)
 
+    try:  # a taken port is said at once, before anything is started
+        with socket.create_server(("0.0.0.0", port)):
+            pass
+    except OSError as exc:
+        print(f"healthbot: cannot listen on port {port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     child = subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler"]) if scheduler else None
 
     def on_exit(_server: Any) -> None:

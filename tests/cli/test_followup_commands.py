@@ -9,36 +9,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import cli
-from bot.db.models import Acknowledgement, OwnerPreference, Shop, Snooze
+from bot.db.models import OwnerPreference
 from bot.ingest.formats import Kind
 from bot.settings import Settings
-from tests.support.data import load, shop
+from tests.support.data import acks, load, owner, shop, snoozes
 
 DAY = dt.timedelta(days=1)
-
-
-def acks(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
-    with factory() as session:
-        return [
-            (a.shop_id, a.user_id)
-            for a in session.scalars(select(Acknowledgement).order_by(Acknowledgement.id))
-        ]
-
-
-def snoozes(factory: sessionmaker[Session]) -> dict[str, tuple[str, dt.date | None]]:
-    with factory() as session:
-        return {s.shop_id: (s.user_id, s.until) for s in session.scalars(select(Snooze))}
-
-
-def owner(factory: sessionmaker[Session], shop_id: str = "S1") -> str | None:
-    with factory() as session:
-        found = session.get(Shop, shop_id)
-        assert found is not None
-        return found.owner
 
 
 @pytest.fixture

@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply
 from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
-from bot.db.models import Acknowledgement, Shop, Snooze
+from bot.db.models import Acknowledgement
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import Call, FakeSlack
 from bot.services import followup
 from bot.services.digest import build_digest
 from bot.services.records import Digest
-from tests.support.data import load, metric, shop
+from tests.support.data import acks, load, metric, owner, shop, snoozes
 from tests.support.slack import Answer, Env, SlackSender, find_buttons, text_of
 
 UTC = dt.UTC
@@ -89,39 +89,6 @@ def overflow(action_id: str, value: str) -> dict[str, Any]:
     }
 
 
-def view_submission(
-    sender: SlackSender,
-    callback_id: str,
-    private_metadata: str,
-    values: dict[str, Any],
-    *,
-    user_id: str = "U1",
-    view_id: str = "VMODAL1",
-    view_hash: str = "1700000000.abcdef",
-) -> Answer:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T1", "domain": "test"},
-        "user": {"id": user_id, "username": "manager", "team_id": "T1"},
-        "api_app_id": "A1",
-        "token": "legacy",
-        "trigger_id": "trigger.view",
-        "view": {
-            "id": view_id,
-            "team_id": "T1",
-            "type": "modal",
-            "callback_id": callback_id,
-            "private_metadata": private_metadata,
-            "hash": view_hash,
-            "title": {"type": "plain_text", "text": "Modal"},
-            "blocks": [],
-            "state": {"values": values},
-        },
-        "response_urls": [],
-    }
-    return sender.payload(payload)
-
-
 def responses(env: Env) -> dict[str, dict[str, Any]]:
     return dict(env.slack.responses)
 
@@ -176,26 +143,6 @@ def card(env: Env, code: str = "US1") -> list[dict[str, Any]]:
     response = env.sender.command(f"shop {code}")
     assert response.status_code == 200
     return list(response.json()["blocks"])
-
-
-def acks(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
-    with factory() as session:
-        return [
-            (a.shop_id, a.user_id)
-            for a in session.scalars(select(Acknowledgement).order_by(Acknowledgement.id))
-        ]
-
-
-def snoozes(factory: sessionmaker[Session]) -> dict[str, tuple[str, dt.date | None]]:
-    with factory() as session:
-        return {s.shop_id: (s.user_id, s.until) for s in session.scalars(select(Snooze))}
-
-
-def owner(factory: sessionmaker[Session], shop_id: str = "S1") -> str | None:
-    with factory() as session:
-        found = session.get(Shop, shop_id)
-        assert found is not None
-        return found.owner
 
 
 # ---- buttons on the shop card ----
@@ -255,13 +202,13 @@ def test_assign_button_opens_a_people_picker_and_the_submission_sets_the_owner(e
 
     # Nobody picked: the modal stays open with an error on the field.
     empty = {"owner": {"owner": {"type": "users_select", "selected_user": None}}}
-    response = view_submission(env.sender, CallbackId.ASSIGN_OWNER.value, view["private_metadata"], empty)
+    response = env.sender.view_submission(CallbackId.ASSIGN_OWNER.value, view["private_metadata"], empty)
     assert response.status_code == 200
     assert response.json()["response_action"] == "errors" and "owner" in response.json()["errors"]
     assert owner(env.factory) is None
 
     picked = {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}}
-    response = view_submission(env.sender, CallbackId.ASSIGN_OWNER.value, view["private_metadata"], picked)
+    response = env.sender.view_submission(CallbackId.ASSIGN_OWNER.value, view["private_metadata"], picked)
     assert response.status_code == 200 and not response.text
     assert owner(env.factory) == "U777"
     (confirmation,) = posts(env.slack)
@@ -280,8 +227,8 @@ def test_assign_button_opens_a_people_picker_and_the_submission_sets_the_owner(e
 
 def test_assign_submission_for_a_vanished_shop_is_an_error(env: Env) -> None:
     picked = {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}}
-    response = view_submission(
-        env.sender, CallbackId.ASSIGN_OWNER.value, ShopRef(shop_id="NOPE").encode(), picked
+    response = env.sender.view_submission(
+        CallbackId.ASSIGN_OWNER.value, ShopRef(shop_id="NOPE").encode(), picked
     )
     assert response.json()["response_action"] == "errors"
 
@@ -376,8 +323,7 @@ def test_a_failing_modal_submission_shows_an_apology_in_the_modal(bot: Env) -> N
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE shops RENAME TO shops_away"))
     try:
-        response = view_submission(
-            bot.sender,
+        response = bot.sender.view_submission(
             "assign_owner_modal",
             '{"shop_id":"S1"}',
             {"owner": {"owner": {"type": "users_select", "selected_user": "U777"}}},

@@ -27,7 +27,7 @@ from bot.services import security
 from bot.services.digest import build_digest
 from bot.settings import Settings
 from tests.support.data import load, shop
-from tests.support.slack import Answer, Env, SlackSender, find_buttons, running_app, text_of
+from tests.support.slack import Env, find_buttons, running_app, text_of
 
 DAY = dt.timedelta(days=1)
 HEADER = "signal_id,shop_id,kind,order_id,occurred_at,state,amount"
@@ -199,41 +199,6 @@ def confirm(username: str) -> dict[str, Any]:
     return {"confirm": {"value": {"type": "plain_text_input", "value": username}}}
 
 
-def view_submission(
-    sender: SlackSender,
-    callback_id: str,
-    private_metadata: str,
-    values: dict[str, Any],
-    *,
-    user_id: str,
-    view_id: str = "VMODAL1",
-    view_hash: str = "1700000000.abcdef",
-) -> Answer:
-    """A modal's submission as Slack sends it (its state holds the inputs' values)."""
-    return sender.payload(
-        {
-            "type": "view_submission",
-            "team": {"id": "T1", "domain": "test"},
-            "user": {"id": user_id, "username": "manager", "team_id": "T1"},
-            "api_app_id": "A1",
-            "token": "legacy",
-            "trigger_id": "trigger.view",
-            "view": {
-                "id": view_id,
-                "team_id": "T1",
-                "type": "modal",
-                "callback_id": callback_id,
-                "private_metadata": private_metadata,
-                "hash": view_hash,
-                "title": {"type": "plain_text", "text": "Modal"},
-                "blocks": [],
-                "state": {"values": values},
-            },
-            "response_urls": [],
-        }
-    )
-
-
 def click(env: Env, button: dict[str, Any], *, user_id: str, name: str | None = None) -> None:
     """Click a button of a card, as that user, in channel C1."""
     response = env.sender.action(button["action_id"], button["value"], user_id=user_id, name=name)
@@ -251,14 +216,13 @@ def open_form(env: Env, user_id: str = "UADMIN") -> str:
 
 
 def submit_form(env: Env, metadata: str, values: dict[str, Any]) -> dict[str, Any]:
-    response = view_submission(env.sender, CallbackId.BLOCK_BUYER.value, metadata, values, user_id="UADMIN")
+    response = env.sender.view_submission(CallbackId.BLOCK_BUYER.value, metadata, values, user_id="UADMIN")
     assert response.status_code == 200
     return dict(response.json())
 
 
 def submit_confirm(env: Env, metadata: str, typed: str, view_id: str = "VCONF1") -> dict[str, Any] | None:
-    response = view_submission(
-        env.sender,
+    response = env.sender.view_submission(
         CallbackId.BLOCK_BUYER_CONFIRM.value,
         metadata,
         confirm(typed),
@@ -292,7 +256,7 @@ def test_only_admins_may_open_the_block_form(env: Env) -> None:
     assert env.slack.calls_to("views.open") == []
     # A forged submission from a non-admin is refused too.
     metadata = open_form(env)
-    response = view_submission(env.sender, CallbackId.BLOCK_BUYER.value, metadata, form(), user_id="UNOBODY")
+    response = env.sender.view_submission(CallbackId.BLOCK_BUYER.value, metadata, form(), user_id="UNOBODY")
     assert response.json()["response_action"] == "errors"
     assert blocks_of(env.factory) == []
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.models import Acknowledgement, Shop, Snooze
 from bot.ingest.formats import Kind
 from bot.ingest.importer import import_source
 
@@ -59,3 +61,26 @@ def violation(violation_id: str, shop_id: str, notified: dt.date, **extra: objec
     }
     row.update(extra)
     return row
+
+
+# ---- what follow-up left in the database ----
+
+
+def acks(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
+    with factory() as session:
+        return [
+            (a.shop_id, a.user_id)
+            for a in session.scalars(select(Acknowledgement).order_by(Acknowledgement.id))
+        ]
+
+
+def snoozes(factory: sessionmaker[Session]) -> dict[str, tuple[str, dt.date | None]]:
+    with factory() as session:
+        return {s.shop_id: (s.user_id, s.until) for s in session.scalars(select(Snooze))}
+
+
+def owner(factory: sessionmaker[Session], shop_id: str = "S1") -> str | None:
+    with factory() as session:
+        found = session.get(Shop, shop_id)
+        assert found is not None
+        return found.owner

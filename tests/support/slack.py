@@ -181,6 +181,41 @@ class SlackSender:
         """Any interactivity payload (block_actions, view_submission), signed."""
         return self.post(self.payload_body(payload))
 
+    def view_submission(
+        self,
+        callback_id: str,
+        private_metadata: str,
+        values: dict[str, Any],
+        *,
+        user_id: str = "U1",
+        view_id: str = "VMODAL1",
+        view_hash: str = "1700000000.abcdef",
+        team_id: str = HOME_TEAM,
+    ) -> Answer:
+        """A modal's submission as Slack sends it (its state holds the inputs' values)."""
+        return self.payload(
+            {
+                "type": "view_submission",
+                "team": {"id": team_id, "domain": "test"},
+                "user": {"id": user_id, "username": "manager", "team_id": team_id},
+                "api_app_id": "A1",
+                "token": "legacy",
+                "trigger_id": "trigger.view",
+                "view": {
+                    "id": view_id,
+                    "team_id": team_id,
+                    "type": "modal",
+                    "callback_id": callback_id,
+                    "private_metadata": private_metadata,
+                    "hash": view_hash,
+                    "title": {"type": "plain_text", "text": "Modal"},
+                    "blocks": [],
+                    "state": {"values": values},
+                },
+                "response_urls": [],
+            }
+        )
+
     def event(self, event: dict[str, Any], *, team_id: str = HOME_TEAM) -> Answer:
         body = {
             "token": "legacy",
