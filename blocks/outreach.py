@@ -60,3 +60,11 @@ def request_failed(error: str) -> Reply:
 
 
 ADMINS_ONLY = "Only the bot's admins (HEALTHBOT_ADMINS) may send authorization requests."
+
+
+def request_unconfirmed(shop_name: str) -> Reply:
+    return message(
+        f"Slack did not confirm the request link for {name(shop_name)}. It will not be sent twice: "
+        "look for it, and press the button again in a few minutes if it is not there.",
+        mrkdwn=True,
+    )

@@ -20,3 +20,17 @@ def shared(reply: Reply, user_id: str, command: str) -> Reply:
 
 def share_failed(error: str) -> Reply:
     return message(f"I couldn't post in this channel ({error}).{HINTS.get(error, '')}")
+
+
+NOT_SHAREABLE = "That card can't be shared from here; run the command again."
+SHARED_CHANNEL = (
+    "This channel is shared with another organisation, so this card stays private: seller health and "
+    "GMV are the agency's. Share it in an internal channel instead."
+)
+
+
+def share_unknown() -> Reply:
+    return message(
+        "Slack did not confirm the share. I'll never post it twice: look in the channel, and share again "
+        "in a few minutes if it is not there."
+    )

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -24,10 +25,18 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.message import apology, busy
 from bot.commands.asker import Asker
+from bot.db import is_busy
+from bot.services.digest_runs import WORKER
 from bot.settings import Settings
+from bot.slack.channels import Channels
+from bot.slack.poster import Poster
+from bot.slack.workspace import Workspace
 
 P = TypeVar("P")
+# The session type, for listeners' annotations (they never import SQLAlchemy themselves).
+DbSession: TypeAlias = Session
 log = logging.getLogger(__name__)
 
 DEPS, SESSION, ASKER, PAYLOAD = "healthbot_deps", "healthbot_session", "healthbot_asker", "healthbot_payload"
@@ -38,6 +47,9 @@ class Deps:
     settings: Settings
     factory: sessionmaker[Session]
     client: WebClient
+    workspace: Workspace
+    channels: Channels
+    poster: Poster
     # User-group members per group ID, with when they were read (HEALTHBOT_ADMINS may name groups).
     admin_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -53,7 +65,7 @@ class Later:
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
 
-    def run(self, work: Callable[[], None]) -> None:
+    def run(self, work: Callable[[], object]) -> None:
         def guarded() -> None:
             try:
                 work()
@@ -86,6 +98,18 @@ class Later:
         self._pool.shutdown(wait=True)
 
 
+def build_deps(settings: Settings, factory: sessionmaker[Session]) -> Deps:
+    client = web_client(settings)
+    return Deps(
+        settings=settings,
+        factory=factory,
+        client=client,
+        workspace=Workspace(client),
+        channels=Channels(client),
+        poster=Poster(client, factory, worker=WORKER),
+    )
+
+
 def web_client(settings: Settings) -> WebClient:
     """A Web API client that honours SLACK_API_URL and retries 429s, 5xx and dropped connections."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -95,7 +119,7 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(
         token=token,
         base_url=base_url,
-        timeout=10,
+        timeout=settings.healthbot_slack_timeout,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -130,3 +154,30 @@ def payload_of(context: BoltContext, kind: type[P]) -> P:
     if not isinstance(payload, kind):
         raise TypeError(f"expected a {kind.__name__} payload, got {type(payload).__name__}")
     return payload
+
+
+def after_ack(context: BoltContext, work: Callable[[Session], None]) -> None:
+    """Run `work` with a session of its own after the answer to Slack has gone (the request's
+    session is closed by then). A failure is told to the person as an apology with a reference,
+    or as "busy" while a long import holds the database."""
+    deps = deps_of(context)
+    respond = context.respond
+
+    def run() -> None:
+        try:
+            with deps.factory() as session:
+                work(session)
+        except Exception as exc:
+            if is_busy(exc):
+                log.warning("database busy after the ack: %s", type(exc).__name__)
+                reply = busy()
+            else:
+                reference = uuid.uuid4().hex[:8]
+                log.exception("work after the ack failed ref=%s", reference)
+                reply = apology(reference)
+            if respond is not None:
+                respond(
+                    text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False
+                )
+
+    deps.later.run(run)

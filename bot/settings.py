@@ -21,8 +21,13 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
+    # Seconds to wait for a Slack Web API answer; a post that times out is settled from history.
+    healthbot_slack_timeout: int = 10
 
     database_url: str = "sqlite:///healthbot.db"
+    # Seconds a Slack request waits for a database another writer (a long import) holds, before
+    # the person is told "busy, try again"; Slack wants every answer within 3 s.
+    healthbot_request_db_wait: float = 2.0
     port: int = 3000
 
     tiktok_app_key: str | None = None

@@ -1,7 +1,8 @@
 """Buttons on every card: Visit Seller Center (audit only), Open card, Show more, Share, Cancel.
 
 Every button's state comes from its typed value (decoded by the middleware) or the database, so a
-button works from a message posted hours earlier and on any replica.
+button works from a message posted hours earlier and on any replica. Each listener acks at once;
+what calls Slack runs after the ack.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from blocks import share as share_blocks
 from blocks.ids import ActionId, CommandRef, ShopRef
 from blocks.message import message
-from bot.commands.registry import answer, shareable
+from bot.commands.registry import ShareRefusal, answer, share_refusal
 from bot.commands.subcommands.shop import shop_card_reply
-from bot.deps import asker_of, deps_of, payload_of, session_of
-from bot.services import claims
+from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services.audit import record_click
 from bot.services.lookup import get_shop
 from bot.services.records import ShopInfo
+from bot.slack.poster import Outcome
 from handlers.respond import delivery_key, matching, say_ephemeral, user_of
 
 
@@ -35,55 +34,69 @@ def visit_seller_center(ack: Ack, body: dict[str, Any], context: BoltContext) ->
 
 def open_shop(ack: Ack, context: BoltContext, respond: Respond) -> None:
     ack()
-    deps, session = deps_of(context), session_of(context)
-    ref = payload_of(context, ShopRef)
-    today = deps.settings.today()
-    say_ephemeral(respond, shop_card_reply(session, ref.shop_id, settings=deps.settings, today=today))
+    settings, ref = deps_of(context).settings, payload_of(context, ShopRef)
+    after_ack(
+        context,
+        lambda session: say_ephemeral(
+            respond, shop_card_reply(session, ref.shop_id, settings=settings, today=settings.today())
+        ),
+    )
 
 
 def show_more(ack: Ack, context: BoltContext, respond: Respond) -> None:
     ack()
-    deps, ref = deps_of(context), payload_of(context, CommandRef)
-    reply = answer(
-        session_of(context), ref.text, settings=deps.settings, asker=asker_of(context), offset=ref.offset
-    )
-    # Paging replaces the page it came from; other lists open as a new message.
-    say_ephemeral(respond, reply, replace=ref.offset > 0)
+    settings, ref, asker = deps_of(context).settings, payload_of(context, CommandRef), asker_of(context)
+
+    def work(session: DbSession) -> None:
+        reply = answer(session, ref.text, settings=settings, asker=asker, offset=ref.offset)
+        # Paging replaces the page it came from; other lists open as a new message.
+        say_ephemeral(respond, reply, replace=ref.offset > 0)
+
+    after_ack(context, work)
 
 
-def share(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient) -> None:
+def share(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """Post the card into the channel, re-rendered with the sharer's rights, once per card."""
     ack()
-    deps, ref = deps_of(context), payload_of(context, CommandRef)
-    channel = (body.get("channel") or {}).get("id")
+    deps, ref, asker = deps_of(context), payload_of(context, CommandRef), asker_of(context)
+    channel = str((body.get("channel") or {}).get("id") or "")
     user_id = user_of(body)
-    if not channel or not shareable(ref.text):
-        say_ephemeral(respond, message("That card can't be shared from here; run the command again."))
-        return
-    # One share per card: a double click or a retried delivery finds the claim taken.
+    # One share per card: a double click or a retried delivery names the same card.
     source = (body.get("container") or {}).get("message_ts") or body.get("response_url") or delivery_key(body)
-    digest = hashlib.sha256(f"{source}:{ref.text}:{ref.offset}".encode()).hexdigest()[:32]
-    key = f"share:{channel}:{digest}"
-    if not claims.claim(deps.factory, key, user_id):
-        return
-    reply = answer(
-        session_of(context), ref.text, settings=deps.settings, asker=asker_of(context), offset=ref.offset
-    )
-    shared = share_blocks.shared(reply, user_id, ref.text)
-    try:
-        client.chat_postMessage(channel=channel, text=shared.text, blocks=shared.blocks)
-    except SlackApiError as exc:
-        claims.release(deps.factory, key)
-        say_ephemeral(respond, share_blocks.share_failed(str(exc.response.get("error"))))
+    key = f"share:{channel}:{hashlib.sha256(f'{source}:{ref.text}:{ref.offset}'.encode()).hexdigest()[:32]}"
+
+    def work(session: DbSession) -> None:
+        if not channel:
+            say_ephemeral(respond, message(share_blocks.NOT_SHAREABLE))
+            return
+        refused = share_refusal(session, ref.text, channel=channel, channel_shared=asker.shared(channel))
+        if refused is not None:
+            text = (
+                share_blocks.SHARED_CHANNEL
+                if refused is ShareRefusal.SHARED_CHANNEL
+                else share_blocks.NOT_SHAREABLE
+            )
+            say_ephemeral(respond, message(text))
+            return
+        reply = answer(session, ref.text, settings=deps.settings, asker=asker, offset=ref.offset)
+        shared = share_blocks.shared(reply, user_id, ref.text)
+        delivery = deps.poster.post(key, channel=channel, text=shared.text, blocks=shared.blocks)
+        if delivery.outcome is Outcome.FAILED:
+            say_ephemeral(respond, share_blocks.share_failed(str(delivery.error)))
+        elif delivery.outcome is Outcome.UNKNOWN:
+            say_ephemeral(respond, share_blocks.share_unknown())
+
+    after_ack(context, work)
 
 
-def cancel(ack: Ack, respond: Respond) -> None:
+def cancel(ack: Ack, context: BoltContext, respond: Respond) -> None:
     ack()
-    respond(delete_original=True)
+    deps_of(context).later.run(lambda: respond(delete_original=True))
 
 
-def shop_or_apology(context: BoltContext, shop_id: str, respond: Respond) -> ShopInfo | None:
+def shop_or_apology(session: DbSession, shop_id: str, respond: Respond) -> ShopInfo | None:
     """The shop a button names, or None after telling the clicker the button is out of date."""
-    shop = get_shop(session_of(context), shop_id)
+    shop = get_shop(session, shop_id)
     if shop is None:
         say_ephemeral(
             respond, message("That seller is no longer in the portfolio, or the button is out of date.")

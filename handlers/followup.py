@@ -1,4 +1,5 @@
-"""Follow-up buttons: Acknowledge, Snooze, Assign (a modal), and the seller-row overflow menu."""
+"""Follow-up buttons: Acknowledge, Snooze, Assign (a modal), and the seller-row overflow menu.
+Each acks at once; the change and the answer come after the ack."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.followup import OWNER_BLOCK, assign_modal, owner_assigned
@@ -15,78 +15,71 @@ from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
 from blocks.message import message
 from bot.commands.subcommands.followup import apply_follow_up
 from bot.commands.subcommands.shop import shop_card_reply
-from bot.deps import deps_of, payload_of, session_of
+from bot.deps import DbSession, after_ack, deps_of, payload_of, session_of
 from bot.services import followup
 from bot.services.lookup import get_shop
-from bot.services.records import ShopInfo
 from handlers.actions import shop_or_apology
-from handlers.outreach import send_request_link
-from handlers.respond import matching, say_ephemeral, user_of
+from handlers.outreach import request_link_later
+from handlers.respond import delivery_key, matching, say_ephemeral, user_of
 
 log = logging.getLogger(__name__)
 
 
-def _act(
-    op: str, shop: ShopInfo, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
-    deps, session = deps_of(context), session_of(context)
-    user_id, today = user_of(body), deps.settings.today()
-    if op == "open":
-        say_ephemeral(respond, shop_card_reply(session, shop.shop_id, settings=deps.settings, today=today))
-    elif op == "ack" or op.startswith("snooze:"):
-        action, _, option = op.partition(":")
-        if action == "snooze" and option not in set(followup.SnoozeMode):
-            say_ephemeral(respond, message("That snooze option is out of date."))
+def _act(op: str, shop_id: str, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """One follow-up on one seller, after the ack."""
+    if op == "request":
+        request_link_later(context, body, respond, shop_id=shop_id, confirmed=False)
+        return
+    deps = deps_of(context)
+    user_id, settings, trigger_id = user_of(body), deps.settings, str(body.get("trigger_id", ""))
+
+    def work(session: DbSession) -> None:
+        shop = shop_or_apology(session, shop_id, respond)
+        if shop is None:
             return
-        say_ephemeral(
-            respond, apply_follow_up(session, action, shop, user_id=user_id, option=option, today=today)
-        )
-    elif op == "assign":
-        try:
-            client.views_open(
-                trigger_id=body.get("trigger_id", ""),
-                view=assign_modal(shop.shop_id, shop.shop_name, shop.owner),
-            )
-        except SlackApiError as exc:
-            say_ephemeral(
-                respond, message(f"I couldn't open the assign dialog ({exc.response.get('error')}).")
-            )
-    elif op == "request":
-        send_request_link(context, body, respond, client, shop=shop, confirmed=False)
-    else:
-        say_ephemeral(respond, message("That option is out of date; open the card again."))
+        today = settings.today()
+        if op == "open":
+            say_ephemeral(respond, shop_card_reply(session, shop.shop_id, settings=settings, today=today))
+        elif op == "ack" or op.startswith("snooze:"):
+            action, _, option = op.partition(":")
+            if action == "snooze" and option not in set(followup.SnoozeMode):
+                say_ephemeral(respond, message("That snooze option is out of date."))
+                return
+            reply = apply_follow_up(session, action, shop, user_id=user_id, option=option, today=today)
+            say_ephemeral(respond, reply)
+        elif op == "assign":
+            try:  # a trigger lasts 3 seconds: the modal opens right after the ack
+                deps.client.views_open(
+                    trigger_id=trigger_id, view=assign_modal(shop.shop_id, shop.shop_name, shop.owner)
+                )
+            except SlackApiError as exc:
+                say_ephemeral(
+                    respond, message(f"I couldn't open the assign dialog ({exc.response.get('error')}).")
+                )
+        else:
+            say_ephemeral(respond, message("That option is out of date; open the card again."))
+
+    after_ack(context, work)
 
 
-def overflow(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
+def overflow(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
     ref = payload_of(context, RowAction)
-    shop = shop_or_apology(context, ref.shop_id, respond)
-    if shop is not None:
-        _act(ref.op, shop, body, context, respond, client)
+    _act(ref.op, ref.shop_id, body, context, respond)
 
 
-def acknowledge(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
+def acknowledge(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
-    shop = shop_or_apology(context, payload_of(context, ShopRef).shop_id, respond)
-    if shop is not None:
-        _act("ack", shop, body, context, respond, client)
+    _act("ack", payload_of(context, ShopRef).shop_id, body, context, respond)
 
 
-def assign(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient) -> None:
+def assign(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
-    shop = shop_or_apology(context, payload_of(context, ShopRef).shop_id, respond)
-    if shop is not None:
-        _act("assign", shop, body, context, respond, client)
+    _act("assign", payload_of(context, ShopRef).shop_id, body, context, respond)
 
 
-def assign_submitted(
-    ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext, client: WebClient
-) -> None:
-    session = session_of(context)
+def assign_submitted(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: BoltContext) -> None:
+    session, deps = session_of(context), deps_of(context)
     ref = payload_of(context, ShopRef)
     values = view.get("state", {}).get("values", {}).get(OWNER_BLOCK, {}).get(OWNER_BLOCK, {}) or {}
     owner = values.get("selected_user")
@@ -97,17 +90,23 @@ def assign_submitted(
     if not owner:
         ack(response_action="errors", errors={OWNER_BLOCK: "Pick the person who owns this seller."})
         return
-    ack()
     followup.assign_owner(session, ref.shop_id, owner)
     session.commit()
+    ack()
     user_id = user_of(body)
     log.info("owner assigned shop=%s owner=%s by=%s", ref.shop_id, owner, user_id)
-    try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        confirmation = owner_assigned(owner, shop.shop_name)
-        client.chat_postMessage(channel=channel, text=confirmation.text, blocks=confirmation.blocks)
-    except SlackApiError as exc:
-        log.warning("could not confirm the assignment: %s", exc.response.get("error"))
+    confirmation = owner_assigned(owner, shop.shop_name)
+    key = f"assign-dm:{view.get('id')}:{view.get('hash')}:{delivery_key(body)}"
+
+    def tell() -> None:
+        try:
+            channel = deps.client.conversations_open(users=user_id)["channel"]["id"]
+        except SlackApiError as exc:
+            log.warning("could not confirm the assignment: %s", exc.response.get("error"))
+            return
+        deps.poster.post(key, channel=channel, text=confirmation.text, blocks=confirmation.blocks)
+
+    deps.later.run(tell)
 
 
 def register(app: App) -> None:

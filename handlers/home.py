@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.home import home_view
-from bot.deps import session_of
+from bot.deps import deps_of, session_of
 from bot.domain import Window
 from bot.services.portfolio import at_risk, overview, own_sellers
 
@@ -38,15 +38,19 @@ def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClie
         overview(session, window),
         at_risk(session, window=window, limit=AT_RISK_LIMIT),
     )
-    try:
-        client.views_publish(user_id=user_id, view=view)
-    except SlackApiError as exc:
-        log.warning(
-            "could not publish App Home for %s: %s %s",
-            user_id,
-            exc.response.get("error"),
-            exc.response.get("errors") or "",
-        )
+
+    def publish() -> None:  # after Slack has its answer
+        try:
+            client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as exc:
+            log.warning(
+                "could not publish App Home for %s: %s %s",
+                user_id,
+                exc.response.get("error"),
+                exc.response.get("errors") or "",
+            )
+
+    deps_of(context).later.run(publish)
 
 
 def register(app: App) -> None:

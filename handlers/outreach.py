@@ -1,6 +1,6 @@
 """Request authorization / Send request link: the seller's authorization-request link, posted where
 the seller sees it (their mapped channel) or in the clicker's DM, once per click, confirmed within
-24 hours (admins only)."""
+24 hours (admins only). The click is acknowledged at once; the link is posted after the ack."""
 
 from __future__ import annotations
 
@@ -9,73 +9,78 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks import outreach as builders
 from blocks.ids import ActionId, ConfirmSendRef, ShopRef
 from blocks.message import message
-from bot.deps import asker_of, deps_of, payload_of
+from bot.deps import DbSession, Deps, after_ack, asker_of, deps_of, payload_of
 from bot.services import outreach
 from bot.services.links import auth_request_url
 from bot.services.records import ShopInfo
+from bot.slack.poster import Outcome
 from handlers.actions import shop_or_apology
 from handlers.respond import delivery_key, matching, say_ephemeral, user_of
 
 log = logging.getLogger(__name__)
 
 
-def request_authorization(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
+def request_authorization(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
-    shop = shop_or_apology(context, payload_of(context, ShopRef).shop_id, respond)
-    if shop is not None:
-        send_request_link(context, body, respond, client, shop=shop, confirmed=False)
+    request_link_later(context, body, respond, shop_id=payload_of(context, ShopRef).shop_id, confirmed=False)
 
 
-def confirm_request(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
+def confirm_request(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
     ref = payload_of(context, ConfirmSendRef)
-    shop = shop_or_apology(context, ref.shop_id, respond)
-    if shop is not None:
-        # One confirmation per earlier send: a double click on "Send again" sends once.
-        send_request_link(
-            context,
-            body,
-            respond,
-            client,
-            shop=shop,
-            confirmed=True,
-            idempotency_key=f"confirm:{ref.previous_id}",
-        )
+    # One confirmation per earlier send: a double click on "Send again" sends once.
+    request_link_later(
+        context,
+        body,
+        respond,
+        shop_id=ref.shop_id,
+        confirmed=True,
+        idempotency_key=f"confirm:{ref.previous_id}",
+    )
 
 
-def send_request_link(
+def request_link_later(
     context: BoltContext,
     body: dict[str, Any],
     respond: Respond,
-    client: WebClient,
     *,
-    shop: ShopInfo,
+    shop_id: str,
     confirmed: bool,
     idempotency_key: str | None = None,
 ) -> None:
-    """Post the seller's authorization-request link (admins only), once per click, confirmed within 24 h."""
-    deps = deps_of(context)
-    user_id = user_of(body)
-    if not asker_of(context).is_admin:
-        say_ephemeral(respond, message(builders.ADMINS_ONLY))
-        return
+    """After the ack: check the asker may send, then send the seller's link once."""
+    deps, is_admin = deps_of(context), asker_of(context).is_admin
+    key = idempotency_key or delivery_key(body)
+
+    def work(session: DbSession) -> None:
+        if not is_admin:
+            say_ephemeral(respond, message(builders.ADMINS_ONLY))
+            return
+        shop = shop_or_apology(session, shop_id, respond)
+        if shop is not None:
+            send_request_link(
+                deps, user_of(body), respond, shop=shop, confirmed=confirmed, idempotency_key=key
+            )
+
+    after_ack(context, work)
+
+
+def send_request_link(
+    deps: Deps, user_id: str, respond: Respond, *, shop: ShopInfo, confirmed: bool, idempotency_key: str
+) -> None:
+    """Post the seller's authorization-request link, once per click, confirmed within 24 h."""
     link = auth_request_url(shop, deps.settings)
     claim = outreach.claim_send(
         deps.factory,
         shop.shop_id,
         user_id=user_id,
         channel=shop.slack_channel or f"DM:{user_id}",
-        idempotency_key=idempotency_key or delivery_key(body),
+        idempotency_key=idempotency_key,
         confirmed=confirmed,
     )
     if claim.outcome is outreach.Outcome.DUPLICATE_DELIVERY:
@@ -83,31 +88,34 @@ def send_request_link(
     if claim.outcome is outreach.Outcome.NEEDS_CONFIRMATION:
         previous = claim.previous
         assert previous is not None
-        say_ephemeral(
-            respond,
-            builders.confirm_resend(
-                shop.shop_id,
-                shop.shop_name,
-                previous_id=previous.id,
-                sent_by=previous.sent_by,
-                channel=previous.channel,
-                sent_at=previous.sent_at,
-            ),
-        )
+        reply = builders.confirm_resend(
+            shop.shop_id, shop.shop_name, previous_id=previous.id, sent_by=previous.sent_by,
+            channel=previous.channel, sent_at=previous.sent_at,
+        )  # fmt: skip
+        say_ephemeral(respond, reply)
         return
     assert claim.send_id is not None
-    try:
-        if shop.slack_channel:
-            channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link)
-        else:
-            channel = client.conversations_open(users=user_id)["channel"]["id"]
-            text = builders.request_to_forward(shop.shop_name, link)
-        posted = client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
-    except SlackApiError as exc:
+    if shop.slack_channel:
+        channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link)
+    else:
+        try:
+            channel = deps.client.conversations_open(users=user_id)["channel"]["id"]
+        except SlackApiError as exc:
+            outreach.cancel_send(deps.factory, claim.send_id)
+            say_ephemeral(respond, builders.request_failed(str(exc.response.get("error"))))
+            return
+        text = builders.request_to_forward(shop.shop_name, link)
+    delivery = deps.poster.post(
+        f"auth-request:{claim.send_id}", channel=channel, text=text, unfurl_links=False
+    )
+    if delivery.outcome is Outcome.FAILED:
         outreach.cancel_send(deps.factory, claim.send_id)
-        say_ephemeral(respond, builders.request_failed(str(exc.response.get("error"))))
+        say_ephemeral(respond, builders.request_failed(str(delivery.error)))
         return
-    outreach.mark_sent(deps.factory, claim.send_id, channel=channel, message_ts=posted.get("ts"))
+    if delivery.outcome is not Outcome.POSTED:  # kept: the claim makes a later try settle, not resend
+        say_ephemeral(respond, builders.request_unconfirmed(shop.shop_name))
+        return
+    outreach.mark_sent(deps.factory, claim.send_id, channel=channel, message_ts=delivery.ts)
     log.info("authorization request sent shop=%s by=%s to=%s", shop.shop_id, user_id, channel)
     say_ephemeral(respond, builders.request_sent(shop.shop_name, shop.slack_channel))
 

@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
 from blocks.message import message
 from blocks.security import ADMINS_ONLY, block_confirm, block_form, block_recorded
-from bot.deps import asker_of, deps_of, payload_of, session_of
+from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services import claims, security
 from bot.services.links import security_center_url
 from bot.services.lookup import get_shop
@@ -38,21 +38,25 @@ def _draft(ref: BlockDraftRef) -> security.BlockDraft:
     )  # fmt: skip
 
 
-def open_form(
-    ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond, client: WebClient
-) -> None:
+def open_form(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     ack()
-    if not asker_of(context).is_admin:
-        say_ephemeral(respond, message(ADMINS_ONLY))
-        return
-    shop = shop_or_apology(context, payload_of(context, ShopRef).shop_id, respond)
-    if shop is None:
-        return
-    draft = BlockDraftRef(shop_id=shop.shop_id, channel_id=(body.get("channel") or {}).get("id", ""))
-    try:
-        client.views_open(trigger_id=body.get("trigger_id", ""), view=block_form(shop.shop_name, draft))
-    except SlackApiError as exc:
-        say_ephemeral(respond, message(f"I couldn't open the form ({exc.response.get('error')})."))
+    deps, is_admin, ref = deps_of(context), asker_of(context).is_admin, payload_of(context, ShopRef)
+    trigger_id, channel_id = str(body.get("trigger_id", "")), str((body.get("channel") or {}).get("id", ""))
+
+    def work(session: DbSession) -> None:
+        if not is_admin:
+            say_ephemeral(respond, message(ADMINS_ONLY))
+            return
+        shop = shop_or_apology(session, ref.shop_id, respond)
+        if shop is None:
+            return
+        draft = BlockDraftRef(shop_id=shop.shop_id, channel_id=channel_id)
+        try:  # a trigger lasts 3 seconds: the form opens right after the ack
+            deps.client.views_open(trigger_id=trigger_id, view=block_form(shop.shop_name, draft))
+        except SlackApiError as exc:
+            say_ephemeral(respond, message(f"I couldn't open the form ({exc.response.get('error')})."))
+
+    after_ack(context, work)
 
 
 def _allowed_shop(ack: Ack, context: BoltContext, field: str) -> ShopInfo | None:

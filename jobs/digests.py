@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply, milestone_dm, shown_shop_ids, thread_updates
 from blocks.kit import Reply
-from bot.services import claims, digest_runs
+from bot.services import digest_runs, posts
 from bot.services.digest import build_digest
 from bot.services.digest_runs import WORKER
 from bot.services.records import Digest, Subscription
+from bot.slack.channels import Channels
+from bot.slack.poster import Outcome, Poster
 from jobs.pacer import PACER
 
 log = logging.getLogger(__name__)
@@ -31,29 +33,42 @@ class RunReport:
     posted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # Posted or not, Slack did not say and the history could not be read: the next run settles it.
+    unsettled: list[str] = field(default_factory=list)
+    # Shared with another organisation since it was subscribed: portfolio content never goes there.
+    refused: list[str] = field(default_factory=list)
 
 
 def notify_milestones(
-    factory: sessionmaker[Session], client: WebClient, *, uk_48_point: bool = False
+    factory: sessionmaker[Session],
+    client: WebClient,
+    *,
+    uk_48_point: bool = False,
+    poster: Poster | None = None,
 ) -> list[str]:
     """DM opted-in owners once when one of their sellers crossed an AHR milestone since the day before.
 
     Keyed on the data's day, so a later run without new data never sends the same news again."""
     with factory() as session:
         day, crossings = digest_runs.milestone_crossings(session, uk_48_point=uk_48_point)
+    poster = poster or Poster(client, factory, worker=WORKER)
     sent = []
     for row, milestone in crossings:
         assert day is not None and row.owner is not None
         key = f"milestone-dm:{row.shop_id}:{day.isoformat()}:{milestone.score}"
-        if not claims.claim(factory, key, WORKER):
-            continue
+        with factory() as session:
+            if posts.posted_ts(session, key):
+                continue
         try:
             channel = client.conversations_open(users=row.owner)["channel"]["id"]
-            client.chat_postMessage(channel=channel, text=milestone_dm(row, milestone))
-            sent.append(row.shop_id)
         except SlackApiError as exc:
-            claims.release(factory, key)
             log.warning("milestone DM for %s failed: %s", row.shop_id, exc.response.get("error"))
+            continue
+        delivery = poster.post(key, channel=channel, text=milestone_dm(row, milestone))
+        if delivery.outcome is Outcome.POSTED:
+            sent.append(row.shop_id)
+        elif delivery.outcome is Outcome.FAILED:
+            log.warning("milestone DM for %s failed: %s", row.shop_id, delivery.error)
     return sent
 
 
@@ -65,9 +80,17 @@ def run_due(
     dry_run: bool = False,
     workers: int = 8,
     uk_48_point: bool = False,
+    poster: Poster | None = None,
+    channels: Channels | None = None,
 ) -> RunReport:
-    """Post every digest that is due now and not yet posted today (local to each subscription)."""
+    """Post every digest that is due now and not yet posted today (local to each subscription).
+
+    Each post is claimed first and carries the claim in its metadata; a claim whose post was not
+    confirmed (a timeout, a reset connection, a crash) is settled from the channel's history before
+    anything is posted again, so each channel gets one digest per local day."""
     now = now or dt.datetime.now(dt.UTC)
+    poster = poster or Poster(client, factory, worker=WORKER)
+    channels = channels or Channels(client)
     report = RunReport()
     with factory() as session:
         subs = digest_runs.all_subscriptions(session)
@@ -104,22 +127,41 @@ def run_due(
             sent = digest_runs.sent_today(factory, sub_id, day)
             (report.skipped if sent else report.posted).append(sub.channel_id)
             return
-        run_id = digest_runs.claim_run(factory, sub_id, day, now)
-        if run_id is None:
+        if channels.shared(sub.channel_id) is not False:
+            log.warning(
+                "digest for %s not posted: the channel is shared with another organisation", sub.channel_id
+            )
+            report.refused.append(sub.channel_id)
+            return
+        claim = digest_runs.claim_run(factory, sub_id, day, now)
+        if claim is None:
             report.skipped.append(sub.channel_id)
             return
+        run_id = claim.run_id
         with factory() as session:
             threaded = digest_runs.open_threads(session, sub.channel_id, digest.shop_ids, day)
         reply = digest_reply(digest, threaded=threaded)
-        try:
-            PACER.wait(sub.channel_id)
-            message = client.chat_postMessage(channel=sub.channel_id, text=reply.text, blocks=reply.blocks)
-        except SlackApiError as exc:
+        delivery = poster.deliver(
+            f"digest-run-{run_id}",
+            digest_runs.day_start(sub, day),
+            channel=sub.channel_id,
+            text=reply.text,
+            blocks=reply.blocks,
+            unsettled=claim.takeover,
+            pace=PACER.wait,
+        )
+        if delivery.outcome is Outcome.FAILED:
+            # Slack refused it: give the claim back so the next run (same day) tries again.
             digest_runs.release_run(factory, run_id)
-            log.warning("digest for %s failed: %s", sub.channel_id, exc.response.get("error"))
+            log.warning("digest for %s failed: %s", sub.channel_id, delivery.error)
             report.failed.append(sub.channel_id)
             return
-        ts = str(message.get("ts"))
+        if delivery.outcome is not Outcome.POSTED or not delivery.ts:
+            # Perhaps posted: the claim stays, and the next run after its lease reads the history.
+            log.warning("digest for %s not confirmed: %s", sub.channel_id, delivery.error)
+            report.unsettled.append(sub.channel_id)
+            return
+        ts = delivery.ts
         digest_runs.record_posted(factory, run_id, ts)
         report.posted.append(sub.channel_id)
         shown = shown_shop_ids(digest, threaded) | set(threaded)
@@ -131,16 +173,11 @@ def run_due(
 
     def post_in_thread(item: tuple[str, str, str, Reply]) -> None:
         key, channel, thread_ts, reply = item
-        if not claims.claim(factory, key, WORKER):
-            return
-        try:
-            PACER.wait(channel)
-            client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
-            )
-        except SlackApiError as exc:
-            claims.release(factory, key)
-            log.warning("thread update in %s failed: %s", channel, exc.response.get("error"))
+        delivery = poster.post(
+            key, channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks, pace=PACER.wait
+        )
+        if delivery.outcome in (Outcome.FAILED, Outcome.UNKNOWN):
+            log.warning("thread update in %s: %s (%s)", channel, delivery.outcome, delivery.error)
 
     # Every channel's digest first, thread updates in a second pass: a channel's next message then
     # comes after the others' digests, not straight into Slack's one-per-second limit.

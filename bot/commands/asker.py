@@ -1,5 +1,6 @@
-"""Who is asking: the Slack user, their team, the channel, and whether they are an admin or an
-outsider (a member of another organisation in a shared channel)."""
+"""Who is asking, and where: the Slack user, their team, the channel (and whether it is shared
+with another organisation), and whether they are an admin. Members of other organisations never
+get this far: the app's middleware answers them with one polite line."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ def _everyone() -> bool:
     return True
 
 
+def _not_shared(channel: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Asker:
     user_id: str = "cli"
@@ -19,8 +24,14 @@ class Asker:
     # Resolved on demand: an admin check may read a user group from Slack, which most replies
     # never need.
     admin_check: Callable[[], bool] = field(default=_everyone, compare=False, repr=False)
-    outsider: bool = False
+    # Whether a channel is shared with another organisation (True too when Slack would not say):
+    # read on demand, as it costs a Web API call that few replies need.
+    shared: Callable[[str], bool] = field(default=_not_shared, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:
-        return not self.outsider and self.admin_check()
+        return self.admin_check()
+
+    @property
+    def in_shared_channel(self) -> bool:
+        return bool(self.channel_id) and self.shared(self.channel_id or "")

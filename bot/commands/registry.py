@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import pkgutil
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.commands import subcommands
 from bot.commands.asker import Asker
 from bot.commands.grammar import MAX_COMMAND_CHARS, CommandError, Words, clean, clip
 from bot.commands.spec import Invocation, Subcommand
+from bot.services.lookup import find_shop
 from bot.settings import Settings
 
 ADMINS_ONLY = "Only the bot's admins (HEALTHBOT_ADMINS) may {what}."
@@ -110,10 +112,27 @@ def answer(
     return sub.run(invocation, args)
 
 
-def shareable(text: str) -> bool:
-    """True when `/health <text>` only reads, so its reply may be re-rendered into a channel."""
+class ShareRefusal(StrEnum):
+    NOT_SHAREABLE = "not shareable"  # not a read-only reply (or not understood)
+    SHARED_CHANNEL = "shared channel"  # confidential, and the channel is shared with another organisation
+
+
+def share_refusal(session: Session, text: str, *, channel: str, channel_shared: bool) -> ShareRefusal | None:
+    """Why the reply to `/health <text>` may not be shared into `channel`, or None when it may.
+
+    Only read-only replies are shared. Into a channel shared with another organisation, nothing
+    confidential goes, except one seller's own view into that seller's mapped channel.
+    """
     try:
         sub, args = parse(text)
     except CommandError:
-        return False
-    return sub.can_share(args)
+        return ShareRefusal.NOT_SHAREABLE
+    if not sub.can_share(args):
+        return ShareRefusal.NOT_SHAREABLE
+    if not channel_shared or not sub.confidential:
+        return None
+    if sub.seller is not None:
+        shop = find_shop(session, sub.seller(args)).shop
+        if shop is not None and shop.slack_channel == channel:
+            return None
+    return ShareRefusal.SHARED_CHANNEL

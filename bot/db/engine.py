@@ -21,17 +21,34 @@ class SchemaOutdated(RuntimeError):
     """The database is behind the code's migrations."""
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, wait_seconds: float = 30.0) -> Engine:
+    """`wait_seconds`: how long a statement waits for a lock another writer holds (the web app
+    waits briefly and answers "busy"; imports and jobs wait longer)."""
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         # One file shared by the server's threads; WAL lets readers run beside the importer.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": wait_seconds}
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgres_lock_timeout(wait_seconds))
     return engine
+
+
+def _postgres_lock_timeout(seconds: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Outside a transaction, so the pool's rollback on return does not undo it.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"SET lock_timeout = {int(seconds * 1000)}")
+        cursor.close()
+        dbapi_connection.autocommit = autocommit
+
+    return on_connect
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -90,3 +107,12 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def is_busy(error: BaseException) -> bool:
+    """True when a statement failed because another writer held the database too long (SQLite's
+    "database is locked", PostgreSQL's lock timeout), not because something is wrong."""
+    orig = getattr(error, "orig", error)
+    if getattr(orig, "sqlstate", None) == "55P03":  # lock_not_available
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)

@@ -311,3 +311,34 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stamp: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeenRequest(Base):
+    """A signed Slack request already handled (by its signature), kept for the 5-minute window in
+    which a replay would still verify: the same request twice repeats no side effect, on any
+    replica."""
+
+    __tablename__ = "seen_requests"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the signature
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_seen_requests_seen_at", "seen_at"),)
+
+
+class PostClaim(Base):
+    """A message the bot posts on its own into a channel (a share, a request link, a thread update,
+    a DM), claimed before it is posted. The claim ID travels in the message's metadata, so a post
+    whose outcome is unknown (timeout, reset, crash) is settled from the channel's history."""
+
+    __tablename__ = "post_claims"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    claim_id: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    # First taken: an attempt's message comes after this. The holder's lease runs from attempted_at.
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -29,7 +29,7 @@ from bot import db
 from bot.ingest.demo import DemoSize, load_demo
 from bot.playground import feed, payloads
 from bot.playground.fakeslack import RESPONSE_URL_METHOD, UPLOAD_METHOD, FakeSlack
-from bot.playground.payloads import PLAYGROUND_USER, AppFailed, BadRequest
+from bot.playground.payloads import PLAYGROUND_TEAM, PLAYGROUND_USER, AppFailed, BadRequest
 from bot.settings import Settings
 from bot.web.app import HealthApp, create_app
 from bot.web.routes import create_web_app
@@ -78,6 +78,7 @@ class Playground:
         if self._server is not None:
             raise RuntimeError("the playground is already running")
         factory = self._prepare_database()
+        self.fake.team_id, self.fake.team_name = PLAYGROUND_TEAM, "the playground"
         self.fake.start()
         try:
             configured = self.settings.model_copy(

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import socket
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -30,6 +31,11 @@ from bot.services.records import SellerRow, Subscription
 CLAIM_LEASE = dt.timedelta(minutes=5)
 THREAD_DAYS = 7  # a seller absent from the digest this long starts a new thread
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def day_start(sub: Subscription, day: dt.date) -> dt.datetime:
+    """The start of the subscription's local day: every post of that day's digest is after it."""
+    return dt.datetime.combine(day, dt.time(0), tzinfo=ZoneInfo(sub.timezone))
 
 
 def local_day(sub: Subscription, now: dt.datetime) -> tuple[dt.date, bool]:
@@ -58,18 +64,24 @@ def posted_runs(session: Session, days: Iterable[dt.date]) -> set[tuple[int, dt.
     }
 
 
-def claim_run(factory: sessionmaker[Session], sub_id: int, day: dt.date, now: dt.datetime) -> int | None:
-    """The run's id when this worker may post today's digest, None when it is done or taken."""
+@dataclass(frozen=True)
+class RunClaim:
+    run_id: int
+    takeover: bool  # an earlier holder died without recording: it may have posted
+
+
+def claim_run(factory: sessionmaker[Session], sub_id: int, day: dt.date, now: dt.datetime) -> RunClaim | None:
+    """This worker's claim on today's digest, None when it is done or another worker holds it."""
     try:
         with factory() as session, session.begin():
             run = DigestRun(subscription_id=sub_id, local_date=day, claimed_at=now, claimed_by=WORKER)
             session.add(run)
             session.flush()
-            return run.id
+            return RunClaim(run.id, takeover=False)
     except IntegrityError:
         pass
     with factory() as session, session.begin():
-        # Take over a claim whose holder died before posting (no timestamp, lease expired).
+        # Take over a claim whose holder died before recording (no timestamp, lease expired).
         existing = session.scalar(
             select(DigestRun).where(DigestRun.subscription_id == sub_id, DigestRun.local_date == day)
         )
@@ -86,7 +98,9 @@ def claim_run(factory: sessionmaker[Session], sub_id: int, day: dt.date, now: dt
             # The database decides; comparing in Python would mix SQLite's naive and aware datetimes.
             .execution_options(synchronize_session=False)
         )
-        return existing.id if taken.rowcount else None  # type: ignore[attr-defined]
+        if not taken.rowcount:  # type: ignore[attr-defined]
+            return None
+        return RunClaim(existing.id, takeover=True)
 
 
 def release_run(factory: sessionmaker[Session], run_id: int) -> None:

@@ -1,8 +1,9 @@
 """The app's middleware: what every listener finds in Bolt's context, prepared once per request.
 
-- `inject`: the process's Deps, a session (closed by `HealthApp.dispatch` when the request is
-  answered), the asker, and a `respond` that works everywhere (a DM where Slack gives no
-  response_url, as on the App Home tab).
+- `inject`: members of other organisations (outsiders, in Slack Connect channels) get one polite
+  line and reach no listener. For everyone else: the process's Deps, a session (closed by
+  `HealthApp.dispatch` when the request is answered), the asker, and a `respond` that works
+  everywhere (a DM where Slack gives no response_url, as on the App Home tab).
 - `decode_payload`: a button's value or a modal's private_metadata, decoded into its typed payload
   once. A value this version does not understand (tampered, or from an old message) gets a
   friendly line and reaches no listener.
@@ -11,33 +12,94 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
+from slack_sdk.errors import SlackApiError
 
 from blocks.ids import ACTION_PAYLOADS, VIEW_PAYLOADS, CallbackId, action_of
-from blocks.message import message
+from blocks.message import members_only, members_only_home, members_only_modal, message
 from bot.commands.asker import Asker
 from bot.deps import ASKER, DEPS, PAYLOAD, SESSION, Deps
 from bot.web.admins import is_admin
 from handlers.respond import DirectReply, say_ephemeral
 
+log = logging.getLogger(__name__)
 OUT_OF_DATE = "That button is out of date; open the card or run the command again."
 Next = Callable[[], BoltResponse]
 
 
+def json_response(body: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(body), headers={"content-type": "application/json"})
+
+
+def teams_of(body: dict[str, Any]) -> tuple[list[str | None], str | None]:
+    """Every team a request names for the person acting (the workspace of the command, the user's
+    own team, the event's user team), and their Enterprise Grid organisation."""
+
+    def part(name: str) -> dict[str, Any]:
+        value = body.get(name)
+        return value if isinstance(value, dict) else {}
+
+    user, event, team, enterprise = part("user"), part("event"), part("team"), part("enterprise")
+    teams = [
+        body.get("team_id") if isinstance(body.get("team_id"), str) else None,
+        body.get("user_team"),
+        user.get("team_id"),
+        team.get("id"),
+        event.get("user_team"),
+    ]
+    enterprise_id = body.get("enterprise_id") or enterprise.get("id") or user.get("enterprise_id")
+    return [t if isinstance(t, str) else None for t in teams], enterprise_id if isinstance(
+        enterprise_id, str
+    ) else None
+
+
+def refuse_outsider(deps: Deps, body: dict[str, Any], context: BoltContext) -> BoltResponse:
+    """One polite line, in the form each kind of request can show, and nothing else."""
+    home = deps.workspace.home()
+    name = home.name if home else None
+    line = members_only(name)
+    kind = body.get("type")
+    if "command" in body:
+        return json_response({"response_type": "ephemeral", **line.as_message()})
+    if kind == "view_submission":
+        return json_response({"response_action": "update", "view": members_only_modal(name).to_dict()})
+    user_id = context.user_id
+    if kind == "block_actions":
+        respond = context.respond
+        if context.response_url and respond is not None:
+            deps.later.run(lambda: say_ephemeral(respond, line))
+    elif kind == "event_callback" and (body.get("event") or {}).get("type") == "app_home_opened" and user_id:
+        deps.later.run(lambda: _publish(deps, user_id, members_only_home(name)))
+    return BoltResponse(status=200, body="")
+
+
+def _publish(deps: Deps, user_id: str, view: dict[str, Any]) -> None:
+    try:
+        deps.client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        log.warning("could not publish App Home for %s: %s", user_id, exc.response.get("error"))
+
+
 def inject(deps: Deps) -> Callable[..., BoltResponse | None]:
     def middleware(context: BoltContext, body: dict[str, Any], next: Next) -> BoltResponse | None:
+        teams, enterprise_id = teams_of(body)
+        if deps.workspace.outsider(teams, enterprise_id) is not False:
+            return refuse_outsider(deps, body, context)
         user_id = context.user_id or ""
+        channel_id = context.channel_id
         context[DEPS] = deps
         context[SESSION] = deps.factory()
         context[ASKER] = Asker(
             user_id=user_id,
             team_id=context.team_id,
-            channel_id=context.channel_id,
+            channel_id=channel_id,
             admin_check=lambda: is_admin(deps, user_id),
+            shared=lambda channel: deps.channels.shared(channel) is not False,
         )
         if context.response_url is None and user_id:
             context["respond"] = DirectReply(deps.client, user_id)
@@ -58,7 +120,8 @@ def decode_payload(context: BoltContext, body: dict[str, Any], next: Next) -> Bo
             if payload is None:
                 respond: Respond | None = context.respond
                 if respond is not None:
-                    say_ephemeral(respond, message(OUT_OF_DATE))
+                    deps: Deps = context[DEPS]
+                    deps.later.run(lambda: say_ephemeral(respond, message(OUT_OF_DATE)))
                 return BoltResponse(status=200, body="")
             context[PAYLOAD] = payload
     elif kind == "view_submission":
@@ -71,9 +134,6 @@ def decode_payload(context: BoltContext, body: dict[str, Any], next: Next) -> Bo
             payload = payload_type.decode(view.get("private_metadata"))
             if payload is None:
                 inputs = list((view.get("state") or {}).get("values") or {}) or ["-"]
-                errors = {"response_action": "errors", "errors": {inputs[0]: OUT_OF_DATE}}
-                return BoltResponse(
-                    status=200, body=json.dumps(errors), headers={"content-type": "application/json"}
-                )
+                return json_response({"response_action": "errors", "errors": {inputs[0]: OUT_OF_DATE}})
             context[PAYLOAD] = payload
     return next()

@@ -12,25 +12,27 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 MAX_AGE_SECONDS = 5 * 60
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
-def _header(headers: Mapping[str, str | list[str]] | Mapping[str, str], name: str) -> str | None:
+def _header(headers: Mapping[str, Any], name: str) -> str | None:
+    """One header's single value (Bolt gives lists of values); None when absent or repeated."""
     for key, value in headers.items():
         if key.lower() == name:
-            if isinstance(value, list):
-                return value[0] if len(value) == 1 else None
-            return value
+            if isinstance(value, list | tuple):
+                value = value[0] if len(value) == 1 else None
+            return value if isinstance(value, str) else None
     return None
 
 
 def verify(
     secret: str,
     body: bytes,
-    headers: Mapping[str, str] | Mapping[str, list[str]],
+    headers: Mapping[str, Any],
     *,
     now: Callable[[], float] = time.time,
 ) -> str | None:

@@ -591,10 +591,13 @@ def test_slack_failure_releases_the_claim_and_a_later_run_posts_once(
 ) -> None:
     subscribe(factory, "CFAIL", "09:00", "UTC")
     now = local(TODAY, 9, 0, "UTC")
-    slack.fail_next(POST, status=500, times=3)  # the first try and both of the client's retries
+    slack.fail_next(POST, status=500, times=2)  # the first try and the one retry after reading the history
     report = run_due(factory, client, now=now)
     assert report.failed == ["CFAIL"] and report.posted == []
-    assert len(slack.calls_to(POST)) == 3 and posts(slack) == []
+    assert len(slack.calls_to(POST)) == 2 and posts(slack) == []
+    # Never a blind retry: after each 500 the channel's history was read for the claim first.
+    methods = [c.method for c in slack.calls if c.method in (POST, "conversations.history")]
+    assert methods == [POST, "conversations.history", POST, "conversations.history"]
     assert runs(factory) == []  # the claim was given back
     assert run_due(factory, client, now=now + dt.timedelta(minutes=1)).posted == ["CFAIL"]
     assert run_due(factory, client, now=now + dt.timedelta(minutes=2)).posted == []

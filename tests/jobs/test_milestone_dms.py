@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.asker import Asker
 from bot.commands.registry import answer
-from bot.db.models import ActionClaim
+from bot.db.models import PostClaim
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import Call, FakeSlack
 from bot.settings import Settings
@@ -98,7 +98,7 @@ def test_a_crossing_is_not_dmed_again_the_next_day_without_new_data(
     # The runs above happen on the machine's day, after D: a key on the run's day would let the
     # next day's run DM again; the key names the data day.
     with factory() as session:
-        assert set(session.scalars(select(ActionClaim.key))) == {f"milestone-dm:S1:{D.isoformat()}:150"}
+        assert set(session.scalars(select(PostClaim.key))) == {f"milestone-dm:S1:{D.isoformat()}:150"}
 
 
 def test_no_milestone_dm_without_opting_in_or_after_opting_out(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -52,7 +53,7 @@ def test_post_message_is_recorded_with_blocks(slack: FakeSlack, plain_client: We
     second = plain_client.chat_postMessage(channel="C1", text="again")
 
     assert first["ok"] and first["channel"] == "C1"
-    assert first["ts"] == "1700000000.000100"
+    assert re.fullmatch(r"\d{10}\.\d{6}", first["ts"]) and abs(float(first["ts"]) - time.time()) < 60
     assert float(second["ts"]) > float(first["ts"])
     assert first["message"]["blocks"] == blocks
 
@@ -173,7 +174,12 @@ def test_views_allow_100_blocks_and_reject_101(slack: FakeSlack, plain_client: W
 def test_lookup_methods(slack: FakeSlack, plain_client: WebClient) -> None:
     slack.usergroups = {"S1": ["U1", "U2"]}
     auth = plain_client.auth_test()
-    assert (auth["user_id"], auth["bot_id"], auth["team_id"], auth["team"]) == ("UBOT", "BBOT", "T1", "Test")
+    assert (auth["user_id"], auth["bot_id"], auth["team_id"], auth["team"]) == (
+        "UBOT",
+        "BBOT",
+        "T1",
+        "Acme Agency",
+    )
     assert plain_client.conversations_open(users="U123")["channel"]["id"] == "DU123"
     user = plain_client.users_info(user="U9")["user"]
     assert (user["id"], user["tz"], user["is_admin"]) == ("U9", "America/Los_Angeles", False)

@@ -48,19 +48,24 @@ class Answer:
 Transport = Callable[[str, dict[str, str]], Answer]
 
 
-def dispatch_to(app: HealthApp) -> Transport:
-    """Hand the request to `app.dispatch`, as Bolt's adapters do after reading it off the wire."""
+def dispatch_to(app: HealthApp, *, settle: bool = True) -> Transport:
+    """Hand the request to `app.dispatch`, as Bolt's adapters do after reading it off the wire.
+    With `settle`, wait for the work the app does after answering, so a test sees its effects."""
 
     def send(body: str, headers: dict[str, str]) -> Answer:
         response = app.dispatch(BoltRequest(body=body, headers={k.lower(): v for k, v in headers.items()}))
+        if settle:
+            assert app.deps.later.wait(10), "background work did not finish"
         return Answer(response.status, response.body, {k: ", ".join(v) for k, v in response.headers.items()})
 
     return send
 
 
-def http_to(base_url: str, client: httpx.Client) -> Transport:
+def http_to(base_url: str, client: httpx.Client, app: HealthApp | None = None) -> Transport:
     def send(body: str, headers: dict[str, str]) -> Answer:
         response = client.post(f"{base_url}/slack/events", content=body.encode(), headers=headers)
+        if app is not None:
+            assert app.deps.later.wait(10), "background work did not finish"
         return Answer(response.status_code, response.text, dict(response.headers))
 
     return send
@@ -193,6 +198,7 @@ class SlackSender:
         team_id: str = HOME_TEAM,
     ) -> Answer:
         """A modal's submission as Slack sends it (its state holds the inputs' values)."""
+        self.counter += 1
         return self.payload(
             {
                 "type": "view_submission",
@@ -200,7 +206,7 @@ class SlackSender:
                 "user": {"id": user_id, "username": "manager", "team_id": team_id},
                 "api_app_id": "A1",
                 "token": "legacy",
-                "trigger_id": "trigger.view",
+                "trigger_id": f"trigger.{self.counter}",
                 "view": {
                     "id": view_id,
                     "team_id": team_id,
@@ -306,7 +312,7 @@ def running_app(
                 )
                 return
             with LocalServer(create_web_app(app, app.deps)) as server, httpx.Client(timeout=10) as client:
-                sender = SlackSender(http_to(server.url, client), slack.response_url)
+                sender = SlackSender(http_to(server.url, client, app), slack.response_url)
                 yield Env(slack, sender, app, factory, configured, today, url=server.url)
         finally:
             app.deps.later.wait(10)

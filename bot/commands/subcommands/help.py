@@ -28,6 +28,7 @@ SUBCOMMANDS = (
         parse=_parse,
         run=_run,
         shareable=True,
+        confidential=False,
         rank=0,
     ),
 )

@@ -32,6 +32,7 @@ SUBCOMMANDS = (
         parse=lambda words: shop_query(words, "`/health security US00042`"),
         run=_run,
         shareable=True,
+        seller=lambda query: str(query),
         rank=80,
     ),
 )

@@ -68,6 +68,7 @@ SUBCOMMANDS = (
         parse=lambda words: shop_query(words, "`/health shop US00042`, a name, a shop ID or `@handle`"),
         run=_run,
         shareable=True,
+        seller=lambda query: str(query),
         rank=30,
     ),
 )

@@ -60,6 +60,7 @@ SUBCOMMANDS = (
         parse=_parse,
         run=_run,
         shareable=True,
+        seller=lambda args: str(args.query),
         rank=70,
     ),
 )

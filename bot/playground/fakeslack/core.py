@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.playground.fakeslack.blockkit import JsonDict, message_error
+from bot.playground.fakeslack.conversations import CONVERSATION_METHODS, ConversationMethods
 from bot.playground.fakeslack.methods import METHODS, WebApiMethods
 from bot.playground.fakeslack.wire import (
     Call,
@@ -46,10 +47,8 @@ from bot.playground.fakeslack.wire import (
 RESPONSE_URL_METHOD = "response_url"
 UPLOAD_METHOD = "upload"
 
-FIRST_TS_SECONDS = 1_700_000_000
 
-
-class FakeSlack(WebApiMethods):
+class FakeSlack(ConversationMethods, WebApiMethods):
     """A fake Slack Web API server; see the module docstring.
 
     Configuration (may be changed while running): ``usergroups`` (group id -> member ids),
@@ -60,6 +59,7 @@ class FakeSlack(WebApiMethods):
     def __init__(self) -> None:
         self.usergroups: dict[str, list[str]] = {}
         self.users: dict[str, JsonDict] = {}
+        self.channels: dict[str, JsonDict] = {}  # see ConversationMethods
         self.per_channel_rate: float | None = None
         self.socket_mode_url: str | None = None  # answered by apps.connections.open
 
@@ -215,6 +215,19 @@ class FakeSlack(WebApiMethods):
             for _ in range(times):
                 self._injected[method].append(Injected(status=status, error="internal_error"))
 
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Do the next ``times`` calls' work (a post is recorded) but answer only after ``seconds``:
+        a client with a shorter timeout gives up on a message Slack did accept."""
+        with self._lock:
+            for _ in range(times):
+                self._injected[method].append(Injected(status=200, error="", after="slow", seconds=seconds))
+
+    def reset_next(self, method: str, times: int = 1) -> None:
+        """Do the next ``times`` calls' work, then drop the connection without an answer."""
+        with self._lock:
+            for _ in range(times):
+                self._injected[method].append(Injected(status=200, error="", after="reset"))
+
     def rate_limit_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next ``times`` calls to ``method`` with HTTP 429 and ``Retry-After``."""
         with self._lock:
@@ -259,7 +272,10 @@ class FakeSlack(WebApiMethods):
         # bookkeeping and id counters race-free under the threading server.
         with self._lock:
             injected = self._injected.get(method)
-            if injected:
+            after: Injected | None = None
+            if injected and injected[0].after is not None:
+                after = injected.popleft()
+            elif injected:
                 failure = injected.popleft()
                 reply_headers = (
                     {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
@@ -273,7 +289,7 @@ class FakeSlack(WebApiMethods):
             if kind == "upload":
                 return self._finish(call, self._upload(name, body))
 
-            handler = METHODS.get(method)
+            handler = CONVERSATION_METHODS.get(method) or METHODS.get(method)
             if handler is None:
                 return self._finish(call, api_error("unknown_method"))
 
@@ -283,7 +299,10 @@ class FakeSlack(WebApiMethods):
             if not call.token.startswith(("xox", "xapp-")):
                 return self._finish(call, api_error("invalid_auth"))
 
-            return self._finish(call, handler(self, params, now))
+            reply = handler(self, params, now)
+            if after is not None:
+                reply.delay, reply.reset = after.seconds, after.after == "reset"
+            return self._finish(call, reply)
 
     def _finish(self, call: Call, reply: Reply) -> Reply:
         """Fill in the outcome on ``call``, record it and wake up wait_for()."""
@@ -308,10 +327,10 @@ class FakeSlack(WebApiMethods):
     # ----------------------------------------------------------------- ids
 
     def _next_ts(self) -> str:
-        # Real ts values are "seconds.micro" and unique per channel; increasing by 100µs looks real.
-        self._ts_counter += 100
+        # Real ts values are "seconds.micro" of the time of posting, unique per channel.
+        self._ts_counter = max(self._ts_counter + 100, int(time.time() * 1_000_000))
         seconds, micros = divmod(self._ts_counter, 1_000_000)
-        return f"{FIRST_TS_SECONDS + seconds}.{micros:06d}"
+        return f"{seconds}.{micros:06d}"
 
     def _next_id(self, prefix: str) -> str:
         self._id_counter += 1

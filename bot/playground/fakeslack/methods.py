@@ -41,9 +41,6 @@ class WebApiMethods:
             return api_error("invalid_auth")
         return api_ok(url=self.socket_mode_url)
 
-    def _auth_test(self, params: JsonDict, now: float) -> Reply:
-        return api_ok(user_id="UBOT", bot_id="BBOT", team_id="T1", team="Test", user="bot", url=self.base_url)
-
     def _post_message(self, params: JsonDict, now: float) -> Reply:
         channel = as_str(params.get("channel"))
         if not channel:
@@ -192,7 +189,6 @@ class WebApiMethods:
 
 METHODS: dict[str, Callable[[WebApiMethods, JsonDict, float], Reply]] = {
     "apps.connections.open": WebApiMethods._connections_open,
-    "auth.test": WebApiMethods._auth_test,
     "chat.postMessage": WebApiMethods._post_message,
     "chat.postEphemeral": WebApiMethods._post_ephemeral,
     "chat.update": WebApiMethods._update,

@@ -7,6 +7,8 @@ import email.message
 import email.parser
 import email.policy
 import json
+import socket
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,9 +46,15 @@ class Call:
 
 @dataclass
 class Injected:
+    """A failure to give one call instead of its answer. `after` is None for an error answer;
+    "slow" or "reset" let the call do its work (a message is posted) and then answer only after
+    `seconds`, or drop the connection without answering."""
+
     status: int
     error: str
     retry_after: int | None = None
+    after: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass
@@ -54,10 +62,13 @@ class Reply:
     status: int
     body: JsonDict | str
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    reset: bool = False  # drop the connection instead of answering
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True  # don't let a stuck client connection block interpreter exit
+    request_queue_size = 128  # many workers posting at once queue up, as at Slack, not get refused
     fake: FakeSlack
 
 
@@ -83,6 +94,13 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the fake must fail the test, not hang the client
             fake._record_server_error(f"{type(exc).__name__}: {exc} ({http_method} {self.path})")
             reply = Reply(500, {"ok": False, "error": "fake_slack_error", "detail": str(exc)})
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.reset:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if isinstance(reply.body, dict):
             payload = json.dumps(reply.body).encode()
             content_type = "application/json; charset=utf-8"

@@ -1,0 +1,33 @@
+"""Replay protection: each signed Slack request is handled once. A replay of it within the
+5-minute window in which its signature still verifies finds its record and repeats nothing, on any
+replica (the database decides)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db.models import SeenRequest
+
+KEEP = dt.timedelta(minutes=10)  # twice the window a signature is valid in
+PRUNE_ONE_IN = 100  # forget expired records on about one request in a hundred
+
+
+def first_sight(session: Session, signature: str, *, now: dt.datetime | None = None) -> bool:
+    """True the first time this signature is seen; False for a replay. Commits."""
+    now = now or dt.datetime.now(dt.UTC)
+    key = hashlib.sha256(signature.encode("utf-8")).hexdigest()
+    try:
+        session.add(SeenRequest(signature=key, seen_at=now))
+        if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
+            session.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - KEEP))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
