@@ -35,6 +35,7 @@ class OneLineFormatter(logging.Formatter):
 
 
 def configure(*, verbose: bool = False) -> None:
+    """Once, for the `healthbot` process: one-line records on stderr; chatty libraries quiet."""
     handler = logging.StreamHandler()
     handler.setFormatter(OneLineFormatter())
     root = logging.getLogger()

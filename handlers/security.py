@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
 from blocks.message import message
 from blocks.security import ADMINS_ONLY, block_confirm, block_form, block_recorded
+from bot.commands.grammar import clean
 from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services import claims, security
 from bot.services.links import security_center_url
@@ -24,11 +25,12 @@ from handlers.respond import matching, say_ephemeral, user_of
 log = logging.getLogger(__name__)
 
 
-def _value(view: dict[str, Any], block: str) -> Any:
+def _value(view: dict[str, Any], block: str) -> str:
+    """What the person typed or picked, without control characters (a NUL never reaches SQL)."""
     element = view.get("state", {}).get("values", {}).get(block, {}).get("value", {}) or {}
     if "selected_option" in element:
-        return (element.get("selected_option") or {}).get("value")
-    return element.get("value") or ""
+        return clean(str((element.get("selected_option") or {}).get("value") or ""))
+    return clean(str(element.get("value") or ""))
 
 
 def _draft(ref: BlockDraftRef) -> security.BlockDraft:

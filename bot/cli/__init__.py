@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import logging
 import sys
 from collections.abc import Sequence
 
-from bot import db
+from bot import db, logs
 from bot.cli.commands import (
     cmd_ask,
     cmd_bench,
@@ -93,11 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if argv is None:  # the real command line; in-process callers (tests) keep their own logging
+        logs.configure(verbose=args.verbose)
     try:
         settings = Settings()
     except Exception as exc:  # pydantic's message names the bad setting, never a secret's value

@@ -12,6 +12,7 @@ from bot.db.engine import (
     session_factory,
     transaction,
     upgrade,
+    writable,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "session_factory",
     "transaction",
     "upgrade",
+    "writable",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +100,27 @@ def check_schema(engine: Engine) -> None:
             f"The database schema is at {current or 'nothing'}, the code needs {head}. "
             "Run `healthbot db upgrade`."
         )
+
+
+def writable(engine: Engine) -> str | None:
+    """None when the bot can write to the database now; else what is wrong, in a few words.
+
+    It writes what every Slack request writes first (a replay-protection record) and takes it
+    back: while a long import holds SQLite's write lock, or a lock on that table, this waits as
+    briefly as a request does and says "busy"; a read-only PostgreSQL says so.
+    """
+    try:
+        with engine.connect() as conn, conn.begin() as transaction:
+            conn.execute(
+                text("INSERT INTO seen_requests (signature, seen_at) VALUES (:s, :t)"),
+                {"s": "readyz-" + uuid.uuid4().hex[:20], "t": dt.datetime.now(dt.UTC)},
+            )
+            transaction.rollback()
+    except Exception as exc:
+        if is_busy(exc):
+            return "database busy (locked for writing)"
+        return "database is read-only" if "read-only" in str(exc) else "database unreachable"
+    return None
 
 
 def ping(engine: Engine) -> bool:

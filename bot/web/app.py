@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.kit import Reply
-from blocks.message import apology, apology_modal, busy
+from blocks.message import apology, apology_modal, busy, members_only
 from bot import db
 from bot.deps import DEPS, SESSION, Deps, build_deps
 from bot.services.replays import first_sight
@@ -110,6 +110,8 @@ def create_app(
         # overhead instead of a 10 ms ack poll); slow work goes to `Deps.later` after the ack.
         process_before_response=True,
         raise_error_for_unhandled_request=False,
+        # When auth.test fails (Bolt's check of the token, which also tells whose workspace this is).
+        user_facing_authorize_error_message=members_only(None).text,
     )
     app.signing_secret = signing_secret
     app.deps = deps

@@ -88,6 +88,7 @@ def _publish(deps: Deps, user_id: str, view: dict[str, Any]) -> None:
 def inject(deps: Deps) -> Callable[..., BoltResponse | None]:
     def middleware(context: BoltContext, body: dict[str, Any], next: Next) -> BoltResponse | None:
         teams, enterprise_id = teams_of(body)
+        # Nobody sees data until we know whose workspace this is (None: Slack would not say).
         if deps.workspace.outsider(teams, enterprise_id) is not False:
             return refuse_outsider(deps, body, context)
         user_id = context.user_id or ""

@@ -34,9 +34,10 @@ def create_web_app(app: App, deps: Deps, *blueprints: Blueprint) -> Flask:
 
     @web.get("/readyz")
     def readyz() -> tuple[Response, int]:
-        if db.ping(engine):
+        problem = db.writable(engine)
+        if problem is None:
             return jsonify(status="ready"), 200
-        return jsonify(status="database unreachable"), 503
+        return jsonify(status=problem), 503
 
     @web.post("/tiktok/webhook")
     def tiktok_webhook() -> tuple[Response, int]:

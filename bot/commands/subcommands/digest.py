@@ -93,6 +93,12 @@ def _run(invocation: Invocation, args: Digest) -> Reply:
             if not subscriptions.unsubscribe(session, channel):
                 return message(f"<#{channel}> had no digest subscription.", mrkdwn=True)
             return message(f"Unsubscribed <#{channel}> from the daily digest.", mrkdwn=True)
+        if asker.shared(channel):
+            return message(
+                f"<#{channel}> is shared with another organisation (or I cannot see it), and the digest "
+                "lists every seller's health and GMV: subscribe an internal channel instead.",
+                mrkdwn=True,
+            )
         subscriptions.subscribe(
             session, channel, schedule.at, schedule.tz, schedule.skip_quiet, asker.user_id
         )

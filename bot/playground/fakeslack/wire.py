@@ -107,13 +107,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             payload = reply.body.encode()
             content_type = "text/plain; charset=utf-8"
-        self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+            self.send_response(reply.status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
 
 
 def parse_body(content_type: str, body: bytes) -> JsonDict:
