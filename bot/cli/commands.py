@@ -218,11 +218,17 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imported {name}")
     for name in report.rejected:
         print(f"REJECTED {name} (see the .errors.txt beside it)")
-    if report.shops_authorized or report.shops_deauthorized or report.gmv_updated:
+    tiktok = report.tiktok
+    if tiktok is not None and tiktok.migrated_single_token:
+        print("TikTok: moved TIKTOK_ACCESS_TOKEN into the database as one seller (encrypted)")
+    if tiktok is not None and tiktok.sellers:
         print(
-            f"TikTok: {report.shops_authorized} newly authorized, {report.shops_deauthorized} lost access, "
-            f"GMV refreshed for {report.gmv_updated} shop(s)"
+            f"TikTok: {tiktok.sellers} seller(s), {report.shops_authorized} newly authorized, "
+            f"{report.shops_deauthorized} lost access, GMV refreshed for {report.gmv_updated} shop(s), "
+            f"{tiktok.orders} order(s) read"
         )
+    elif tiktok is not None:
+        print("TikTok: no seller has connected yet; send one `healthbot tiktok link`")
     for source, error in report.errors.items():
         print(f"{source}: FAILED: {error}", file=sys.stderr)
     if not (settings.healthbot_import_dir or settings.tiktok_app_key):
