@@ -59,6 +59,6 @@ SUBCOMMANDS = (
         parse=_parse,
         run=_run,
         shareable=True,
-        rank=85,
+        rank=82,
     ),
 )

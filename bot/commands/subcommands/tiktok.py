@@ -38,6 +38,6 @@ SUBCOMMANDS = (
         run=_run,
         admin_only=True,
         admin_action="see the TikTok connections",
-        rank=90,
+        rank=120,
     ),
 )
