@@ -9,11 +9,18 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from blocks.ids import ActionId, CommandRef, ShopRef
-from blocks.kit import DOT, Reply, button, context, divider, finish, header, section, share_button
+from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import escape, name
 from bot import domain
 from bot.domain import Level
-from bot.services.records import DispatchAlertBatch, DueOrder, LateDispatch, ShopDispatch
+from bot.services.records import (
+    DispatchAlertBatch,
+    DueOrder,
+    LateDispatch,
+    ShopDispatch,
+    ShopInfo,
+    SourceAuthority,
+)
 
 MAX_ORDERS_SHOWN = 15
 STATUS_WORDS = {
@@ -159,3 +166,47 @@ def dispatch_list(
     return Reply(
         f"{total} seller(s) with orders due in the next {within_hours} hours", finish(blocks, footer=footer)
     )
+
+
+# ---- the card's line and the digest's section (kept apart from their builders' own code) ----
+
+
+def sources_text(sources: SourceAuthority) -> str:
+    """Each field's authority, as the README documents it: the API for what a seller's token sees."""
+    orders = {"api": "", "csv": " · orders from the orders CSV"}.get(sources.orders_from or "", "")
+    if sources.api_seller is None:
+        return f":page_facing_up: Sources: every field from CSV import (no connected seller's token lists this shop){orders}"
+    failing = " (:warning: that seller's token is failing)" if sources.api_failing else ""
+    api_orders = ", orders" if sources.orders_from == "api" else ""
+    return (
+        f":link: Sources: access, GMV{api_orders} from the TikTok API via *{name(sources.api_seller)}*{failing}"
+        f" · scores, violations and CHR from CSV import{orders if sources.orders_from == 'csv' else ''}"
+    )
+
+
+def card_blocks(rate: LateDispatch | None, sources: SourceAuthority | None) -> list[Block]:
+    """What the shop card shows of the dispatch watch and of its data's sources."""
+    blocks: list[Block] = []
+    if rate is not None:
+        blocks.append(section(f"*Late Dispatch Rate* (30 days)\n{ldr_text(rate)}"))
+    if sources is not None:
+        blocks.append(context(sources_text(sources)))
+    return blocks
+
+
+def with_late_dispatch(
+    reply: Reply, rows: Sequence[tuple[ShopInfo, LateDispatch]], *, limit: int = 5
+) -> Reply:
+    """The digest with its Late Dispatch section appended (sellers above 3%, worst first)."""
+    if not rows or len(reply.blocks) >= MAX_BLOCKS:
+        return reply
+    lines = [
+        f"• *{name(shop.shop_name)}* `{escape(shop.shop_code)}`: {ldr_text(rate)}"
+        for shop, rate in rows[:limit]
+    ]
+    more = f"\n… and {len(rows) - limit} more" if len(rows) > limit else ""
+    block = section(
+        f":truck: *Late Dispatch Rate above {domain.LDR_WARNING_PERCENT}%* (30 days; enforcement above "
+        f"{domain.LDR_CRITICAL_PERCENT}%)\n" + "\n".join(lines) + more
+    ).to_dict()
+    return Reply(reply.text, [*reply.blocks, block])

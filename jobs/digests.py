@@ -16,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply, milestone_dm, shown_shop_ids, thread_updates
+from blocks.dispatch import with_late_dispatch
 from blocks.kit import Reply
-from bot.services import claims, digest_runs
+from bot.services import claims, digest_runs, dispatch
 from bot.services.digest import build_digest
 from bot.services.digest_runs import WORKER
 from bot.services.records import Digest, Subscription
@@ -92,6 +93,9 @@ def run_due(
                 session, day=day, since=now - dt.timedelta(hours=24), uk_48_point=uk_48_point
             )
 
+    with factory() as session:  # the dispatch watch's section, the same for every channel
+        late_dispatch = dispatch.late_dispatch_rows(session, now) if due else []
+
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
 
     def post(item: tuple[int, Subscription, dt.date]) -> None:
@@ -110,7 +114,7 @@ def run_due(
             return
         with factory() as session:
             threaded = digest_runs.open_threads(session, sub.channel_id, digest.shop_ids, day)
-        reply = digest_reply(digest, threaded=threaded)
+        reply = with_late_dispatch(digest_reply(digest, threaded=threaded), late_dispatch)
         try:
             PACER.wait(sub.channel_id)
             message = client.chat_postMessage(channel=sub.channel_id, text=reply.text, blocks=reply.blocks)

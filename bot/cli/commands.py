@@ -50,9 +50,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import transaction
     from bot.ingest.importer import import_files
+    from bot.services.dispatch import settle_deadlines
 
-    results = import_files(_factory(settings), [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    factory = _factory(settings)
+    results = import_files(factory, [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    with transaction(factory) as session:  # imported orders get their dispatch deadlines now
+        settle_deadlines(session, settings.healthbot_timezone)
     failed = False
     for result in results:
         if result.errors and not result.committed:

@@ -22,7 +22,14 @@ from bot import domain
 from bot.db.models import DispatchAlert, Order, Shop
 from bot.services.health import aware
 from bot.services.lookup import shop_info
-from bot.services.records import DispatchAlertBatch, DueOrder, LateDispatch, OrderFacts, ShopDispatch
+from bot.services.records import (
+    DispatchAlertBatch,
+    DueOrder,
+    LateDispatch,
+    OrderFacts,
+    ShopDispatch,
+    ShopInfo,
+)
 
 SETTLE_BATCH = 5000
 
@@ -64,15 +71,17 @@ def save_orders(session: Session, shop_id: str, orders: Sequence[OrderFacts], *,
         )
 
 
-def settle_deadlines(session: Session, default_zone: str) -> int:
-    """Compute the deadline of every order that has none, or whose shop's zone changed; returns
-    how many were settled. Runs in the caller's transaction."""
+def settle_deadlines(session: Session, default_zone: str, *, shop_id: str | None = None) -> int:
+    """Compute the deadline of every order (of one shop, or all) that has none, or whose shop's
+    zone changed; returns how many were settled. Runs in the caller's transaction."""
     zone = func.coalesce(Shop.timezone, default_zone)
     query = (
         select(Order.order_id, Order.created_at, Order.sla_deadline, Shop.timezone)
         .join(Shop, Shop.shop_id == Order.shop_id)
         .where(or_(Order.due_at.is_(None), Order.due_zone != zone))
     )
+    if shop_id is not None:
+        query = query.where(Order.shop_id == shop_id)
     settled = 0
     pending: list[dict[str, object]] = []
     zones: dict[str, ZoneInfo] = {}
@@ -333,3 +342,26 @@ def record_alert_posted(
             )
             .values(channel=channel, message_ts=ts)
         )
+
+
+def late_dispatch_rows(session: Session, now: dt.datetime) -> list[tuple[ShopInfo, LateDispatch]]:
+    """Sellers whose 30-day Late Dispatch Rate is above 3% (the digest's section), worst first."""
+    above = shops_above(session, now)
+    if not above:
+        return []
+    shops = session.scalars(select(Shop).where(Shop.shop_id.in_(sorted(above))))
+    rows = [(shop_info(s), above[s.shop_id]) for s in shops]
+    return sorted(rows, key=lambda row: (-(row[1].rate or 0.0), row[0].shop_code))
+
+
+def shop_late_dispatch(session: Session, shop_id: str, now: dt.datetime) -> LateDispatch | None:
+    """The card's Late Dispatch Rate; None when no order of the shop was dispatched in 30 days."""
+    rate = late_dispatch(session, [shop_id], now).get(shop_id)
+    return rate if rate is not None and rate.dispatched else None
+
+
+def orders_source(session: Session, shop_id: str) -> str | None:
+    """Where the shop's orders come from ("api" or "csv"), by its newest order; None: no orders."""
+    return session.scalar(
+        select(Order.source).where(Order.shop_id == shop_id).order_by(Order.created_at.desc()).limit(1)
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import ApiToken, OAuthState, Shop, TikTokSeller, TikTokShopLink
 from bot.services.access import set_authorization
 from bot.services.health import aware, bump_data_version
-from bot.services.records import ListedShop, SellerCredentials, SellerStatus
+from bot.services.records import ListedShop, SellerCredentials, SellerStatus, SourceAuthority
 from bot.services.vault import TokenVault
 from bot.settings import Settings
 
@@ -234,3 +234,11 @@ def shop_seller(session: Session, shop_id: str) -> tuple[str, bool] | None:
         .where(TikTokShopLink.shop_id == shop_id)
     ).first()
     return None if row is None else (row[0], row[1] is not None)
+
+
+def shop_sources(session: Session, shop_id: str, orders_from: str | None = None) -> SourceAuthority:
+    """Which of the shop's fields come from the TikTok API (and through which seller) or from CSV."""
+    seller = shop_seller(session, shop_id)
+    if seller is None:
+        return SourceAuthority(api_seller=None, orders_from=orders_from)
+    return SourceAuthority(api_seller=seller[0], api_failing=seller[1], orders_from=orders_from)

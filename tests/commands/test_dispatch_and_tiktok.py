@@ -169,3 +169,29 @@ def test_tiktok_names_what_the_link_needs(factory: sessionmaker[Session], settin
     assert (
         "TIKTOK_APP_KEY" in shown and "HEALTHBOT_ENCRYPTION_KEY" in shown and "HEALTHBOT_SERVICE_ID" in shown
     )
+
+
+def test_the_card_and_the_digest_show_the_late_dispatch_rate(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    orders(factory)
+    with factory() as session:
+        card = text_of(answer(session, "shop SHIP1", settings=settings, asker=ADMIN).blocks)
+        quiet = text_of(answer(session, "shop SHIP2", settings=settings, asker=ADMIN).blocks)
+        digest = text_of(answer(session, "digest preview", settings=settings, asker=ADMIN).blocks)
+    assert "*Late Dispatch Rate* (30 days)\n🔴 *10.0%* (1 late of 10 dispatched)" in card
+    assert "Sources: every field from CSV import" in card and "orders from the orders CSV" in card
+    assert "Late Dispatch Rate" not in quiet  # nothing dispatched in 30 days: no rate to show
+    assert "Late Dispatch Rate above 3%" in digest and "`SHIP1`: 🔴 *10.0%*" in digest
+    assert "SHIP2" not in digest.split("Late Dispatch Rate above 3%")[1]
+
+
+def test_the_card_names_the_seller_whose_token_lists_the_shop(
+    factory: sessionmaker[Session], settings: Settings, fake: FakeTikTok
+) -> None:
+    api = tiktok_settings(settings, fake)
+    connect_seller(api, factory, fake.seller)
+    with factory() as session:
+        card = text_of(answer(session, "shop TT1", settings=api, asker=ADMIN).blocks)
+    assert ":link: Sources: access, GMV from the TikTok API via *Fake Partner*" in card
+    assert "scores, violations and CHR from CSV import" in card
