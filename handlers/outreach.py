@@ -16,6 +16,7 @@ from blocks import outreach as builders
 from blocks.ids import ActionId, ConfirmSendRef, ShopRef
 from blocks.message import message
 from bot.deps import asker_of, deps_of, payload_of
+from bot.ingest.tiktok.connect import optional_authorization_link
 from bot.services import outreach
 from bot.services.links import auth_request_url
 from bot.services.records import ShopInfo
@@ -70,6 +71,7 @@ def send_request_link(
         say_ephemeral(respond, message(builders.ADMINS_ONLY))
         return
     link = auth_request_url(shop, deps.settings)
+    api_link = optional_authorization_link(deps.settings)  # offered when the TikTok app is set up
     claim = outreach.claim_send(
         deps.factory,
         shop.shop_id,
@@ -98,10 +100,10 @@ def send_request_link(
     assert claim.send_id is not None
     try:
         if shop.slack_channel:
-            channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link)
+            channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link, api_link)
         else:
             channel = client.conversations_open(users=user_id)["channel"]["id"]
-            text = builders.request_to_forward(shop.shop_name, link)
+            text = builders.request_to_forward(shop.shop_name, link, api_link)
         posted = client.chat_postMessage(channel=channel, text=text, unfurl_links=False)
     except SlackApiError as exc:
         outreach.cancel_send(deps.factory, claim.send_id)

@@ -82,6 +82,15 @@ def new_authorization_link(settings: Settings, *, now: dt.datetime | None = None
     )
 
 
+def optional_authorization_link(settings: Settings) -> str | None:
+    """A fresh link when the TikTok app is fully set up, else None (the Request authorization flow
+    then sends Partner Center's link alone)."""
+    try:
+        return new_authorization_link(settings)
+    except NotConfigured:
+        return None
+
+
 def complete_authorization(
     settings: Settings,
     factory: sessionmaker[Session],
