@@ -337,8 +337,8 @@ class FakeTikTok:
         if path == SHOPS_PATH:
             return self._page(params, "shops", seller.shops)
         cipher = params.get("shop_cipher", "")
-        others = {shop.get("cipher") for s in self.sellers if s is not seller for shop in s.shops}
-        if cipher in others - {shop.get("cipher") for shop in seller.shops}:
+        own = cipher in {shop.get("cipher") for shop in seller.shops}
+        if cipher and not own and any(shop.get("cipher") == cipher for s in self.sellers for shop in s.shops):
             return 200, self._envelope(36009005, "shop_cipher belongs to another seller"), {}
         if path == SHOP_PERFORMANCE_PATH:
             return self._performance(params)
