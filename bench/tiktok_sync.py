@@ -30,7 +30,8 @@ from bot.services import tiktok_sellers
 from bot.services.vault import TokenVault
 from bot.settings import Settings
 from jobs.sync import run_sync
-from tests.support.tiktok import TEST_ENCRYPTION_KEY, FakeTikTok, quick_http, tiktok_settings
+from tests.support.tiktok import FakeTikTok
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, quick_http, tiktok_settings
 
 RESULTS = Path("bench-results/tiktok")
 

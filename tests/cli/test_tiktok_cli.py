@@ -8,7 +8,8 @@ import pytest
 
 from bot import cli
 from bot.ingest.tiktok.oauth import read_state
-from tests.support.tiktok import TEST_ENCRYPTION_KEY, FakeTikTok, state_of
+from tests.support.tiktok import FakeTikTok
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, state_of
 
 
 @pytest.mark.parametrize(

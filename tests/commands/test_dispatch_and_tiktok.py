@@ -16,7 +16,8 @@ from bot.ingest.formats import Kind
 from bot.settings import Settings
 from tests.support.data import load, shop
 from tests.support.slack import find_buttons, text_of
-from tests.support.tiktok import FakeTikTok, connect_seller, tiktok_settings
+from tests.support.tiktok import FakeTikTok
+from tests.support.tiktok_app import connect_seller, tiktok_settings
 
 LA = ZoneInfo("America/Los_Angeles")
 ADMIN = Asker(user_id="UADMIN", channel_id="C1")

@@ -14,7 +14,8 @@ from bot.ingest.tiktok.oauth import read_state
 from bot.settings import Settings
 from tests.support.data import load, shop
 from tests.support.slack import running_app
-from tests.support.tiktok import TEST_ENCRYPTION_KEY, FakeTikTok, state_of
+from tests.support.tiktok import FakeTikTok
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, state_of
 
 APP = {
     "tiktok_app_key": FakeTikTok.app_key,

@@ -17,14 +17,8 @@ from bot.services.tiktok_sellers import LEGACY_OPEN_ID, seller_statuses
 from bot.services.vault import TokenVault, VaultError
 from bot.settings import Settings
 from jobs.sync import TIKTOK_SOURCE, run_sync
-from tests.support.tiktok import (
-    SHOPS_PATH,
-    TEST_ENCRYPTION_KEY,
-    FakeTikTok,
-    connect_seller,
-    quick_http,
-    tiktok_settings,
-)
+from tests.support.tiktok import SHOPS_PATH, FakeTikTok
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, connect_seller, quick_http, tiktok_settings
 
 TODAY = dt.date(2026, 11, 24)
 OTHER_KEY = "Q" * 43 + "="  # a valid Fernet key that is not the one the tokens were stored with

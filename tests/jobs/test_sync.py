@@ -30,16 +30,8 @@ from bot.web.server import LocalServer
 from jobs.sync import FOLDER_SOURCE, TIKTOK_SOURCE, run_sync
 from tests.support.data import load, metric, shop
 from tests.support.slack import configure
-from tests.support.tiktok import (
-    SHOP_PERFORMANCE_PATH,
-    SHOPS_PATH,
-    TEST_ENCRYPTION_KEY,
-    FakeTikTok,
-    connect_seller,
-    quick_http,
-    tiktok_settings,
-    webhook_signature,
-)
+from tests.support.tiktok import SHOP_PERFORMANCE_PATH, SHOPS_PATH, FakeTikTok, webhook_signature
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, connect_seller, quick_http, tiktok_settings
 
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = TODAY - dt.timedelta(days=1)

@@ -24,7 +24,8 @@ from bot.web.server import LocalServer
 from jobs.sync import run_sync
 from tests.support.data import load, shop
 from tests.support.slack import configure
-from tests.support.tiktok import FakeTikTok, quick_http, state_of, tiktok_settings
+from tests.support.tiktok import FakeTikTok
+from tests.support.tiktok_app import quick_http, state_of, tiktok_settings
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 
