@@ -13,17 +13,26 @@ from blocks.message import message
 from blocks.text import channel_mention, name
 
 
-def request_for_seller(shop_name: str, link: str) -> str:
+def _api_line(api_link: str | None) -> str:
+    """The partner app's own authorization link (TikTok Open API), when the bot can make one."""
+    if not api_link:
+        return ""
+    return f"\nTo let us warn you before dispatch deadlines, also authorize our app (single use): {api_link}"
+
+
+def request_for_seller(shop_name: str, link: str, api_link: str | None = None) -> str:
     """Posted in the seller's own (Slack Connect) channel."""
     return (
         f"Hello from your TikTok Shop Partner: to let us watch *{name(shop_name)}*'s account health "
-        f"and help you avoid restrictions, please grant access here: {link}"
+        f"and help you avoid restrictions, please grant access here: {link}" + _api_line(api_link)
     )
 
 
-def request_to_forward(shop_name: str, link: str) -> str:
+def request_to_forward(shop_name: str, link: str, api_link: str | None = None) -> str:
     """Posted in the clicker's DM, ready to forward."""
-    return f"Here is *{name(shop_name)}*'s authorization-request link, ready to forward:\n{link}"
+    return f"Here is *{name(shop_name)}*'s authorization-request link, ready to forward:\n{link}" + _api_line(
+        api_link
+    )
 
 
 def _where(channel: str) -> str:

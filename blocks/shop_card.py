@@ -4,6 +4,7 @@ GMV, violations with appeal deadlines, sparkline, follow-up note and buttons."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
 
@@ -89,7 +90,12 @@ def followup_note(detail: ShopDetail) -> str | None:
 
 
 def shop_card(
-    detail: ShopDetail, *, seller_center_url: str, command: str, uk_48_point: bool = False
+    detail: ShopDetail,
+    *,
+    seller_center_url: str,
+    command: str,
+    uk_48_point: bool = False,
+    dispatch: Sequence[Block] = (),
 ) -> Reply:
     shop, h = detail.shop, detail.health
     points_region = domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point)
@@ -169,6 +175,7 @@ def shop_card(
         outlook = outlook_lines(detail)
         if outlook:
             blocks.append(section("*Outlook*\n" + "\n".join(outlook)))
+    blocks.extend(dispatch)  # the dispatch watch's Late Dispatch Rate and the fields' sources
     note = followup_note(detail)
     if note:
         blocks.append(context(note))

@@ -34,9 +34,17 @@ class Settings(BaseSettings):
     tiktok_app_secret: SecretStr | None = None
     tiktok_api_url: str = "https://open-api.tiktokglobalshop.com"
     tiktok_auth_url: str = "https://auth.tiktok-shops.com"
-    # Long-lived credentials for the partner's own Open API access (refresh keeps them current).
+    # Where a seller authorizes the partner's app; the bot appends a signed, single-use state.
+    tiktok_authorize_url: str = "https://services.tiktokshops.us/open/authorize?service_id={service_id}"
+    # How long an authorization link stays valid.
+    tiktok_link_hours: int = 24
+    # The single token of the days before per-seller authorization: moved into the database as one
+    # seller on the first sync, then no longer read.
     tiktok_access_token: SecretStr | None = None
     tiktok_refresh_token: SecretStr | None = None
+    # Fernet key(s) that encrypt sellers' TikTok tokens at rest; comma-separated to rotate (the
+    # first encrypts, every one decrypts).
+    healthbot_encryption_key: SecretStr | None = None
 
     healthbot_timezone: str = "America/Los_Angeles"
     healthbot_admins: Annotated[list[str], NoDecode] = []
@@ -72,6 +80,14 @@ class Settings(BaseSettings):
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         if names - allowed:
             raise ValueError(f"unknown placeholder(s) {sorted(names - allowed)}; use {sorted(allowed)}")
+        return value
+
+    @field_validator("tiktok_authorize_url")
+    @classmethod
+    def _authorize_placeholders(cls, value: str) -> str:
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if names - {"service_id"}:
+            raise ValueError(f"unknown placeholder(s) {sorted(names - {'service_id'})}; use ['service_id']")
         return value
 
     @field_validator("healthbot_timezone")

@@ -15,6 +15,7 @@ from blocks import outreach as builders
 from blocks.ids import ActionId, ConfirmSendRef, ShopRef
 from blocks.message import message
 from bot.deps import DbSession, Deps, after_ack, asker_of, deps_of, payload_of
+from bot.ingest.tiktok.connect import optional_authorization_link
 from bot.services import outreach
 from bot.services.links import auth_request_url
 from bot.services.records import ShopInfo
@@ -75,6 +76,7 @@ def send_request_link(
 ) -> None:
     """Post the seller's authorization-request link, once per click, confirmed within 24 h."""
     link = auth_request_url(shop, deps.settings)
+    api_link = optional_authorization_link(deps.settings)  # offered when the TikTok app is set up
     claim = outreach.claim_send(
         deps.factory,
         shop.shop_id,
@@ -96,7 +98,7 @@ def send_request_link(
         return
     assert claim.send_id is not None
     if shop.slack_channel:
-        channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link)
+        channel, text = shop.slack_channel, builders.request_for_seller(shop.shop_name, link, api_link)
     else:
         try:
             channel = deps.client.conversations_open(users=user_id)["channel"]["id"]
@@ -104,7 +106,7 @@ def send_request_link(
             outreach.cancel_send(deps.factory, claim.send_id)
             say_ephemeral(respond, builders.request_failed(str(exc.response.get("error"))))
             return
-        text = builders.request_to_forward(shop.shop_name, link)
+        text = builders.request_to_forward(shop.shop_name, link, api_link)
     delivery = deps.poster.post(
         f"auth-request:{claim.send_id}", channel=channel, text=text, unfurl_links=False
     )

@@ -16,8 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply, milestone_dm, shown_shop_ids, thread_updates
+from blocks.dispatch import with_late_dispatch
 from blocks.kit import Reply
-from bot.services import digest_runs, posts
+from bot.services import digest_runs, dispatch, posts
 from bot.services.digest import build_digest
 from bot.services.digest_runs import WORKER
 from bot.services.records import Digest, Subscription
@@ -115,6 +116,9 @@ def run_due(
                 session, day=day, since=now - dt.timedelta(hours=24), uk_48_point=uk_48_point
             )
 
+    with factory() as session:  # the dispatch watch's section, the same for every channel
+        late_dispatch = dispatch.late_dispatch_rows(session, now) if due else []
+
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
 
     def post(item: tuple[int, Subscription, dt.date]) -> None:
@@ -140,7 +144,7 @@ def run_due(
         run_id = claim.run_id
         with factory() as session:
             threaded = digest_runs.open_threads(session, sub.channel_id, digest.shop_ids, day)
-        reply = digest_reply(digest, threaded=threaded)
+        reply = with_late_dispatch(digest_reply(digest, threaded=threaded), late_dispatch)
         delivery = poster.deliver(
             f"digest-run-{run_id}",
             digest_runs.day_start(sub, day),

@@ -1,4 +1,4 @@
-"""The APScheduler that runs due digests and the scheduled sync inside `healthbot serve`.
+"""The APScheduler that runs due digests, dispatch alerts and the scheduled sync inside `healthbot serve`.
 
 Jobs have stable IDs and `replace_existing=True`, and run in UTC; each subscription's own time zone
 is applied inside `run_due`. Several replicas may each run a scheduler: digest claims in the
@@ -15,12 +15,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from jobs.digests import notify_milestones, run_due
+from jobs.dispatch_alerts import run_dispatch_alerts
 from jobs.sync import run_sync
 
 log = logging.getLogger(__name__)
 DIGEST_JOB_ID = "healthbot.digests"
 MILESTONE_DM_JOB_ID = "healthbot.milestone-dms"
 SYNC_JOB_ID = "healthbot.sync"
+DISPATCH_ALERTS_JOB_ID = "healthbot.dispatch-alerts"
 
 
 def build_scheduler(
@@ -34,6 +36,10 @@ def build_scheduler(
     scheduler.add_job(
         notify_milestones, "interval", minutes=5, id=MILESTONE_DM_JOB_ID, replace_existing=True,
         args=[factory, client], kwargs={"uk_48_point": settings.healthbot_uk_48_point}, misfire_grace_time=300,
+    )  # fmt: skip
+    scheduler.add_job(
+        run_dispatch_alerts, "interval", minutes=5, id=DISPATCH_ALERTS_JOB_ID, replace_existing=True,
+        args=[factory, client, settings], misfire_grace_time=300,
     )  # fmt: skip
     if settings.healthbot_import_dir or settings.tiktok_app_key:
         scheduler.add_job(

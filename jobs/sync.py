@@ -1,4 +1,5 @@
-"""Scheduled sync: CSV files dropped in a folder, and the TikTok Shop Open API.
+"""Scheduled sync: CSV files dropped in a folder, and the TikTok Shop Open API (every connected
+seller, `jobs.tiktok_sync`).
 
 Each source runs in its own transaction and records its own freshness, so a failure of one never
 wipes or blocks data from another; the cards' freshness stamp names a failing or stale source.
@@ -12,18 +13,17 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import SecretStr
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
-from bot.db.models import ApiToken, MetricSnapshot, Shop, ShopHealth
 from bot.ingest.importer import import_files
-from bot.ingest.tiktok.client import TikTokClient
 from bot.ingest.tiktok.errors import TikTokError
-from bot.services.access import set_authorization
-from bot.services.health import bump_data_version, record_refresh
+from bot.ingest.tiktok.transport import TikTokHttp
+from bot.services import dispatch
+from bot.services.health import record_refresh
+from bot.services.vault import VaultError
 from bot.settings import Settings
+from jobs.tiktok_sync import TikTokSyncResult, app_http, sync_sellers
 
 log = logging.getLogger(__name__)
 FOLDER_SOURCE = "csv-folder"
@@ -38,6 +38,7 @@ class SyncReport:
     shops_authorized: int = 0
     shops_deauthorized: int = 0
     gmv_updated: int = 0
+    tiktok: TikTokSyncResult | None = None
 
 
 def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport) -> None:
@@ -77,86 +78,35 @@ def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport
 
 
 def sync_tiktok(
-    factory: sessionmaker[Session], client: TikTokClient, report: SyncReport, *, today: dt.date
+    settings: Settings,
+    factory: sessionmaker[Session],
+    report: SyncReport,
+    *,
+    today: dt.date,
+    http: TikTokHttp,
 ) -> None:
-    """Mark shops authorized or not by the API's list, and refresh their last-7-days GMV."""
-    listed = client.authorized_shops()
-    now = dt.datetime.now(dt.UTC)
-    by_id = {s.shop_id: s for s in listed}
+    """Every connected seller (`jobs.tiktok_sync`); one failing seller is named, the others count."""
+    result = sync_sellers(settings, factory, http, today=today)
+    report.tiktok = result
+    report.shops_authorized += result.shops_authorized
+    report.shops_deauthorized += result.shops_deauthorized
+    report.gmv_updated += result.gmv_updated
     with transaction(factory) as session:
-        for shop in session.scalars(select(Shop)):
-            if set_authorization(session, shop.shop_id, shop.shop_id in by_id, now):
-                if shop.shop_id in by_id:
-                    report.shops_authorized += 1
-                else:
-                    report.shops_deauthorized += 1
-        known = set(session.scalars(select(Shop.shop_id)))
-        for api_shop in listed:
-            if api_shop.shop_id not in known:
-                session.add(
-                    Shop(
-                        shop_id=api_shop.shop_id,
-                        shop_code=api_shop.code or api_shop.shop_id,
-                        shop_name=api_shop.name,
-                        region=api_shop.region.upper(),
-                        authorized=True,
-                        chr_authorized=False,
-                    )
-                )
-        bump_data_version(session)  # new shops change the counts even when no access changed
-    gmv: dict[str, float] = {}
-    for api_shop in listed:
-        value = client.shop_gmv_last_7_days(api_shop.cipher, today=today)
-        if value is not None:
-            gmv[api_shop.shop_id] = value
-    with transaction(factory) as session:
-        # GMV updates the newest snapshot in place: a new day's row without scores would hide them.
-        for shop_id, value in gmv.items():
-            health = session.get(ShopHealth, shop_id)
-            if health is None or health.as_of is None:
-                continue
-            health.gmv_7d = value
-            session.execute(
-                update(MetricSnapshot)
-                .where(MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == health.as_of)
-                .values(gmv_7d=value)
-            )
-            report.gmv_updated += 1
-        bump_data_version(session)
-        record_refresh(session, TIKTOK_SOURCE)
-
-
-def tiktok_client(settings: Settings, factory: sessionmaker[Session]) -> TikTokClient:
-    """A client that starts from the newest stored tokens (TikTok rotates them on refresh) and
-    stores every refreshed pair, so a restart or another replica never reuses a revoked token."""
-    with factory() as session:
-        stored = session.get(ApiToken, TIKTOK_SOURCE)
-    if stored is not None:
-        settings = settings.model_copy(
-            update={
-                "tiktok_access_token": SecretStr(stored.access_token),
-                "tiktok_refresh_token": SecretStr(stored.refresh_token),
-            }
+        if result.sellers:
+            record_refresh(session, TIKTOK_SOURCE)
+    if result.failed_sellers:
+        report.errors[TIKTOK_SOURCE] = (
+            f"{len(result.failed_sellers)} of {result.sellers} seller(s) failing: "
+            + "; ".join(f"{name}: {error}" for name, error in sorted(result.failed_sellers.items()))
         )
-
-    def save(access: str, refresh: str, expires_at: dt.datetime | None) -> None:
-        with transaction(factory) as session:
-            row = session.get(ApiToken, TIKTOK_SOURCE) or ApiToken(source=TIKTOK_SOURCE)
-            row.access_token, row.refresh_token, row.expires_at = access, refresh, expires_at
-            row.updated_at = dt.datetime.now(dt.UTC)
-            session.add(row)
-
-    return TikTokClient.from_settings(
-        settings, access_token_expires_at=stored.expires_at if stored else None, on_tokens=save
-    )
 
 
 def run_sync(
     settings: Settings,
     factory: sessionmaker[Session],
     *,
-    client: TikTokClient | None = None,
     today: dt.date | None = None,
+    http: TikTokHttp | None = None,
 ) -> SyncReport:
     """Pull every configured source now. One source failing is recorded and does not stop the others."""
     report = SyncReport()
@@ -166,20 +116,18 @@ def run_sync(
             sync_folder(factory, Path(settings.healthbot_import_dir), report)
         except OSError as exc:
             report.errors[FOLDER_SOURCE] = f"cannot read {settings.healthbot_import_dir}: {exc.strerror}"
-    owned = client is None
-    if owned and settings.tiktok_app_key:
+    with transaction(factory) as session:  # orders from the folder get their deadlines too
+        dispatch.settle_deadlines(session, settings.healthbot_timezone)
+    if http is not None or settings.tiktok_app_key:
+        owned = http is None
         try:
-            client = tiktok_client(settings, factory)
-        except TikTokError as exc:
-            report.errors[TIKTOK_SOURCE] = str(exc)
-    if client is not None:
-        try:
-            sync_tiktok(factory, client, report, today=today)
-        except TikTokError as exc:
+            http = http or app_http(settings)
+            sync_tiktok(settings, factory, report, today=today, http=http)
+        except (TikTokError, VaultError) as exc:
             report.errors[TIKTOK_SOURCE] = str(exc)
         finally:
-            if owned:
-                client.close()
+            if owned and http is not None:
+                http.close()
     for source, error in report.errors.items():
         log.warning("sync of %s failed: %s", source, error)
         with transaction(factory) as session:

@@ -1,4 +1,5 @@
-"""The `healthbot` command line: serve, scheduler, demo, import, sync, ask, digest run, db upgrade, bench."""
+"""The `healthbot` command line: serve, scheduler, demo, import, sync, ask, digest run, db upgrade,
+tiktok link, dispatch due, bench."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from bot.cli.commands import (
     cmd_serve,
     cmd_sync,
 )
+from bot.cli.tiktok import add_parsers as add_tiktok_parsers
 from bot.settings import Settings
 
 
@@ -77,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", help="with /health trend: also write the chart to this PNG file")
     p.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ask)
+
+    add_tiktok_parsers(sub)
 
     p = sub.add_parser("bench", help="benchmark import and query latency")
     p.add_argument("--size", choices=["S", "M", "L"], default="M")

@@ -50,9 +50,14 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import transaction
     from bot.ingest.importer import import_files
+    from bot.services.dispatch import settle_deadlines
 
-    results = import_files(_factory(settings), [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    factory = _factory(settings)
+    results = import_files(factory, [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    with transaction(factory) as session:  # imported orders get their dispatch deadlines now
+        settle_deadlines(session, settings.healthbot_timezone)
     failed = False
     for result in results:
         if result.errors and not result.committed:
@@ -218,11 +223,17 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imported {name}")
     for name in report.rejected:
         print(f"REJECTED {name} (see the .errors.txt beside it)")
-    if report.shops_authorized or report.shops_deauthorized or report.gmv_updated:
+    tiktok = report.tiktok
+    if tiktok is not None and tiktok.migrated_single_token:
+        print("TikTok: moved TIKTOK_ACCESS_TOKEN into the database as one seller (encrypted)")
+    if tiktok is not None and tiktok.sellers:
         print(
-            f"TikTok: {report.shops_authorized} newly authorized, {report.shops_deauthorized} lost access, "
-            f"GMV refreshed for {report.gmv_updated} shop(s)"
+            f"TikTok: {tiktok.sellers} seller(s), {report.shops_authorized} newly authorized, "
+            f"{report.shops_deauthorized} lost access, GMV refreshed for {report.gmv_updated} shop(s), "
+            f"{tiktok.orders} order(s) read"
         )
+    elif tiktok is not None:
+        print("TikTok: no seller has connected yet; send one `healthbot tiktok link`")
     for source, error in report.errors.items():
         print(f"{source}: FAILED: {error}", file=sys.stderr)
     if not (settings.healthbot_import_dir or settings.tiktok_app_key):

@@ -41,6 +41,8 @@ class Shop(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(64))
     # Set when the partner's shop access goes from granted to lost (import, sync or webhook).
     authorization_lost_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The shop's registered time zone (IANA name), for dispatch deadlines; None = HEALTHBOT_TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_shops_owner", "owner"),)  # App Home: "my sellers"
 
@@ -341,4 +343,95 @@ class PostClaim(Base):
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     attempted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str] = mapped_column(String(128))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class TikTokSeller(Base):
+    """A seller who authorized the partner's app, with that seller's tokens, encrypted at rest
+    (Fernet, HEALTHBOT_ENCRYPTION_KEY). A failed refresh is kept and shown, never dropped."""
+
+    __tablename__ = "tiktok_sellers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    open_id: Mapped[str] = mapped_column(String(128), unique=True)
+    seller_name: Mapped[str] = mapped_column(String(255))
+    access_token: Mapped[str] = mapped_column(Text)  # Fernet token
+    refresh_token: Mapped[str] = mapped_column(Text)  # Fernet token
+    access_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    refresh_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    connected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    synced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last failure of this seller's refresh or sync (no secret in it), and when.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def __repr__(self) -> str:  # never show the tokens
+        return f"TikTokSeller(id={self.id!r}, open_id={self.open_id!r})"
+
+
+class TikTokShopLink(Base):
+    """Which seller's token sees a shop, and the shop's cipher for shop-scoped calls. Only that
+    seller's answer (or TikTok's webhook) may mark the shop unauthorized."""
+
+    __tablename__ = "tiktok_shops"
+
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"), primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("tiktok_sellers.id", ondelete="CASCADE"))
+    cipher: Mapped[str] = mapped_column(String(255))
+    listed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # Orders changed since this moment are fetched on the next sync (a small overlap is re-read).
+    orders_synced_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_tiktok_shops_seller", "seller_id"),)
+
+
+class OAuthState(Base):
+    """Nonces of authorization states already used: a state is accepted once, on any replica."""
+
+    __tablename__ = "oauth_states"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Order(Base):
+    """An order for the dispatch watch, from TikTok's API or the orders CSV.
+
+    `due_at` is the dispatch deadline, settled by `bot.services.dispatch` in the shop's zone
+    (`due_zone`): NULL until then, and again whenever the order or the shop's zone changes.
+    """
+
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(24))
+    in_transit_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_deadline: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    source: Mapped[str] = mapped_column(String(8))  # api | csv
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    due_zone: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_orders_shop_due", "shop_id", "due_at"),
+        Index("ix_orders_due", "due_at"),
+        Index("ix_orders_shop_in_transit", "shop_id", "in_transit_at"),
+    )
+
+
+class DispatchAlert(Base):
+    """The claim on one order's alert at one threshold (24, 12 or 4 hours before its deadline),
+    taken before posting: whichever replica inserts it first posts, every other finds it taken."""
+
+    __tablename__ = "dispatch_alerts"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    threshold_hours: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id", ondelete="CASCADE"))
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str | None] = mapped_column(String(64))
     message_ts: Mapped[str | None] = mapped_column(String(32))

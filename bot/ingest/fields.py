@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import re
 import urllib.parse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import domain
 
@@ -92,6 +93,37 @@ def date(row: dict[str, str], column: str, *, required: bool = True) -> dt.date 
         return dt.datetime.fromisoformat(value).date()  # a timestamp is fine too
     except ValueError:
         raise BadValue(column, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def timestamp(row: dict[str, str], column: str, *, required: bool = True) -> dt.datetime | None:
+    """An ISO 8601 time with its UTC offset (or Z), returned in UTC; a time without one is refused,
+    since the shop's zone decides the order's local day."""
+    value = (row.get(column) or "").strip()
+    if not value:
+        if required:
+            raise BadValue(column, "is empty")
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise BadValue(
+            column, f"{value[:40]!r} is not an ISO 8601 time (2026-07-02T10:00:00-04:00)"
+        ) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise BadValue(column, f"{value[:40]!r} has no UTC offset (write 2026-07-02T10:00:00-04:00 or ...Z)")
+    return moment.astimezone(dt.UTC)
+
+
+def timezone(row: dict[str, str], column: str = "timezone") -> str | None:
+    """An IANA time zone name such as America/New_York, or None when blank."""
+    value = text(row, column, required=False, max_len=64)
+    if not value:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadValue(column, f"{value[:40]!r} is not a time zone name (e.g. America/New_York)") from None
+    return value
 
 
 _TRUE = {"true", "yes", "y", "1", "t"}

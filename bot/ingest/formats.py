@@ -19,6 +19,7 @@ class Kind(StrEnum):
     ACCOUNTS = "accounts"
     VIOLATIONS = "violations"
     SECURITY = "security"
+    ORDERS = "orders"
 
 
 REQUIRED: dict[Kind, tuple[str, ...]] = {
@@ -37,9 +38,10 @@ REQUIRED: dict[Kind, tuple[str, ...]] = {
         "points",
     ),
     Kind.SECURITY: ("signal_id", "shop_id", "kind", "occurred_at", "state"),
+    Kind.ORDERS: ("order_id", "shop_id", "created_at", "status"),
 }
 # Files are imported in this order so that shops exist before their data.
-KIND_ORDER = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS, Kind.SECURITY)
+KIND_ORDER = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS, Kind.SECURITY, Kind.ORDERS)
 
 
 class ImportFileError(ValueError):
@@ -77,7 +79,7 @@ class ImportResult:
 
 def detect_kind(header: Iterable[str]) -> Kind:
     columns = {c.strip().lower() for c in header}
-    for kind in (Kind.SECURITY, Kind.VIOLATIONS, Kind.ACCOUNTS, Kind.METRICS, Kind.SHOPS):
+    for kind in (Kind.ORDERS, Kind.SECURITY, Kind.VIOLATIONS, Kind.ACCOUNTS, Kind.METRICS, Kind.SHOPS):
         if set(REQUIRED[kind]) <= columns:
             return kind
     best = max(KIND_ORDER, key=lambda k: len(set(REQUIRED[k]) & columns))

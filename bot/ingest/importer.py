@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
-from bot.db.models import AccountSnapshot, Base, MetricSnapshot, SecuritySignal, Shop, Violation
+from bot.db.models import AccountSnapshot, Base, MetricSnapshot, Order, SecuritySignal, Shop, Violation
 from bot.ingest import fields
 from bot.ingest.fields import BadValue
 from bot.ingest.formats import (
@@ -40,6 +40,7 @@ MODELS: dict[Kind, type[Base]] = {
     Kind.ACCOUNTS: AccountSnapshot,
     Kind.VIOLATIONS: Violation,
     Kind.SECURITY: SecuritySignal,
+    Kind.ORDERS: Order,
 }
 
 
@@ -99,6 +100,7 @@ class _Validator:
             "seller_center_url": fields.url(row, "seller_center_url"),
             "auth_request_url": fields.url(row, "auth_request_url"),
             "slack_channel": channel.lstrip("#") if channel else None,
+            "timezone": fields.timezone(row),
         }
         # An optional column the file does not have leaves the stored value alone (e.g. an owner
         # assigned from Slack survives a shops file without an owner column).
@@ -179,6 +181,28 @@ class _Validator:
             parsed["order_id"] = fields.text(row, "order_id", required=False, max_len=64)
         if "amount" in row:
             parsed["amount"] = fields.money(row, "amount")
+        return parsed
+
+    def _orders(self, row: dict[str, str]) -> dict[str, Any]:
+        status = domain.ORDER_STATUSES.get(domain.normalize_status(row.get("status") or ""))
+        if status is None:
+            known = ", ".join(dict.fromkeys(domain.ORDER_STATUSES.values()))
+            raise BadValue("status", f"{(row.get('status') or '')[:40]!r} is not one of TikTok's: {known}")
+        created = fields.timestamp(row, "created_at")
+        parsed: dict[str, Any] = {
+            "order_id": fields.text(row, "order_id", max_len=64),
+            "shop_id": self._known_shop(row),
+            "created_at": created,
+            "status": status,
+            "source": "csv",
+            "due_at": None,  # settled again by the dispatch watch, in the shop's zone
+            "due_zone": None,
+        }
+        for column in ("in_transit_at", "sla_deadline"):  # optional: absent leaves stored values alone
+            if column in row:
+                parsed[column] = fields.timestamp(row, column, required=False)
+        if created and parsed.get("in_transit_at") and parsed["in_transit_at"] < created:
+            raise BadValue("in_transit_at", "is before created_at")
         return parsed
 
 

@@ -251,3 +251,106 @@ class Subscription:
     post_at: str
     timezone: str
     skip_quiet_days: bool
+
+
+# ---- TikTok sellers and the dispatch watch ----
+
+
+@dataclass(frozen=True)
+class ListedShop:
+    """A shop as one seller's token lists it (`/authorization/202309/shops`)."""
+
+    shop_id: str
+    code: str
+    name: str
+    region: str
+    cipher: str
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """An order as TikTok's API or the orders CSV gives it (times in UTC)."""
+
+    order_id: str
+    status: str  # TikTok's status name, e.g. AWAITING_SHIPMENT
+    created_at: dt.datetime
+    sla_deadline: dt.datetime | None = None
+    in_transit_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SellerCredentials:
+    """One connected seller's decrypted tokens, for the sync only; the tokens never show in a repr."""
+
+    seller_id: int
+    open_id: str
+    seller_name: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    access_expires_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class SellerStatus:
+    """A connected seller for `/health tiktok`: its shops and the health of its token."""
+
+    seller_name: str
+    open_id: str
+    connected_at: dt.datetime
+    access_expires_at: dt.datetime | None
+    refresh_expires_at: dt.datetime | None
+    synced_at: dt.datetime | None
+    last_error: str | None
+    failed_at: dt.datetime | None
+    shops: tuple[tuple[str, str, bool], ...] = ()  # (code, name, authorized)
+
+
+@dataclass(frozen=True)
+class DueOrder:
+    order_id: str
+    shop_id: str
+    due_at: dt.datetime  # in the shop's zone
+    status: str
+    from_sla: bool  # TikTok's own SLA time rather than the 2-business-day rule
+
+
+@dataclass(frozen=True)
+class LateDispatch:
+    """A shop's Late Dispatch Rate over the last 30 days: late / dispatched orders."""
+
+    late: int
+    dispatched: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.late / self.dispatched if self.dispatched else None
+
+
+@dataclass(frozen=True)
+class ShopDispatch:
+    """One seller in `/health dispatch`: its open orders, soonest first, and its rate."""
+
+    shop: ShopInfo
+    zone: str
+    orders: tuple[DueOrder, ...]
+    late_dispatch: LateDispatch
+    overdue: int = 0
+
+
+@dataclass(frozen=True)
+class DispatchAlertBatch:
+    """Orders of one seller that crossed one alert threshold, claimed for one post."""
+
+    shop: ShopInfo
+    threshold_hours: int
+    orders: tuple[DueOrder, ...]
+    channel: str | None  # the seller's mapped channel, else None: DM the owner
+
+
+@dataclass(frozen=True)
+class SourceAuthority:
+    """Where a shop's fields come from: the TikTok API (through which seller) or CSV import."""
+
+    api_seller: str | None  # the connected seller whose token lists the shop
+    api_failing: bool = False
+    orders_from: str | None = None  # "api" | "csv" | None (no orders seen)

@@ -48,6 +48,7 @@ class Delivery:
     outcome: Outcome
     ts: str | None = None
     error: str | None = None
+    channel: str | None = None  # where it went, when the caller chose it late (a DM)
 
 
 def metadata(claim_id: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """HTTP mode's routes, on Flask: `POST /slack/events` (Bolt's Flask adapter), `GET /healthz`,
-`GET /readyz`, and `POST /tiktok/webhook`. Other route sets (the playground) are blueprints."""
+`GET /readyz`, `POST /tiktok/webhook` and `GET /tiktok/oauth/callback`. Other route sets (the
+playground) are blueprints."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot import db
 from bot.deps import Deps
+from bot.ingest.tiktok.connect import complete_authorization
 from bot.ingest.tiktok.webhook import parse_webhook, verify_webhook
 from bot.services.access import deauthorize
+from bot.web.oauth_page import oauth_page
 
 log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1_000_000
@@ -59,6 +62,21 @@ def create_web_app(app: App, deps: Deps, *blueprints: Blueprint) -> Flask:
                 changed = deauthorize(session, event.shop_id)
             log.info("TikTok deauthorization shop=%s changed=%s", event.shop_id, changed)
         return jsonify(ok=True), 200
+
+    @web.get("/tiktok/oauth/callback")
+    def tiktok_oauth_callback() -> Response:
+        # TikTok redirects the seller here after they authorize the partner's app.
+        done = complete_authorization(
+            deps.settings,
+            deps.factory,
+            code=request.args.get("code", "")[:2048],
+            state=request.args.get("state", "")[:1024],
+        )
+        page = oauth_page(done.title, done.message, ok=done.status == 200, shops=done.shops)
+        response = Response(page, status=done.status, mimetype="text/html")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"  # the code must not leak onwards
+        return response
 
     for blueprint in blueprints:
         web.register_blueprint(blueprint)

@@ -18,6 +18,7 @@ import pytest
 from bot.ingest.tiktok.client import AuthorizedShop, TikTokClient
 from bot.ingest.tiktok.errors import TikTokApiError, TikTokAuthError, TikTokConfigError, TikTokUnavailable
 from bot.ingest.tiktok.signing import sign_request
+from bot.ingest.tiktok.tokens import TokenGrant
 from bot.ingest.tiktok.webhook import SELLER_DEAUTHORIZATION, parse_webhook, verify_webhook
 from bot.settings import Settings
 from tests.support.tiktok import SHOPS_PATH, FakeTikTok, expected_sign, webhook_signature
@@ -166,13 +167,13 @@ def test_shop_gmv_last_7_days(fake: FakeTikTok) -> None:
 
 def test_refreshes_before_a_call_when_the_token_expires_within_5_minutes(fake: FakeTikTok) -> None:
     now = time.time()
-    saved: list[tuple[str, str, dt.datetime | None]] = []
+    saved: list[TokenGrant] = []
     old_refresh = fake.refresh_token
     client = make_client(
         fake,
         clock=lambda: now,
         access_token_expires_at=dt.datetime.fromtimestamp(now + 200, dt.UTC),
-        on_tokens=lambda access, refresh, expires: saved.append((access, refresh, expires)),
+        on_tokens=saved.append,
     )
     with client:
         client.authorized_shops()
@@ -183,8 +184,11 @@ def test_refreshes_before_a_call_when_the_token_expires_within_5_minutes(fake: F
     assert refresh["refresh_token"] == old_refresh
     assert refresh["app_key"] == fake.app_key
     assert fake.refresh_count == 1
-    (access, refresh_token, expires) = saved[0]
+    (grant,) = saved
+    access, refresh_token, expires = grant.access_token, grant.refresh_token, grant.access_expires_at
     assert (access, refresh_token) == (fake.access_token, fake.refresh_token)
+    assert (grant.open_id, grant.seller_name) == ("fake-open-id", "Fake Partner")
+    assert access not in repr(grant) and refresh_token not in repr(grant)
     assert expires is not None and expires.timestamp() > now + 24 * 3600
     assert client.access_token_expires_at == expires
     assert fake.requests[1].headers["x-tts-access-token"] == fake.access_token
@@ -351,7 +355,7 @@ def test_invalid_access_token_is_an_auth_error(fake: FakeTikTok) -> None:
         client.authorized_shops()
     assert info.value.code == 105001
     assert str(info.value) == (
-        "TikTok rejected the partner's credentials (code 105001): re-authorize the app"
+        "TikTok rejected the seller's access token (code 105001): re-authorize the app"
     )
     assert fake.refresh_count == 0
 

@@ -19,7 +19,14 @@ from bot.playground.fakeslack import FakeSlack
 from bot.services import subscriptions
 from bot.settings import Settings
 from jobs.digests import run_due
-from jobs.scheduler import DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID, build_scheduler
+from jobs.dispatch_alerts import run_dispatch_alerts
+from jobs.scheduler import (
+    DIGEST_JOB_ID,
+    DISPATCH_ALERTS_JOB_ID,
+    MILESTONE_DM_JOB_ID,
+    SYNC_JOB_ID,
+    build_scheduler,
+)
 from jobs.sync import run_sync
 
 
@@ -51,9 +58,13 @@ def test_digest_job_only_without_sources(
     assert [(job.id, replace) for job, _store, replace in pending] == [
         (DIGEST_JOB_ID, True),
         (MILESTONE_DM_JOB_ID, True),
+        (DISPATCH_ALERTS_JOB_ID, True),
     ]
     start_paused(scheduler, paused)
-    job, dms = sorted(scheduler.get_jobs(), key=lambda j: j.id)
+    job, alerts, dms = sorted(scheduler.get_jobs(), key=lambda j: j.id)
+    assert alerts.id == DISPATCH_ALERTS_JOB_ID == "healthbot.dispatch-alerts"
+    assert alerts.func is run_dispatch_alerts and list(alerts.args) == [factory, client, settings]
+    assert alerts.trigger.interval == dt.timedelta(minutes=5)
     assert dms.id == MILESTONE_DM_JOB_ID == "healthbot.milestone-dms"
     assert dms.trigger.interval == dt.timedelta(minutes=5)
     assert job.id == DIGEST_JOB_ID == "healthbot.digests"
@@ -83,11 +94,17 @@ def test_sync_job_when_a_source_is_configured(
     assert [(job.id, replace) for job, _store, replace in scheduler._pending_jobs] == [
         (DIGEST_JOB_ID, True),
         (MILESTONE_DM_JOB_ID, True),
+        (DISPATCH_ALERTS_JOB_ID, True),
         (SYNC_JOB_ID, True),
     ]
     start_paused(scheduler, paused)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"healthbot.digests", "healthbot.milestone-dms", "healthbot.sync"}
+    assert set(jobs) == {
+        "healthbot.digests",
+        "healthbot.milestone-dms",
+        "healthbot.dispatch-alerts",
+        "healthbot.sync",
+    }
     sync = jobs[SYNC_JOB_ID]
     assert sync.func is run_sync and list(sync.args) == [configured, factory]
     assert sync.trigger.interval == dt.timedelta(minutes=15)
@@ -104,13 +121,15 @@ def test_building_twice_gives_the_same_ids_and_re_adding_replaces(
     first = build_scheduler(configured, factory, client)
     second = build_scheduler(configured, factory, client)
     ids = [[job.id for job, *_ in s._pending_jobs] for s in (first, second)]
-    assert ids[0] == ids[1] == [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID]
+    assert ids[0] == ids[1] == [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, DISPATCH_ALERTS_JOB_ID, SYNC_JOB_ID]
     scheduler = start_paused(second, paused)
     # A replica (or a restart) adding the same job again replaces it instead of failing or doubling.
     scheduler.add_job(
         run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client]
     )
-    assert sorted(job.id for job in scheduler.get_jobs()) == [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, SYNC_JOB_ID]
+    assert sorted(job.id for job in scheduler.get_jobs()) == sorted(
+        [DIGEST_JOB_ID, MILESTONE_DM_JOB_ID, DISPATCH_ALERTS_JOB_ID, SYNC_JOB_ID]
+    )
 
 
 def test_the_scheduled_jobs_do_their_work(

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import cli
 from bot.db.models import DataRefresh, MetricSnapshot, Shop, ShopHealth
 from bot.ingest.formats import Kind
-from bot.ingest.tiktok.client import TikTokClient
 from bot.playground.fakeslack import FakeSlack
 from bot.services.digest import build_digest
 from bot.services.health import freshness
@@ -31,7 +30,8 @@ from bot.web.server import LocalServer
 from jobs.sync import FOLDER_SOURCE, TIKTOK_SOURCE, run_sync
 from tests.support.data import load, metric, shop
 from tests.support.slack import configure
-from tests.support.tiktok import SHOP_PERFORMANCE_PATH, FakeTikTok, webhook_signature
+from tests.support.tiktok import SHOP_PERFORMANCE_PATH, SHOPS_PATH, FakeTikTok, webhook_signature
+from tests.support.tiktok_app import TEST_ENCRYPTION_KEY, connect_seller, quick_http, tiktok_settings
 
 TODAY = dt.datetime.now(dt.UTC).date()
 DAY = TODAY - dt.timedelta(days=1)
@@ -215,7 +215,7 @@ def test_a_missing_import_folder_is_reported_as_failing(
     assert FOLDER_SOURCE in failing(factory)
 
 
-# ---- the TikTok Shop Open API ----
+# ---- the TikTok Shop Open API: every connected seller ----
 
 
 @pytest.fixture
@@ -223,40 +223,46 @@ def fake() -> Iterator[FakeTikTok]:
     with FakeTikTok() as server:
         server.shops = [
             {"id": "100", "code": "CA", "name": "Shop A", "region": "US", "cipher": "cipher-a"},
-            {"id": "300", "code": "CC", "name": "Shop C", "region": "US", "cipher": "cipher-c"},
-            {"id": "400", "code": "NEW1", "name": "Brand New", "region": "gb", "cipher": "cipher-d"},
+            {"id": "200", "code": "CB", "name": "Shop B", "region": "US", "cipher": "cipher-b"},
         ]
         server.gmv = {"cipher-a": "1234.50", "cipher-c": "99", "cipher-d": "10"}
         yield server
 
 
-def tiktok(fake: FakeTikTok) -> TikTokClient:
-    return TikTokClient(
-        app_key=fake.app_key,
-        app_secret=fake.app_secret,
-        api_url=fake.api_url,
-        auth_url=fake.auth_url,
-        access_token=fake.access_token,
-        refresh_token=fake.refresh_token,
-        sleep=lambda seconds: None,
-    )
+@pytest.fixture
+def api(settings: Settings, fake: FakeTikTok) -> Settings:
+    return tiktok_settings(settings, fake)
+
+
+def connected(factory: sessionmaker[Session], api: Settings, fake: FakeTikTok) -> None:
+    """Seed the CSV shops and connect the fake's seller, who lists shops 100 and 200."""
+    seed(factory)
+    assert connect_seller(api, factory, fake.seller).status == 200
+    fake.shops = [
+        {"id": "100", "code": "CA", "name": "Shop A", "region": "US", "cipher": "cipher-a"},
+        {"id": "300", "code": "CC", "name": "Shop C", "region": "US", "cipher": "cipher-c"},
+        {"id": "400", "code": "NEW1", "name": "Brand New", "region": "gb", "cipher": "cipher-d"},
+    ]
 
 
 def test_tiktok_sync_updates_authorization_and_gmv(
-    factory: sessionmaker[Session], settings: Settings, fake: FakeTikTok
+    factory: sessionmaker[Session], api: Settings, fake: FakeTikTok
 ) -> None:
-    seed(factory)
+    connected(factory, api, fake)
+    load(factory, Kind.SHOPS, [shop("500", "CSV1")])  # no seller lists it: the CSV decides
     before = snapshots(factory)
-    with tiktok(fake) as client:
-        report = run_sync(settings, factory, client=client, today=TODAY)
+    with quick_http(api) as http:
+        report = run_sync(api, factory, today=TODAY, http=http)
     assert report.errors == {}
-    assert (report.shops_authorized, report.shops_deauthorized, report.gmv_updated) == (1, 1, 2)
+    # 300 regained access, 400 is new; 200 was its seller's and the seller no longer lists it.
+    assert (report.shops_authorized, report.shops_deauthorized, report.gmv_updated) == (2, 1, 2)
     now = dt.datetime.now(dt.UTC)
     found = shops(factory)
     assert found["100"].authorized and found["100"].authorization_lost_at is None
     assert found["300"].authorized and found["300"].authorization_lost_at is None  # access granted
+    assert found["500"].authorized  # CSV-only: no seller's answer may take it away
     lost = found["200"]
-    assert not lost.authorized and lost.authorization_lost_at is not None  # not listed: access lost
+    assert not lost.authorized and lost.authorization_lost_at is not None
     lost_at = lost.authorization_lost_at
     lost_at = lost_at if lost_at.tzinfo else lost_at.replace(tzinfo=dt.UTC)
     assert now - dt.timedelta(minutes=1) < lost_at <= now
@@ -285,27 +291,27 @@ def test_tiktok_sync_updates_authorization_and_gmv(
 
 
 def test_a_second_sync_changes_nothing_more(
-    factory: sessionmaker[Session], settings: Settings, fake: FakeTikTok
+    factory: sessionmaker[Session], api: Settings, fake: FakeTikTok
 ) -> None:
-    seed(factory)
-    with tiktok(fake) as client:
-        run_sync(settings, factory, client=client, today=TODAY)
+    connected(factory, api, fake)
+    with quick_http(api) as http:
+        run_sync(api, factory, today=TODAY, http=http)
         first = {k: (s.authorized, s.authorization_lost_at) for k, s in shops(factory).items()}
-        report = run_sync(settings, factory, client=client, today=TODAY)
+        report = run_sync(api, factory, today=TODAY, http=http)
     assert (report.shops_authorized, report.shops_deauthorized) == (0, 0)
     assert {k: (s.authorized, s.authorization_lost_at) for k, s in shops(factory).items()} == first
 
 
 def test_tiktok_outage_is_recorded_and_touches_nothing_else(
     factory: sessionmaker[Session],
-    settings: Settings,
+    api: Settings,
     fake: FakeTikTok,
     inbox: Path,
     drop: Callable[..., Path],
 ) -> None:
-    seed(factory)
-    with tiktok(fake) as client:
-        run_sync(settings, factory, client=client, today=TODAY)
+    connected(factory, api, fake)
+    with quick_http(api) as http:
+        run_sync(api, factory, today=TODAY, http=http)
     good = refresh(factory, TIKTOK_SOURCE)
     assert good is not None and good.refreshed_at is not None
     flags = {k: (s.authorized, s.authorization_lost_at) for k, s in shops(factory).items()}
@@ -313,17 +319,37 @@ def test_tiktok_outage_is_recorded_and_touches_nothing_else(
     fake.shops = []  # were it reachable, TikTok would now say nobody is authorized
     fake.fail_next(50)
     drop("metrics.csv", METRICS_HEADER, f"{TODAY},100,215,4.5,")
-    with tiktok(fake) as client:
-        report = run_sync(with_folder(settings, inbox), factory, client=client, today=TODAY)
+    with quick_http(api) as http:
+        report = run_sync(with_folder(api, inbox), factory, today=TODAY, http=http)
     assert TIKTOK_SOURCE in report.errors and "unavailable" in report.errors[TIKTOK_SOURCE]
+    assert "Fake Partner" in report.errors[TIKTOK_SOURCE]  # the failing seller is named
     assert report.imported == ["metrics.csv"]  # the other source still ran
     assert {k: (s.authorized, s.authorization_lost_at) for k, s in shops(factory).items()} == flags
     after = snapshots(factory)
     assert {k: v for k, v in after.items() if k[1] != TODAY} == data
     assert failing(factory) == (TIKTOK_SOURCE,)
     row = refresh(factory, TIKTOK_SOURCE)
-    assert row is not None and row.refreshed_at == good.refreshed_at and row.last_error
+    assert row is not None and row.last_error
     assert fake.app_secret not in row.last_error and fake.access_token not in row.last_error
+
+
+def test_without_an_encryption_key_nothing_is_stored_and_the_reason_is_named(
+    factory: sessionmaker[Session], settings: Settings, fake: FakeTikTok
+) -> None:
+    seed(factory)
+    legacy = tiktok_settings(
+        settings,
+        fake,
+        healthbot_encryption_key=None,
+        tiktok_access_token=SecretStr(fake.access_token),
+        tiktok_refresh_token=SecretStr(fake.refresh_token),
+    )
+    with quick_http(legacy) as http:
+        report = run_sync(legacy, factory, today=TODAY, http=http)
+    assert "HEALTHBOT_ENCRYPTION_KEY is not set" in report.errors[TIKTOK_SOURCE]
+    assert "Fernet.generate_key" in report.errors[TIKTOK_SOURCE]
+    assert fake.api_requests(SHOPS_PATH) == []
+    assert all(s.authorized for k, s in shops(factory).items() if k != "300")
 
 
 # ---- the deauthorization webhook, through the real HTTP server ----
@@ -444,7 +470,13 @@ def test_cli_sync_tiktok(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     seed(factory)
+    fake.shops = [
+        {"id": "100", "code": "CA", "name": "Shop A", "region": "US", "cipher": "cipher-a"},
+        {"id": "300", "code": "CC", "name": "Shop C", "region": "US", "cipher": "cipher-c"},
+        {"id": "400", "code": "NEW1", "name": "Brand New", "region": "gb", "cipher": "cipher-d"},
+    ]
     for name, value in {
+        "HEALTHBOT_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "TIKTOK_APP_KEY": fake.app_key,
         "TIKTOK_APP_SECRET": fake.app_secret,
         "TIKTOK_ACCESS_TOKEN": fake.access_token,
@@ -455,15 +487,18 @@ def test_cli_sync_tiktok(
         cli_env.setenv(name, value)
     assert cli.main(["sync"]) == 0
     out, err = capsys.readouterr()
-    assert "TikTok: 1 newly authorized, 1 lost access, GMV refreshed for 2 shop(s)" in out
+    # The single token of before became one stored seller; its shops are now linked to it.
+    assert "TikTok: moved TIKTOK_ACCESS_TOKEN into the database as one seller" in out
+    assert "TikTok: 1 seller(s), 2 newly authorized, 0 lost access, GMV refreshed for 2 shop(s)" in out
     assert fake.app_secret not in out + err and fake.access_token not in out + err
-    assert not shops(factory)["200"].authorized
+    assert shops(factory)["200"].authorized  # not this seller's shop: the CSV's word stands
 
 
 def test_cli_sync_tiktok_misconfigured(
     factory: sessionmaker[Session], cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli_env.setenv("TIKTOK_APP_KEY", "key-only")
+    cli_env.setenv("HEALTHBOT_ENCRYPTION_KEY", TEST_ENCRYPTION_KEY)
     assert cli.main(["sync"]) == 1
     err = capsys.readouterr().err
     assert "tiktok: FAILED: TikTok Shop API is not configured" in err

@@ -1,8 +1,9 @@
 """A fake TikTok Shop Open API server for tests: a real HTTP server on 127.0.0.1 in a thread.
 
 It checks requests the way TikTok does (app_key, signature recomputed from the raw request,
-``x-tts-access-token``), serves the endpoints the bot uses, refreshes tokens, and injects
-failures on demand::
+``x-tts-access-token``), holds several sellers each with its own tokens and shops, serves the
+endpoints the bot uses (shops, GMV, paged order search), issues tokens for an authorization code
+and refreshes them, and injects failures on demand (429 with Retry-After, expired tokens)::
 
     with FakeTikTok() as fake:
         fake.shops = [{"id": "1", "name": "A", "region": "US", "cipher": "c1", "code": "S1"}]
@@ -10,7 +11,7 @@ failures on demand::
                               api_url=fake.api_url, auth_url=fake.auth_url,
                               access_token=fake.access_token, refresh_token=fake.refresh_token)
 
-The API lives at the server root, token refresh under ``/auth`` (``fake.auth_url``).
+The API lives at the server root, the token endpoints under ``/auth`` (``fake.auth_url``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 SHOPS_PATH = "/authorization/202309/shops"
 SHOP_PERFORMANCE_PATH = "/analytics/202405/shop/performance"
+ORDER_SEARCH_PATH = "/order/202309/orders/search"
 REFRESH_PATH = "/auth/api/v2/token/refresh"
+TOKEN_GET_PATH = "/auth/api/v2/token/get"
 
 
 def expected_sign(path: str, params: dict[str, str], body: bytes, app_secret: str) -> str:
@@ -63,25 +66,85 @@ class _Fault:
 
 
 @dataclass
-class FakeTikTok:
-    app_key: str = "fake-app-key"
-    app_secret: str = "fake-app-secret-s3cr3t"
-    access_token: str = "fake-access-token-0"
-    refresh_token: str = "fake-refresh-token-0"
-    #: Lifetime of tokens issued by refresh (``access_token_expire_in`` = now + this).
-    token_lifetime: int = 7 * 24 * 3600
-    shops: list[dict[str, Any]] = field(default_factory=list)
-    gmv: dict[str, str] = field(default_factory=dict)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    refresh_count: int = 0
+class FakeSeller:
+    """One seller who authorized the app: its tokens, its shops, and the code TikTok would send."""
 
-    def __post_init__(self) -> None:
+    open_id: str
+    name: str
+    access_token: str
+    refresh_token: str
+    auth_code: str
+    shops: list[dict[str, Any]] = field(default_factory=list)
+    expired: bool = False
+    refresh_count: int = 0
+    code_used: bool = False
+    refusing_refresh: bool = False
+
+
+class FakeTikTok:
+    """Several sellers, each with its own tokens and shops; orders per shop cipher."""
+
+    app_key = "fake-app-key"
+    app_secret = "fake-app-secret-s3cr3t"
+
+    def __init__(self, token_lifetime: int = 7 * 24 * 3600) -> None:
+        #: Lifetime of tokens issued (``access_token_expire_in`` = now + this).
+        self.token_lifetime = token_lifetime
+        self.sellers: list[FakeSeller] = [
+            FakeSeller(
+                "fake-open-id", "Fake Partner", "fake-access-token-0", "fake-refresh-token-0", "fake-code-0"
+            )
+        ]
+        self.gmv: dict[str, str] = {}
+        #: Orders per shop cipher, as TikTok's search returns them (``id``, ``status``,
+        #: ``create_time``, ``update_time`` and optional ``tts_sla_time``, ``collection_time``).
+        self.orders: dict[str, list[dict[str, Any]]] = {}
+        self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._faults: deque[_Fault] = deque()
-        self._expired = False
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    # the first seller, as the single-token tests knew it
+    @property
+    def seller(self) -> FakeSeller:
+        return self.sellers[0]
+
+    @property
+    def access_token(self) -> str:
+        return self.seller.access_token
+
+    @property
+    def refresh_token(self) -> str:
+        return self.seller.refresh_token
+
+    @property
+    def refresh_count(self) -> int:
+        return sum(s.refresh_count for s in self.sellers)
+
+    @property
+    def shops(self) -> list[dict[str, Any]]:
+        return self.seller.shops
+
+    @shops.setter
+    def shops(self, value: list[dict[str, Any]]) -> None:
+        self.seller.shops = value
+
+    def add_seller(self, name: str, shops: list[dict[str, Any]] | None = None) -> FakeSeller:
+        """Another seller; its ``auth_code`` is what TikTok sends to the callback when it authorizes."""
+        n = len(self.sellers)
+        seller = FakeSeller(
+            open_id=f"open-{n}",
+            name=name,
+            access_token=f"access-{n}-0",
+            refresh_token=f"refresh-{n}-0",
+            auth_code=f"code-{n}",
+            shops=list(shops or []),
+        )
+        with self._lock:
+            self.sellers.append(seller)
+        return seller
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -136,10 +199,10 @@ class FakeTikTok:
 
     # ------------------------------------------------------------------ controls
 
-    def expire_access_token(self) -> None:
-        """The current access token now answers 105002 until a refresh."""
+    def expire_access_token(self, seller: FakeSeller | None = None) -> None:
+        """The seller's current access token now answers 105002 until a refresh."""
         with self._lock:
-            self._expired = True
+            (seller or self.seller).expired = True
 
     def throttle_next(self, times: int, retry_after: float | None = 0) -> None:
         """The next ``times`` requests get HTTP 429 (with ``Retry-After`` unless None)."""
@@ -174,6 +237,8 @@ class FakeTikTok:
                 status, payload, extra = self._fault_response(fault)
             elif split.path == REFRESH_PATH:
                 status, payload, extra = self._refresh(params)
+            elif split.path == TOKEN_GET_PATH:
+                status, payload, extra = self._token_get(params)
             else:
                 status, payload, extra = self._api(split.path, params, headers, body)
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -199,27 +264,51 @@ class FakeTikTok:
             return 200, self._envelope(36009002, "Too many requests"), {}
         return fault.status, b"<html>upstream error</html>", {}
 
-    def _refresh(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    def _app_checked(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]] | None:
         if params.get("app_key") != self.app_key or params.get("app_secret") != self.app_secret:
             return 200, self._envelope(36004003, "invalid app_key or app_secret"), {}
-        if params.get("grant_type") != "refresh_token":
-            return 200, self._envelope(36004005, "invalid grant_type"), {}
-        if params.get("refresh_token") != self.refresh_token:
-            return 200, self._envelope(36004004, "invalid refresh_token"), {}
-        self.refresh_count += 1
-        self.access_token = f"fake-access-token-{self.refresh_count}"
-        self.refresh_token = f"fake-refresh-token-{self.refresh_count}"
-        self._expired = False
+        return None
+
+    def _grant(self, seller: FakeSeller, tag: str) -> tuple[int, Any, dict[str, str]]:
+        seller.access_token = f"{seller.open_id}-access-{tag}"
+        seller.refresh_token = f"{seller.open_id}-refresh-{tag}"
+        seller.expired = False
         now = int(time.time())
         data = {
-            "access_token": self.access_token,
+            "access_token": seller.access_token,
             "access_token_expire_in": now + self.token_lifetime,
-            "refresh_token": self.refresh_token,
+            "refresh_token": seller.refresh_token,
             "refresh_token_expire_in": now + 10 * self.token_lifetime,
-            "open_id": "fake-open-id",
-            "seller_name": "Fake Partner",
+            "open_id": seller.open_id,
+            "seller_name": seller.name,
+            "seller_base_region": "US",
+            "granted_scopes": ["seller.authorization.info", "seller.order.info"],
         }
         return 200, self._envelope(0, "success", data), {}
+
+    def _refresh(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        refused = self._app_checked(params)
+        if refused:
+            return refused
+        if params.get("grant_type") != "refresh_token":
+            return 200, self._envelope(36004005, "invalid grant_type"), {}
+        seller = next((s for s in self.sellers if s.refresh_token == params.get("refresh_token")), None)
+        if seller is None or seller.refusing_refresh:
+            return 200, self._envelope(36004004, "invalid refresh_token"), {}
+        seller.refresh_count += 1
+        return self._grant(seller, f"r{seller.refresh_count}")
+
+    def _token_get(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        refused = self._app_checked(params)
+        if refused:
+            return refused
+        if params.get("grant_type") != "authorized_code":
+            return 200, self._envelope(36004005, "invalid grant_type"), {}
+        seller = next((s for s in self.sellers if s.auth_code == params.get("auth_code")), None)
+        if seller is None or seller.code_used:  # codes are single-use, as TikTok's are
+            return 200, self._envelope(36004006, "invalid or used auth_code"), {}
+        seller.code_used = True
+        return self._grant(seller, "g")
 
     def _api(
         self, path: str, params: dict[str, str], headers: dict[str, str], body: bytes
@@ -232,28 +321,55 @@ class FakeTikTok:
         if not hmac.compare_digest(sign, expected_sign(path, params, body, self.app_secret)):
             return 200, self._envelope(106001, "invalid sign"), {}
         token = headers.get("x-tts-access-token", "")
-        if token != self.access_token:
+        seller = next((s for s in self.sellers if s.access_token == token), None)
+        if seller is None:
             return 401, self._envelope(105001, "invalid access token"), {}
-        if self._expired:
+        if seller.expired:
             return 401, self._envelope(105002, "access token expired"), {}
         if path == SHOPS_PATH:
-            return self._shops(params)
+            return self._page(params, "shops", seller.shops)
+        cipher = params.get("shop_cipher", "")
+        own = cipher in {shop.get("cipher") for shop in seller.shops}
+        if cipher and not own and any(shop.get("cipher") == cipher for s in self.sellers for shop in s.shops):
+            return 200, self._envelope(36009005, "shop_cipher belongs to another seller"), {}
         if path == SHOP_PERFORMANCE_PATH:
             return self._performance(params)
+        if path == ORDER_SEARCH_PATH:
+            return self._orders(params, body)
         return 404, self._envelope(40006, f"unknown path {path}"), {}
 
-    def _shops(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    def _page(
+        self, params: dict[str, str], key: str, items: list[dict[str, Any]]
+    ) -> tuple[int, Any, dict[str, str]]:
         try:
             page_size = int(params.get("page_size") or 100)
             token = params.get("page_token", "")
             offset = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
         except ValueError:
             return 200, self._envelope(36009004, "invalid page_size or page_token"), {}
-        page = self.shops[offset : offset + page_size]
+        if not 1 <= page_size <= 100:
+            return 200, self._envelope(36009004, "page_size must be 1..100"), {}
+        page = items[offset : offset + page_size]
         end = offset + page_size
-        next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(self.shops) else ""
-        data = {"shops": page, "next_page_token": next_token}
+        next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else ""
+        data = {key: page, "next_page_token": next_token, "total_count": len(items)}
         return 200, self._envelope(0, "Success", data), {}
+
+    def _orders(self, params: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str]]:
+        try:
+            filters = json.loads(body or b"{}")
+        except ValueError:
+            return 200, self._envelope(36009003, "body is not JSON"), {}
+        since = int(filters.get("update_time_ge") or 0)
+        status = filters.get("order_status")
+        found = [
+            o
+            for o in self.orders.get(params["shop_cipher"], [])
+            if int(o.get("update_time") or o["create_time"]) >= since
+            and (status is None or o["status"] == status)
+        ]
+        found.sort(key=lambda o: int(o["create_time"]))
+        return self._page(params, "orders", found)
 
     def _performance(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
         required = ("shop_cipher", "start_date_ge", "end_date_lt", "granularity", "currency")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blocks.digest import digest_reply, subscriptions_card
+from blocks.dispatch import with_late_dispatch
 from blocks.kit import Reply
 from blocks.message import message
 from blocks.text import escape
 from bot.commands.grammar import CommandError, Words
 from bot.commands.spec import Invocation, Subcommand
-from bot.services import subscriptions
+from bot.services import dispatch, subscriptions
 from bot.services.digest import build_digest
 
 ACTIONS = ("subscribe", "unsubscribe", "list", "preview")
@@ -109,9 +111,10 @@ def _run(invocation: Invocation, args: Digest) -> Reply:
         )
     if args.action == "list":
         return subscriptions_card(subscriptions.subscriptions(session))
-    return digest_reply(
+    preview = digest_reply(
         build_digest(session, day=invocation.today, uk_48_point=settings.healthbot_uk_48_point)
     )
+    return with_late_dispatch(preview, dispatch.late_dispatch_rows(session, dt.datetime.now(dt.UTC)))
 
 
 SUBCOMMANDS = (

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from blocks.dispatch import card_blocks
 from blocks.kit import Reply
 from blocks.message import message
 from blocks.pick_list import pick_list
@@ -13,10 +14,12 @@ from blocks.shop_card import shop_card
 from blocks.text import name
 from bot.commands.grammar import shop_query
 from bot.commands.spec import Invocation, Subcommand
+from bot.services import dispatch
 from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
 from bot.services.records import Lookup
 from bot.services.shop_card import shop_detail
+from bot.services.tiktok_sellers import shop_sources
 from bot.settings import Settings
 
 
@@ -25,11 +28,18 @@ def shop_card_reply(session: Session, shop_id: str, *, settings: Settings, today
     detail = shop_detail(session, shop_id, today=today)
     if detail is None:
         return message("That seller is no longer in the portfolio.")
+    now = dt.datetime.now(dt.UTC)
+    if dispatch.settle_deadlines(session, settings.healthbot_timezone, shop_id=shop_id):
+        session.commit()  # orders imported since the last pass count in the rate
     return shop_card(
         detail,
         seller_center_url=seller_center_url(detail.shop, settings),
         command=f"shop {detail.shop.shop_code}",
         uk_48_point=settings.healthbot_uk_48_point,
+        dispatch=card_blocks(
+            dispatch.shop_late_dispatch(session, shop_id, now),
+            shop_sources(session, shop_id, dispatch.orders_source(session, shop_id)),
+        ),
     )
 
 
