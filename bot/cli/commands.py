@@ -50,26 +50,49 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.ingest.importer import import_files
+    from bot.cli.progress import ImportBar
+    from bot.ingest.loader import import_paths
 
-    results = import_files(_factory(settings), [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
+    bar = ImportBar()
+    try:
+        results = import_paths(
+            _factory(settings),
+            [Path(p) for p in args.files],
+            skip_invalid=args.skip_invalid,
+            data_date=args.date,
+            sheet=args.sheet,
+            dry_run=args.dry_run,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     failed = False
+    verb = "would import" if args.dry_run else "imported"
     for result in results:
-        if result.errors and not result.committed:
+        what = f" from a {result.layout}" if result.layout and result.layout != result.kind else ""
+        what += f", data date {result.data_date}" if result.data_date else ""
+        rejected = result.errors and (
+            not result.committed if not args.dry_run else (not args.skip_invalid or not result.layout)
+        )
+        if rejected:
             failed = True
             print(
-                f"{result.source}: REJECTED, nothing imported ({result.bad_rows} bad row(s) of {result.rows}):"
+                f"{result.source}: REJECTED, nothing {'would be ' if args.dry_run else ''}imported "
+                f"({result.bad_rows} bad row(s) of {result.rows}):"
             )
         elif result.errors:
             print(
-                f"{result.source}: imported {result.imported} {result.kind} row(s), skipped {result.bad_rows} bad row(s):"
+                f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}, "
+                f"skipped {result.bad_rows} bad row(s):"
             )
         else:
-            print(f"{result.source}: imported {result.imported} {result.kind} row(s).")
+            print(f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}.")
         for error in result.errors[: args.max_errors]:
             print(f"  {error}")
         if len(result.errors) > args.max_errors:
             print(f"  … and {len(result.errors) - args.max_errors} more")
+    if args.dry_run:
+        print("Dry run: nothing was written.")
     return 1 if failed else 0
 
 

@@ -57,6 +57,11 @@ class MetricSnapshot(Base):
     gmv_7d: Mapped[float | None]
     # Optional: completed orders in the last 7 days, for the AHR recovery estimate.
     completed_orders_7d: Mapped[int | None] = mapped_column(Integer)
+    # Optional, from Partner Center's Health List: its violation counts as given that day, shown on
+    # the card of a shop for which no violation rows were imported.
+    violations_7d: Mapped[int | None] = mapped_column(Integer)
+    violations_60d: Mapped[int | None] = mapped_column(Integer)
+    violations_appealable: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_metric_snapshots_date", "date"),)
 
@@ -311,3 +316,15 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stamp: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UploadWait(Base):
+    """`/health import` in a channel: the admin's next file shared there is imported. The first
+    message to use it is remembered, so every file of that message counts and no later one does."""
+
+    __tablename__ = "upload_waits"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
