@@ -52,7 +52,7 @@ class Injected:
 @dataclass
 class Reply:
     status: int
-    body: JsonDict | str
+    body: JsonDict | str | bytes  # bytes (a file) go out with the Content-Type in `headers`
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -83,16 +83,20 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the fake must fail the test, not hang the client
             fake._record_server_error(f"{type(exc).__name__}: {exc} ({http_method} {self.path})")
             reply = Reply(500, {"ok": False, "error": "fake_slack_error", "detail": str(exc)})
+        headers = dict(reply.headers)
         if isinstance(reply.body, dict):
             payload = json.dumps(reply.body).encode()
             content_type = "application/json; charset=utf-8"
+        elif isinstance(reply.body, bytes):
+            payload = reply.body
+            content_type = "application/octet-stream"
         else:
             payload = reply.body.encode()
             content_type = "text/plain; charset=utf-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", headers.pop("Content-Type", content_type))
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in reply.headers.items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
