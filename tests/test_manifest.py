@@ -32,15 +32,24 @@ def test_scopes_match_the_web_api_calls_the_bot_makes() -> None:
         "chat:write.public",
         "im:write",
         "files:write",
+        "files:read",  # downloads of files handed to the bot
         "usergroups:read",
     } <= scopes
-    assert not any(s.endswith(":history") or s.startswith("admin") for s in scopes)  # nothing we do not use
+    # The bot reads its own DM (message.im: files dropped there) and no other conversation.
+    assert [s for s in scopes if s.endswith(":history")] == ["im:history"]
+    assert not any(s.startswith("admin") for s in scopes)  # nothing we do not use
 
 
 def test_home_tab_socket_mode_and_interactivity() -> None:
     manifest = _manifest()
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "file_shared",
+        "message.im",
+    ]
+    # People may write (drop files) in the bot's DM.
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     urls = [
