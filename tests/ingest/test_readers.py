@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -137,3 +138,10 @@ def test_csv_line_numbers_separators_and_the_wrong_kind_of_file(tmp_path: Path) 
         zipped.writestr("readme.txt", "not a workbook")
     with pytest.raises(ImportFileError, match="could not be read as an Excel workbook"):
         open_file(write(tmp_path / "other.xlsx", archive.getvalue()))
+
+
+def test_the_readme_documents_the_alias_table_as_it_is() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- aliases:", 1)[1].split("<!-- /aliases -->", 1)[0]
+    documented = dict(re.findall(r"^\| `([a-z0-9_]+)` \| (.+) \|$", table, re.M))
+    assert documented == {column: ", ".join(aliases) for column, aliases in ALIASES.items()}
