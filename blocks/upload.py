@@ -106,7 +106,8 @@ def files_refused(lines: Sequence[str]) -> Reply:
 def waiting_for_file(minutes: int) -> Reply:
     text = (
         f":inbox_tray: Share the file here in the next {minutes} minutes and I will import it "
-        "(`.csv` or `.xlsx`; several files in one message are imported together, shops first)."
+        "(`.csv` or `.xlsx`; files of one message all count). To import a shops file with its data "
+        "in one go, drop them together into my DM."
     )
     return Reply("Share the file to import here", finish([section(text), context(HOW)]))
 
