@@ -4,8 +4,7 @@ reply in the message's thread (PRODUCT.md "Data sources", issue 14)."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -89,20 +88,26 @@ def metric_rows(factory: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(MetricSnapshot)) or 0)
 
 
-DAY = dt.date(2026, 11, 24)
-GOOD_CSV = csv_bytes(
-    METRICS, ["2026-11-24", "100", "850", "4.5", "1200"], ["2026-11-24", "200", "40", "2.0", "300"]
-)
+GOOD_ROWS = (["2026-11-24", "100", "850", "4.5", "1200"], ["2026-11-24", "200", "40", "2.0", "300"])
+GOOD_CSV = csv_bytes(METRICS, *GOOD_ROWS)
+FORMATS = ("csv", "xlsx")
 
 
-def test_a_csv_dropped_in_the_dm_is_downloaded_with_the_bot_token_imported_and_answered(env: Env) -> None:
-    ts = drop_in_dm(env, "metrics.csv", GOOD_CSV)
+def as_file(kind: str, header: Sequence[object], *rows: Sequence[object]) -> bytes:
+    return csv_bytes(header, *rows) if kind == "csv" else xlsx_bytes(header, *rows)
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_file_dropped_in_the_dm_is_downloaded_with_the_bot_token_imported_and_answered(
+    env: Env, kind: str
+) -> None:
+    ts = drop_in_dm(env, f"metrics.{kind}", as_file(kind, METRICS, *GOOD_ROWS))
     (info,) = env.slack.calls_to("files.info")
     assert info.token == BOT_TOKEN
     (got,) = downloads(env)
     assert got.token == BOT_TOKEN and got.status == 200
     (reply,) = replies(env, DM, ts)
-    assert "metrics.csv" in reply and "metrics: 2 row(s) imported, data date 24 Nov 2026" in reply
+    assert f"metrics.{kind}" in reply and "metrics: 2 row(s) imported, data date 24 Nov 2026" in reply
     assert metric_rows(env.factory) == 2
 
 
@@ -116,9 +121,10 @@ def test_a_partner_center_health_list_xlsx_imports_and_shows_on_the_card(env: En
     assert "Violations* (Partner Center, 24 Nov)\n7d 1 | 60d 4\nAppealable 2" in shown
 
 
-def test_bad_rows_are_listed_by_line_and_column_and_the_full_list_is_attached(env: Env) -> None:
+@pytest.mark.parametrize("kind", FORMATS)
+def test_bad_rows_are_listed_by_line_and_column_and_the_full_list_is_attached(env: Env, kind: str) -> None:
     bad = [["2026-11-24", "100", f"x{i}", "4.5", "1"] for i in range(20)]
-    ts = drop_in_dm(env, "metrics-2026-11-24.xlsx", xlsx_bytes(METRICS, *bad))
+    ts = drop_in_dm(env, f"metrics-2026-11-24.{kind}", as_file(kind, METRICS, *bad))
     (reply,) = replies(env, DM, ts)
     assert "rejected, nothing imported (20 bad row(s) of 20)" in reply
     assert "line 2, column ahr: 'x0' is not a number" in reply
@@ -131,8 +137,9 @@ def test_bad_rows_are_listed_by_line_and_column_and_the_full_list_is_attached(en
     assert metric_rows(env.factory) == 0
 
 
-def test_a_non_admin_is_refused_before_anything_is_downloaded(env: Env) -> None:
-    ts = drop_in_dm(env, "metrics.csv", GOOD_CSV, user="U2", channel="DU2")
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_non_admin_is_refused_before_anything_is_downloaded(env: Env, kind: str) -> None:
+    ts = drop_in_dm(env, f"metrics.{kind}", as_file(kind, METRICS, *GOOD_ROWS), user="U2", channel="DU2")
     (reply,) = replies(env, "DU2", ts)
     assert "Only the bot's admins (HEALTHBOT_ADMINS) may import data." in reply
     assert not env.slack.calls_to("files.info") and not downloads(env)
@@ -150,10 +157,11 @@ def test_an_outsider_is_refused_before_anything_is_downloaded(
         assert not env.slack.calls_to("files.info") and not downloads(env)
 
 
-def test_oversized_files_are_refused_by_their_size_or_while_downloading(env: Env) -> None:
-    ts = drop_in_dm(env, "big.csv", GOOD_CSV, size=5_000_000)
+@pytest.mark.parametrize("kind", FORMATS)
+def test_oversized_files_are_refused_by_their_size_or_while_downloading(env: Env, kind: str) -> None:
+    ts = drop_in_dm(env, f"big.{kind}", as_file(kind, METRICS, *GOOD_ROWS), size=5_000_000)
     (reply,) = replies(env, DM, ts)
-    assert "big.csv: 5.0 MB is over the 1 MB limit" in reply
+    assert f"big.{kind}: 5.0 MB is over the 1 MB limit" in reply
     assert not downloads(env)
     # A file that claims to be small is still cut off at the limit.
     lines = b"".join(b"2026-11-24,100,850,4.5,1200\n" for _ in range(50_000))
@@ -173,10 +181,12 @@ def test_files_that_are_not_csv_or_xlsx_are_refused_with_the_reason(env: Env) ->
     assert "renamed.xlsx is not an Excel workbook" in reply
 
 
-def test_a_re_upload_and_a_retried_event_change_nothing(env: Env) -> None:
-    drop_in_dm(env, "metrics.csv", GOOD_CSV)
+@pytest.mark.parametrize("kind", FORMATS)
+def test_a_re_upload_and_a_retried_event_change_nothing(env: Env, kind: str) -> None:
+    upload = as_file(kind, METRICS, *GOOD_ROWS)
+    drop_in_dm(env, f"metrics.{kind}", upload)
     before = data(env.factory)
-    ts = drop_in_dm(env, "metrics.csv", GOOD_CSV)  # the same file uploaded again
+    ts = drop_in_dm(env, f"metrics.{kind}", upload)  # the same file uploaded again
     (reply,) = replies(env, DM, ts)
     assert "2 row(s) imported" in reply
     assert data(env.factory) == before
