@@ -25,7 +25,7 @@ from blocks.seller_list import SNOOZE_CHOICES
 from blocks.text import NO_DATA, escape, money, signed
 from bot import domain
 from bot.domain import Level
-from bot.services.records import ShopDetail
+from bot.services.records import GivenCounts, ShopDetail
 
 
 def _deadline(day: dt.date | None, today: dt.date) -> str:
@@ -33,6 +33,18 @@ def _deadline(day: dt.date | None, today: dt.date) -> str:
         return "none open"
     left = (day - today).days
     return f"{day:%b %-d} ({left} day{'s' if left != 1 else ''} left)"
+
+
+def given_counts_field(counts: GivenCounts) -> str:
+    """Violation counts as an imported Health List gave them (no violation rows to count from)."""
+
+    def shown(value: int | None) -> str:
+        return NO_DATA if value is None else str(value)
+
+    return (
+        f"*Violations* (Partner Center, {counts.day:%d %b})\n"
+        f"7d {shown(counts.last_7d)} | 60d {shown(counts.last_60d)}\nAppealable {shown(counts.appealable)}"
+    )
 
 
 def _ahr_field(detail: ShopDetail) -> list[str]:
@@ -140,10 +152,13 @@ def shop_card(
         fields.append(f"*Last 7 days GMV*\n{money(h.gmv_7d if h else None)}")
         sv, av = detail.shop_violations, detail.account_violations
         nearest = min((d for d in (sv.nearest_deadline, av.nearest_deadline) if d), default=None)
-        fields.append(
-            f"*Violations* (shop · accounts)\n7d {sv.last_7d} · {av.last_7d} | 60d {sv.last_60d} · {av.last_60d}\n"
-            f"Appealable {sv.appealable} · {av.appealable}; nearest deadline {_deadline(nearest, detail.today)}"
-        )
+        if detail.given_counts is not None:  # no violation rows: Partner Center's counts as given
+            fields.append(given_counts_field(detail.given_counts))
+        else:
+            fields.append(
+                f"*Violations* (shop · accounts)\n7d {sv.last_7d} · {av.last_7d} | 60d {sv.last_60d} · {av.last_60d}\n"
+                f"Appealable {sv.appealable} · {av.appealable}; nearest deadline {_deadline(nearest, detail.today)}"
+            )
     blocks.append(section("", fields=fields))
     if shop.chr_authorized and detail.accounts:
         lines = []

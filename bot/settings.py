@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     # Folder the scheduled sync imports CSV files from (moved aside after import).
     healthbot_import_dir: str | None = None
     healthbot_sync_minutes: int = 60
+    # Largest file an admin may hand the bot in Slack (a Health List of 10,000 shops is about 1 MB).
+    healthbot_upload_max_mb: int = 20
 
     @field_validator("healthbot_admins", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from slack_bolt import App
 
 
 def register_all(app: App) -> None:
-    from handlers import actions, charts, command, followup, home, outreach, security
+    from handlers import actions, charts, command, followup, home, outreach, security, uploads
 
-    for module in (command, actions, outreach, followup, security, charts, home):
+    for module in (command, actions, outreach, followup, security, charts, home, uploads):
         module.register(app)

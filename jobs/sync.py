@@ -1,5 +1,5 @@
-"""Scheduled sync: CSV files dropped in a folder, and the TikTok Shop Open API (every connected
-seller, `jobs.tiktok_sync`).
+"""Scheduled sync: files (.csv, .xlsx) dropped in a folder, and the TikTok Shop Open API (every
+connected seller, `jobs.tiktok_sync`).
 
 Each source runs in its own transaction and records its own freshness, so a failure of one never
 wipes or blocks data from another; the cards' freshness stamp names a failing or stale source.
@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
-from bot.ingest.importer import import_files
+from bot.ingest.loader import import_paths
 from bot.ingest.tiktok.errors import TikTokError
 from bot.ingest.tiktok.transport import TikTokHttp
 from bot.services import dispatch
@@ -42,14 +42,15 @@ class SyncReport:
 
 
 def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport) -> None:
-    """Import every CSV in the folder; move each aside to imported/ or rejected/ with an error report."""
+    """Import every .csv and .xlsx file in the folder; move each aside to imported/ or rejected/ with an
+    error report."""
     if not folder.is_dir():
         raise FileNotFoundError(2, "no such folder", str(folder))
-    files = sorted(p for p in folder.glob("*.csv") if p.is_file())
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".csv", ".xlsx") and p.is_file())
     if not files:
         return
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    for result in import_files(factory, files):
+    for result in import_paths(factory, files):
         path = Path(result.source)
         ok = result.committed and not result.errors
         target = folder / ("imported" if ok else "rejected")

@@ -32,6 +32,7 @@ def test_scopes_match_the_web_api_calls_the_bot_makes() -> None:
         "chat:write.public",
         "im:write",
         "files:write",
+        "files:read",  # downloads of files handed to the bot
         "usergroups:read",
     } <= scopes
     # conversations.info (is a channel shared with another organisation?) and conversations.history
@@ -52,7 +53,13 @@ def test_readme_explains_every_scope() -> None:
 def test_home_tab_socket_mode_and_interactivity() -> None:
     manifest = _manifest()
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "file_shared",
+        "message.im",
+    ]
+    # People may write (drop files) in the bot's DM.
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     urls = [

@@ -57,9 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--if-empty", action="store_true", help="only when the database has no shops")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", help="import CSV files (shops, metrics, accounts, violations)")
+    p = sub.add_parser(
+        "import", help="import .csv or .xlsx files (ours, or Partner Center's Health List / Account Health)"
+    )
     p.add_argument("files", nargs="+")
     p.add_argument("--skip-invalid", action="store_true", help="import the good rows, report the bad")
+    p.add_argument("--dry-run", action="store_true", help="check the files and report, writing nothing")
+    p.add_argument(
+        "--date", type=dt.date.fromisoformat, help="data date for files without a date column (YYYY-MM-DD)"
+    )
+    p.add_argument("--sheet", help="the .xlsx sheet to read (default: the first)")
     p.add_argument("--max-errors", type=int, default=200, help="how many row errors to print per file")
     p.set_defaults(func=cmd_import)
 

@@ -50,31 +50,55 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.progress import ImportBar
     from bot.db import transaction
-    from bot.ingest.importer import import_files
+    from bot.ingest.loader import import_paths
     from bot.services.dispatch import settle_deadlines
 
     factory = _factory(settings)
-    results = import_files(factory, [Path(p) for p in args.files], skip_invalid=args.skip_invalid)
-    with transaction(factory) as session:  # imported orders get their dispatch deadlines now
-        settle_deadlines(session, settings.healthbot_timezone)
+    bar = ImportBar()
+    try:
+        results = import_paths(
+            factory,
+            [Path(p) for p in args.files],
+            skip_invalid=args.skip_invalid,
+            data_date=args.date,
+            sheet=args.sheet,
+            dry_run=args.dry_run,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    if not args.dry_run:
+        with transaction(factory) as session:  # imported orders get their dispatch deadlines now
+            settle_deadlines(session, settings.healthbot_timezone)
     failed = False
+    verb = "would import" if args.dry_run else "imported"
     for result in results:
-        if result.errors and not result.committed:
+        what = f" from a {result.layout}" if result.layout and result.layout != result.kind else ""
+        what += f", data date {result.data_date}" if result.data_date else ""
+        rejected = result.errors and (
+            not result.committed if not args.dry_run else (not args.skip_invalid or not result.layout)
+        )
+        if rejected:
             failed = True
             print(
-                f"{result.source}: REJECTED, nothing imported ({result.bad_rows} bad row(s) of {result.rows}):"
+                f"{result.source}: REJECTED, nothing {'would be ' if args.dry_run else ''}imported "
+                f"({result.bad_rows} bad row(s) of {result.rows}):"
             )
         elif result.errors:
             print(
-                f"{result.source}: imported {result.imported} {result.kind} row(s), skipped {result.bad_rows} bad row(s):"
+                f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}, "
+                f"skipped {result.bad_rows} bad row(s):"
             )
         else:
-            print(f"{result.source}: imported {result.imported} {result.kind} row(s).")
+            print(f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}.")
         for error in result.errors[: args.max_errors]:
             print(f"  {error}")
         if len(result.errors) > args.max_errors:
             print(f"  … and {len(result.errors) - args.max_errors} more")
+    if args.dry_run:
+        print("Dry run: nothing was written.")
     return 1 if failed else 0
 
 

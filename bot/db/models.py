@@ -59,6 +59,11 @@ class MetricSnapshot(Base):
     gmv_7d: Mapped[float | None]
     # Optional: completed orders in the last 7 days, for the AHR recovery estimate.
     completed_orders_7d: Mapped[int | None] = mapped_column(Integer)
+    # Optional, from Partner Center's Health List: its violation counts as given that day, shown on
+    # the card of a shop for which no violation rows were imported.
+    violations_7d: Mapped[int | None] = mapped_column(Integer)
+    violations_60d: Mapped[int | None] = mapped_column(Integer)
+    violations_appealable: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_metric_snapshots_date", "date"),)
 
@@ -434,4 +439,16 @@ class DispatchAlert(Base):
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     claimed_by: Mapped[str] = mapped_column(String(128))
     channel: Mapped[str | None] = mapped_column(String(64))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class UploadWait(Base):
+    """`/health import` in a channel: the admin's next file shared there is imported. The first
+    message to use it is remembered, so every file of that message counts and no later one does."""
+
+    __tablename__ = "upload_waits"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -32,14 +32,20 @@ def text(row: dict[str, str], column: str, *, required: bool = True, max_len: in
 def parse_number(row: dict[str, str], column: str, noun: str = "a number") -> tuple[str, float] | None:
     """The cell's text and its value, None when blank; a row error when it is not a number."""
     value = (row.get(column) or "").strip()
-    if noun == "an amount":  # thousands separators are fine in money
+    if noun == "an amount":  # thousands separators and a currency sign or code are fine in money
         value = value.replace(",", "")
+        if bare := _MONEY.fullmatch(value):
+            value = bare[1]
     if not value:
         return None
     try:
         return value, float(value)
     except ValueError:
         raise BadValue(column, f"{value!r} is not {noun}") from None
+
+
+# "$1200.50", "US$ 1200", "RM1200", "1200 USD": the number inside.
+_MONEY = re.compile(r"(?:[^\d\s.+-]{1,3}\s?)?([+-]?[\d.]+)(?:\s?[A-Za-z]{3})?")
 
 
 def integer(row: dict[str, str], column: str, low: int, high: int, *, required: bool = False) -> int | None:

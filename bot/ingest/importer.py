@@ -1,4 +1,4 @@
-"""CSV import for the kinds of file in PRODUCT.md, known by their header.
+"""Import for the kinds of file in PRODUCT.md, known by their header.
 
 One code path for files and for the demo generator: rows are validated one by one, written in
 batches of upserts keyed on natural keys (so importing the same file twice changes nothing), inside
@@ -24,12 +24,13 @@ from bot.ingest.fields import BadValue
 from bot.ingest.formats import (
     KIND_ORDER,
     REQUIRED,
+    VIOLATION_COUNTS,
     ImportFileError,
     ImportResult,
     Kind,
     RowError,
-    read_csv,
 )
+from bot.ingest.readers import open_file
 from bot.services.health import rebuild_shop_health, record_refresh
 
 BATCH_SIZE = 5000
@@ -116,6 +117,9 @@ class _Validator:
         }
         if "completed_orders_7d" in row:  # optional column: absent leaves stored values alone
             parsed["completed_orders_7d"] = fields.integer(row, "completed_orders_7d", 0, 100_000_000)
+        for column in VIOLATION_COUNTS:  # Partner Center's Health List: counts as it gives them
+            if column in row:
+                parsed[column] = fields.integer(row, column, 0, 1_000_000)
         return parsed
 
     def _accounts(self, row: dict[str, str]) -> dict[str, Any]:
@@ -295,7 +299,8 @@ def import_files(
     results: list[ImportResult] = []
     for path in paths:
         try:
-            kind, rows = read_csv(path)
+            readable = open_file(path)
+            kind, rows = readable.kind, readable.rows
         except (ImportFileError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             results.append(ImportResult(str(path), Kind.SHOPS, errors=[RowError(1, "-", reason)]))

@@ -246,6 +246,24 @@ class Playground:
         events, next_index = self.events(since=mark)
         return {"ack": ack, "events": events, "next": next_index}
 
+    def upload(self, data: JsonDict) -> JsonDict:
+        """Drop files into the bot's DM, as Slack tells the app: the files are stored in the fake
+        Slack (files.info, download URL) and one `message` event (file_share) names them all."""
+        files = payloads.uploaded_files(data.get("files"))
+        user = payloads.slack_id(data.get("user_id"), PLAYGROUND_USER)
+        channel = "D" + user
+        mark = len(self.fake.calls)
+        shared = [
+            self.fake.share_file(user=user, channel=channel, name=name, content=content, team=PLAYGROUND_TEAM)
+            for name, content in files
+        ]
+        ts = shared[0]["shares"]["private"][channel][0]["ts"]
+        event = payloads.file_share_message(user, channel, ts, [(f["id"], f["name"]) for f in shared])
+        reply = self._post_to_app(json.dumps(event), "application/json")
+        _check_status(reply, "The upload")
+        events, next_index = self.events(since=mark)
+        return {"channel": channel, "ts": ts, "events": events, "next": next_index}
+
     def open_home(self, data: JsonDict) -> JsonDict:
         """Open the app's Home tab: the `app_home_opened` event Slack sends, as JSON."""
         user = payloads.slack_id(data.get("user_id"), PLAYGROUND_USER)

@@ -124,6 +124,7 @@ def file_entry(file: JsonDict) -> JsonDict:
     file_id = str(file.get("id") or "")
     return {
         "id": file_id,
+        "name": str(file.get("name") or ""),
         "title": str(file.get("title") or file.get("name") or file_id),
         "url": f"/playground/api/file/{urllib.parse.quote(file_id)}",
     }

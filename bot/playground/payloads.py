@@ -3,6 +3,8 @@ modal submission, the App Home being opened. The page's input is checked here (B
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import time
 import urllib.parse
@@ -206,3 +208,53 @@ def view_payload(view: JsonDict, values: Any) -> JsonDict:
     payload["hash"] = uuid.uuid4().hex[:16]
     payload["state"] = {"values": values if isinstance(values, dict) else {}}
     return payload
+
+
+MAX_UPLOAD_FILES = 10
+
+
+def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
+    """The files the page sends ({"files": [{"name", "content" (base64)}]}), as (name, bytes)."""
+    if not isinstance(value, list) or not value:
+        raise BadRequest("files must be a non-empty list of {name, content}")
+    if len(value) > MAX_UPLOAD_FILES:
+        raise BadRequest(f"at most {MAX_UPLOAD_FILES} files at once")
+    files = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise BadRequest("each file is {name, content}")
+        name = text_field(item.get("name"), "name").replace("\\", "/").rsplit("/", 1)[-1].strip()
+        if not name or len(name) > 200:
+            raise BadRequest("each file needs a name (up to 200 characters)")
+        content = item.get("content")
+        if not isinstance(content, str):
+            raise BadRequest("content must be base64 text")
+        try:
+            files.append((name, base64.b64decode(content, validate=True)))
+        except binascii.Error:
+            raise BadRequest(f"the content of {name} is not valid base64") from None
+    return files
+
+
+def file_share_message(user: str, channel: str, ts: str, file_ids: list[tuple[str, str]]) -> JsonDict:
+    """The `message` event (subtype file_share) Slack sends when someone drops files into a DM."""
+    return {
+        "token": "playground",
+        "team_id": PLAYGROUND_TEAM,
+        "api_app_id": PLAYGROUND_APP,
+        "type": "event_callback",
+        "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
+        "event_time": int(time.time()),
+        "event": {
+            "type": "message",
+            "subtype": "file_share",
+            "channel": channel,
+            "channel_type": "im",
+            "user": user,
+            "user_team": PLAYGROUND_TEAM,
+            "text": "",
+            "ts": ts,
+            "event_ts": ts,
+            "files": [{"id": file_id, "name": name, "mode": "hosted"} for file_id, name in file_ids],
+        },
+    }

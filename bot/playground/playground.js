@@ -41,6 +41,8 @@
     historyAt: 0,
     pollTimer: null,
     confirmResolve: null,
+    uploading: false,
+    uploads: new Set(), // "channel:ts" of files dropped here: the bot answers in their thread
   };
 
   // ------------------------------------------------------------------ DOM helpers
@@ -747,6 +749,9 @@
       case "response":
         return applyResponse(event);
       case "post":
+        if (state.uploads.has(`${event.channel}:${event.thread_ts}`)) {
+          return botReply({ ...event, response_type: "in_channel" }, { note: "In your DM with the bot" });
+        }
         return sidePost(event, destination(event));
       case "ephemeral":
         if (event.channel === CHANNEL && (!event.user || event.user === USER)) {
@@ -779,19 +784,37 @@
         if (state.modal && event.view && state.modal.view.id === event.view.id) return openModal(event.view);
         return null;
       case "file": {
-        const card = sideCard(`${destination(event)}: file upload`, "file");
-        if (event.text) card.appendChild(renderText(el("div", "message-text"), { type: "mrkdwn", text: event.text }));
-        for (const file of event.files || []) {
-          const figure = el("figure", "bk-image");
-          figure.appendChild(el("figcaption", "bk-image-title", file.title));
-          figure.appendChild(imageNode(file.url, file.title));
-          card.appendChild(figure);
+        let card;
+        if (state.uploads.has(`${event.channel}:${event.thread_ts}`)) {
+          const record = makeMessage({ note: "In your DM with the bot" });
+          appendMain(record);
+          card = record.body;
+        } else {
+          card = sideCard(`${destination(event)}: file upload`, "file");
         }
+        if (event.text) card.appendChild(renderText(el("div", "message-text"), { type: "mrkdwn", text: event.text }));
+        for (const file of event.files || []) card.appendChild(fileNode(file));
         return card;
       }
       default:
         return null;
     }
+  }
+
+  // An image the bot uploaded shows inline; any other file (a list of bad rows) is a download link.
+  function fileNode(file) {
+    const isImage = !file.name || /\.(png|jpe?g|gif)$/i.test(file.name);
+    if (!isImage) {
+      const link = el("a", "link file-link", `📄 ${file.title || file.name}`);
+      const href = safeUrl(file.url, true);
+      if (href) link.href = href;
+      link.download = file.name;
+      return link;
+    }
+    const figure = el("figure", "bk-image");
+    figure.appendChild(el("figcaption", "bk-image-title", file.title));
+    figure.appendChild(imageNode(file.url, file.title));
+    return figure;
   }
 
   function applyResponse(event) {
@@ -957,7 +980,76 @@
     }
   }
 
+  // ------------------------------------------------------------------ files dropped in
+
+  function toBase64(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(binary);
+  }
+
+  // Files dropped on the page go to the bot as if dropped into its DM in Slack; it answers in the
+  // upload's thread, shown here.
+  async function uploadFiles(fileList) {
+    const files = [...(fileList || [])];
+    if (!files.length) return;
+    const echo = makeMessage({ author: "You", isBot: false });
+    echo.node.classList.add("upload-echo");
+    for (const file of files) echo.body.appendChild(el("div", "upload-file", `📎 ${file.name}`));
+    appendMain(echo);
+    const waiting = makeMessage({});
+    waiting.body.appendChild(el("div", "typing", "…"));
+    appendMain(waiting);
+    state.uploading = true;
+    try {
+      const payload = await Promise.all(
+        files.map(async (file) => ({ name: file.name, content: toBase64(await file.arrayBuffer()) })),
+      );
+      const result = await api("/playground/api/upload", { files: payload });
+      state.uploads.add(`${result.channel}:${result.ts}`);
+      waiting.node.remove();
+      applyEvents(result.events, result.next);
+    } catch (error) {
+      waiting.node.remove();
+      errorReply(error.message);
+    } finally {
+      state.uploading = false;
+    }
+  }
+
+  function watchDrops() {
+    const pane = document.getElementById("channel-pane");
+    const hint = document.getElementById("drop-hint");
+    const carriesFiles = (event) => [...(event.dataTransfer?.types || [])].includes("Files");
+    pane.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      hint.hidden = false;
+    });
+    pane.addEventListener("dragleave", (event) => {
+      if (event.target === pane || event.target === hint) hint.hidden = true;
+    });
+    pane.addEventListener("drop", (event) => {
+      event.preventDefault();
+      hint.hidden = true;
+      uploadFiles(event.dataTransfer?.files);
+    });
+    const input = document.getElementById("upload-input");
+    input.addEventListener("change", () => {
+      uploadFiles(input.files);
+      input.value = "";
+    });
+  }
+
   async function poll() {
+    if (state.uploading) {
+      // The upload's answer carries its replies; polling now would show them before their thread is known.
+      state.pollTimer = window.setTimeout(poll, POLL_MS);
+      return;
+    }
     try {
       const result = await api(`/playground/api/feed?since=${state.next}`);
       applyEvents(result.events, result.next);
@@ -1110,6 +1202,7 @@
       });
     }
     document.addEventListener("click", closeMenus);
+    watchDrops();
     document.getElementById("nav-home").addEventListener("click", openHome);
     document.getElementById("nav-channel").addEventListener("click", () => switchTo("channel"));
     document.addEventListener("keydown", (event) => {

@@ -6,6 +6,8 @@
   "message": {"ts", "channel", "is_ephemeral", "text", "blocks"}, "response_name"}`.
 - `POST /playground/api/view` `{"view": {...}, "values": {...}}`: submit a modal.
 - `POST /playground/api/home` `{}`: open the app's Home tab (an `app_home_opened` event).
+- `POST /playground/api/upload` `{"files": [{"name", "content" (base64)}]}`: drop files into the
+  bot's DM (stored in the fake Slack, announced by a `message` event), imported as in Slack.
 - `GET /playground/api/feed?since=N`: what the bot sent since event index N.
 - `GET /playground/api/file/<file_id>`: a file the bot uploaded (e.g. a trend chart).
 
@@ -40,6 +42,7 @@ STATIC_FILES = {
     "playground.css": "text/css; charset=utf-8",
 }
 MAX_BODY = 1_000_000
+MAX_UPLOAD_BODY = 40_000_000  # base64 of files up to the bot's own limit (the bot refuses more)
 _IMAGE_TYPES = {
     b"\x89PNG\r\n\x1a\n": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
@@ -68,10 +71,10 @@ def _json(status: int, body: JsonDict) -> Response:
     )
 
 
-def _read_json() -> JsonDict:
+def _read_json(limit: int = MAX_BODY) -> JsonDict:
     if request.mimetype != "application/json":
         raise BadRequest("send JSON (Content-Type: application/json)")
-    if (request.content_length or 0) > MAX_BODY:
+    if (request.content_length or 0) > limit:
         raise BadRequest("request too large")
     try:
         data = json.loads(request.get_data() or b"{}")
@@ -128,10 +131,10 @@ def blueprint(playground: Playground) -> Blueprint:
             headers["Content-Disposition"] = f'attachment; filename="{file_id}"'
         return Response(data, content_type=content_type, headers=headers)
 
-    def api(handler: Callable[[JsonDict], JsonDict]) -> Callable[[], Response]:
+    def api(handler: Callable[[JsonDict], JsonDict], limit: int = MAX_BODY) -> Callable[[], Response]:
         def route() -> Response:
             try:
-                return _json(200, handler(_read_json()))
+                return _json(200, handler(_read_json(limit)))
             except BadRequest as exc:
                 return _json(400, {"error": str(exc)})
             except AppFailed as exc:
@@ -155,6 +158,9 @@ def blueprint(playground: Playground) -> Blueprint:
         ("home", playground.open_home),
     ):
         routes.add_url_rule(f"/playground/api/{path}", f"api_{path}", api(handler), methods=["POST"])
+    routes.add_url_rule(
+        "/playground/api/upload", "api_upload", api(playground.upload, MAX_UPLOAD_BODY), methods=["POST"]
+    )
 
     @routes.app_errorhandler(404)
     def not_found(_: Exception) -> Response:

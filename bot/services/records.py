@@ -176,6 +176,18 @@ class ShopDetail:
     next_expiry: tuple[dt.date, int] | None = None  # when the oldest deductions leave the window
     acknowledgement: Acknowledged | None = None
     snooze: Snoozed | None = None
+    # Partner Center's own counts, shown when no violation rows were imported for the shop.
+    given_counts: GivenCounts | None = None
+
+
+@dataclass(frozen=True)
+class GivenCounts:
+    """Violation counts as an imported Health List gave them, on its data day (None: not given)."""
+
+    day: dt.date
+    last_7d: int | None
+    last_60d: int | None
+    appealable: int | None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot import domain
@@ -25,6 +25,7 @@ from bot.services.lookup import health_scores, shop_info
 from bot.services.records import (
     AccountHealth,
     Acknowledged,
+    GivenCounts,
     ShopDetail,
     Snoozed,
     ViolationItem,
@@ -140,4 +141,31 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
         next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today),
         acknowledgement=Acknowledged(ack.user_id, ack.acknowledged_at) if ack else None,
         snooze=snoozed,
+        given_counts=None if violations else given_counts(session, shop_id, as_of),
     )
+
+
+def given_counts(session: Session, shop_id: str, as_of: dt.date) -> GivenCounts | None:
+    """The newest violation counts a Health List gave for the shop, when it has no violation rows."""
+    if session.scalar(select(Violation.violation_id).where(Violation.shop_id == shop_id).limit(1)):
+        return None
+    row = session.execute(
+        select(
+            MetricSnapshot.date,
+            MetricSnapshot.violations_7d,
+            MetricSnapshot.violations_60d,
+            MetricSnapshot.violations_appealable,
+        )
+        .where(
+            MetricSnapshot.shop_id == shop_id,
+            MetricSnapshot.date <= as_of,
+            or_(
+                MetricSnapshot.violations_7d.is_not(None),
+                MetricSnapshot.violations_60d.is_not(None),
+                MetricSnapshot.violations_appealable.is_not(None),
+            ),
+        )
+        .order_by(MetricSnapshot.date.desc())
+        .limit(1)
+    ).first()
+    return GivenCounts(*row) if row else None

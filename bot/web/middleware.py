@@ -21,6 +21,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError
 
 from blocks.ids import ACTION_PAYLOADS, VIEW_PAYLOADS, CallbackId, action_of
+from blocks.kit import Reply
 from blocks.message import members_only, members_only_home, members_only_modal, message
 from bot.commands.asker import Asker
 from bot.deps import ASKER, DEPS, PAYLOAD, SESSION, Deps
@@ -73,9 +74,28 @@ def refuse_outsider(deps: Deps, body: dict[str, Any], context: BoltContext) -> B
         respond = context.respond
         if context.response_url and respond is not None:
             deps.later.run(lambda: say_ephemeral(respond, line))
-    elif kind == "event_callback" and (body.get("event") or {}).get("type") == "app_home_opened" and user_id:
-        deps.later.run(lambda: _publish(deps, user_id, members_only_home(name)))
+    elif kind == "event_callback":
+        event = body.get("event") or {}
+        if event.get("type") == "app_home_opened" and user_id:
+            deps.later.run(lambda: _publish(deps, user_id, members_only_home(name)))
+        elif (
+            event.get("type") == "message"
+            and str(event.get("channel", "")).startswith("D")
+            and event.get("files")
+        ):
+            # A file dropped into the bot's DM: the line goes in its thread; nothing is downloaded.
+            channel, thread = str(event["channel"]), str(event.get("ts") or "")
+            deps.later.run(lambda: _tell(deps, channel, thread, line))
     return BoltResponse(status=200, body="")
+
+
+def _tell(deps: Deps, channel: str, thread_ts: str, line: Reply) -> None:
+    try:
+        deps.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts or None, text=line.text, blocks=line.blocks
+        )
+    except SlackApiError as exc:
+        log.warning("could not answer an outsider in %s: %s", channel, exc.response.get("error"))
 
 
 def _publish(deps: Deps, user_id: str, view: dict[str, Any]) -> None:

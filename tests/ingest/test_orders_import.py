@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import Order, Shop
-from bot.ingest.formats import Kind, detect_kind
+from bot.ingest.formats import Kind, recognise
 from bot.ingest.importer import import_files
 from bot.services.dispatch import settle_deadlines
 
@@ -19,7 +19,7 @@ ORDERS = "order_id,shop_id,created_at,status,in_transit_at,sla_deadline"
 
 
 def test_orders_are_known_by_their_header() -> None:
-    assert detect_kind(["order_id", "shop_id", "created_at", "status", "extra"]) is Kind.ORDERS
+    assert recognise(["order_id", "shop_id", "created_at", "status", "extra"]).layout.kind is Kind.ORDERS
 
 
 def test_orders_and_shop_zones_import_and_get_deadlines(

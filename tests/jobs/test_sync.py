@@ -195,6 +195,19 @@ def test_a_file_of_unknown_kind_is_rejected_naming_its_header(
     assert FOLDER_SOURCE in failing(factory)
 
 
+def test_a_partner_center_xlsx_in_the_folder_is_imported_too(
+    factory: sessionmaker[Session], settings: Settings, inbox: Path, drop: Callable[..., Path]
+) -> None:
+    from tests.support.files import HEALTH_LIST_HEADER, xlsx_bytes
+
+    drop("shops.csv", SHOPS_HEADER, "100,CA,Shop A,US,true,true")
+    export = xlsx_bytes(HEALTH_LIST_HEADER, ["Shop A", "CA", "100", 210, 4.5, 1000, 0, 1, 1])
+    (inbox / f"Health List {DAY}.xlsx").write_bytes(export)
+    report = run_sync(with_folder(settings, inbox), factory)
+    assert sorted(report.imported) == [f"Health List {DAY}.xlsx", "shops.csv"]
+    assert len(snapshots(factory)) == 1
+
+
 def test_an_empty_folder_changes_nothing(
     factory: sessionmaker[Session], settings: Settings, inbox: Path
 ) -> None:

@@ -243,3 +243,26 @@ def test_events_for_files_updates_and_deletes(playground: Playground) -> None:
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
         assert image.content == png
         assert http.get(f"{playground.url}playground/api/file/F404").status_code == 404
+
+
+def test_a_dropped_file_reaches_the_bot_as_a_dm_upload(http: httpx.Client, playground: Playground) -> None:
+    import base64
+
+    from tests.support.files import HEALTH_LIST_HEADER, csv_bytes
+
+    day = playground.settings.today().isoformat()
+    data = csv_bytes(HEALTH_LIST_HEADER, ["Demo", "US00001", "7000000001", 700, 4.1, 900, 0, 0, 0])
+    content = base64.b64encode(data).decode()
+    response = http.post(
+        "/playground/api/upload", json={"files": [{"name": f"hl-{day}.csv", "content": content}]}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["channel"] == "DUPLAYGROUND"
+    (post,) = [e for e in body["events"] if e["kind"] == "post" and e["thread_ts"] == body["ts"]]
+    assert "Health List (Partner Center): 1 row(s) imported" in text_of(post["blocks"])
+    download = playground.fake.calls_to("download")[-1]
+    assert download.token == "xoxb-playground"  # fetched with the bot token, as from Slack
+
+    refused = http.post("/playground/api/upload", json={"files": [{"name": "x.csv", "content": "%%%"}]})
+    assert refused.status_code == 400 and "not valid base64" in refused.json()["error"]

@@ -243,3 +243,59 @@ def test_block_kit_elements_render_safely(playground: Playground, browser: Any) 
         expect(post.locator(".bk-image figcaption")).to_have_text("Trend")
     finally:
         context.close()
+
+
+def drop_files(page: Any, target: str, files: list[tuple[str, bytes, str]]) -> None:
+    """Drop files onto an element as a person dragging them from their desktop would."""
+    transfer = page.evaluate_handle(
+        """(files) => {
+            const transfer = new DataTransfer();
+            for (const [name, bytes, type] of files) {
+                transfer.items.add(new File([new Uint8Array(bytes)], name, { type }));
+            }
+            return transfer;
+        }""",
+        [[name, list(data), kind] for name, data, kind in files],
+    )
+    page.dispatch_event(target, "dragover", {"dataTransfer": transfer})
+    page.dispatch_event(target, "drop", {"dataTransfer": transfer})
+
+
+def test_a_partner_center_export_dropped_on_the_page_is_imported(
+    playground: Playground, browser: Any
+) -> None:
+    from tests.support.files import HEALTH_LIST_HEADER, csv_bytes, xlsx_bytes
+
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    try:
+        page.goto(playground.url)
+        day = playground.settings.today().isoformat()
+        good = csv_bytes(
+            HEALTH_LIST_HEADER,
+            ["Demo 3", "US00003", "7000000003", 640, 4.4, 5200, 0, 1, 0],
+            ["Demo 4", "US00004", "7000000004", "-", "-", "-", 0, 0, 0],
+        )
+        drop_files(page, "#channel-pane", [(f"Health List {day}.csv", good, "text/csv")])
+        messages = page.locator("#messages")
+        expect(messages.locator(".upload-echo")).to_contain_text(f"📎 Health List {day}.csv")
+        reply = messages.locator(".message").filter(has_text="Health List (Partner Center)")
+        expect(reply).to_contain_text("2 row(s) imported")
+        expect(reply.locator(".message-note")).to_have_text("In your DM with the bot")
+
+        bad_rows = [["X", f"X{i}", f"99{i}", 500, 4.0, 1, 0, 0, 0] for i in range(18)]
+        drop_files(page, "#channel-pane", [(f"hl-{day}.xlsx", xlsx_bytes(HEALTH_LIST_HEADER, *bad_rows), "")])
+        rejected = messages.locator(".message").filter(has_text="rejected, nothing imported")
+        expect(rejected).to_contain_text("line 2, column shop_id")
+        expect(rejected).to_contain_text("… and 3 more bad row(s)")
+        listed = messages.locator("a.file-link")
+        expect(listed).to_have_text("📄 Every bad row")
+        with page.expect_download() as saved:
+            listed.click()
+        assert "line 19, column shop_id" in Path(saved.value.path()).read_text(encoding="utf-8")
+        assert not problems, problems
+    finally:
+        context.close()

@@ -12,7 +12,8 @@ error handling in ``slack_sdk`` run exactly as in production::
         assert slack.calls_to("chat.postMessage")[0].params["text"] == "hi"
 
 Besides answering the Web API methods the bot uses, it serves ``response_url`` webhooks
-(``slack.response_url("name")``) and the external file-upload URL used by ``files_upload_v2``,
+(``slack.response_url("name")``), the external file-upload URL used by ``files_upload_v2``, and
+the download URLs of files people shared (``share_file``, ``files.info``: see ``files``),
 enforces the Block Kit limits that make real Slack answer ``invalid_blocks``, and can inject
 HTTP 500s, HTTP 429s, and Slack's one-message-per-second-per-channel rate limit.
 """
@@ -29,6 +30,7 @@ from typing import Self
 
 from bot.playground.fakeslack.blockkit import JsonDict, message_error
 from bot.playground.fakeslack.conversations import CONVERSATION_METHODS, ConversationMethods
+from bot.playground.fakeslack.files import DOWNLOAD_METHOD, DOWNLOAD_PREFIX, FILE_METHODS, FileMethods
 from bot.playground.fakeslack.methods import METHODS, WebApiMethods
 from bot.playground.fakeslack.wire import (
     Call,
@@ -48,7 +50,7 @@ RESPONSE_URL_METHOD = "response_url"
 UPLOAD_METHOD = "upload"
 
 
-class FakeSlack(ConversationMethods, WebApiMethods):
+class FakeSlack(ConversationMethods, FileMethods, WebApiMethods):
     """A fake Slack Web API server; see the module docstring.
 
     Configuration (may be changed while running): ``usergroups`` (group id -> member ids),
@@ -74,6 +76,8 @@ class FakeSlack(ConversationMethods, WebApiMethods):
         self._injected: dict[str, collections.deque[Injected]] = collections.defaultdict(collections.deque)
         self._last_post: dict[str, float] = {}
         self._issued_files: dict[str, JsonDict] = {}
+        self._shared_files: dict[str, JsonDict] = {}  # files people shared (files.py)
+        self._shared_content: dict[str, bytes] = {}
         self._ts_counter = 0
         self._id_counter = 0
 
@@ -206,6 +210,8 @@ class FakeSlack(ConversationMethods, WebApiMethods):
             self._injected.clear()
             self._last_post.clear()
             self._issued_files.clear()
+            self._shared_files.clear()
+            self._shared_content.clear()
 
     # ----------------------------------------------------------------- failure injection
 
@@ -251,6 +257,11 @@ class FakeSlack(ConversationMethods, WebApiMethods):
             kind, name = "response", urllib.parse.unquote(route.removeprefix("/response/"))
         elif route.startswith("/upload/"):
             kind, name = "upload", route.removeprefix("/upload/")
+        elif route.startswith(DOWNLOAD_PREFIX) and http_method == "GET":
+            with self._lock:
+                call = Call(DOWNLOAD_METHOD, {"path": route}, headers, now)
+                call.token = token_of(headers, {})
+                return self._finish(call, self._download(route, headers))
         else:
             return Reply(404, "not_found")
 
@@ -289,7 +300,7 @@ class FakeSlack(ConversationMethods, WebApiMethods):
             if kind == "upload":
                 return self._finish(call, self._upload(name, body))
 
-            handler = CONVERSATION_METHODS.get(method) or METHODS.get(method)
+            handler = CONVERSATION_METHODS.get(method) or FILE_METHODS.get(method) or METHODS.get(method)
             if handler is None:
                 return self._finish(call, api_error("unknown_method"))
 
@@ -314,7 +325,7 @@ class FakeSlack(ConversationMethods, WebApiMethods):
             call.error = str(error) if error is not None else None
         else:
             call.ok = reply.status == 200
-            call.error = None if call.ok else reply.body
+            call.error = None if call.ok else str(reply.body)
         with self._changed:
             self._calls.append(call)
             self._changed.notify_all()

@@ -60,7 +60,7 @@ class Injected:
 @dataclass
 class Reply:
     status: int
-    body: JsonDict | str
+    body: JsonDict | str | bytes  # bytes (a file) go out with the Content-Type in `headers`
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
     reset: bool = False  # drop the connection instead of answering
@@ -101,17 +101,21 @@ class Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        headers = dict(reply.headers)
         if isinstance(reply.body, dict):
             payload = json.dumps(reply.body).encode()
             content_type = "application/json; charset=utf-8"
+        elif isinstance(reply.body, bytes):
+            payload = reply.body
+            content_type = "application/octet-stream"
         else:
             payload = reply.body.encode()
             content_type = "text/plain; charset=utf-8"
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
             self.send_response(reply.status)
-            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Type", headers.pop("Content-Type", content_type))
             self.send_header("Content-Length", str(len(payload)))
-            for name, value in reply.headers.items():
+            for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
