@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from blocks.kit import MAX_SECTION_CHARS, Reply, finish, header, section
+from blocks.ids import ActionId, CommandRef
+from blocks.kit import MAX_SECTION_CHARS, Reply, button, finish, header, section
 from blocks.text import escape
 
 
@@ -33,3 +34,16 @@ def help_card(entries: Sequence[tuple[str, str, str]], problem: str | None = Non
     first = ", ".join(usage.split()[0] for usage, _, _ in entries[:4])
     text = f"Sorry, {problem}. Try /health help" if problem else f"Shop Health Bot: /health {first}"
     return Reply(escape(text), finish(blocks))
+
+
+def not_understood(problem: str, closest: str | None) -> Reply:
+    """One line saying what was not understood and the closest valid form, and a Help button (not
+    the whole help)."""
+    line = f":thinking_face: Sorry, {escape(problem)}."
+    if closest and closest != "help":
+        line += f" Try `/health {escape(closest)}`."
+    blocks: list[Block] = [
+        section(line, accessory=button("Help", ActionId.SHOW_MORE, CommandRef(text="help").encode(), suffix="help"))
+    ]
+    tried = f" Try /health {closest}." if closest and closest != "help" else " Try /health help."
+    return Reply(escape(f"Sorry, {problem}.{tried}"), finish(blocks))

@@ -36,7 +36,12 @@ SCORES = {s.value: s.value for s in Score}
 
 
 class CommandError(ValueError):
-    """The text was not understood; the message says what and how to fix it."""
+    """The text was not understood; the message says what and how to fix it, and `closest` is the
+    valid form to try (text after `/health`), when there is one."""
+
+    def __init__(self, message: str, *, closest: str | None = None) -> None:
+        super().__init__(message)
+        self.closest = closest
 
 
 def clean(text: str) -> str:

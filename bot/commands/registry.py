@@ -17,9 +17,10 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from blocks.help import help_card
+from blocks.help import help_card, not_understood
 from blocks.kit import Reply
 from blocks.message import message
 from bot.commands import subcommands
@@ -67,16 +68,29 @@ def usage_hint() -> str:
 
 
 def parse(text: str) -> tuple[Subcommand, Any]:
-    """The subcommand and its parsed arguments. Raises CommandError with a friendly message."""
+    """The subcommand and its parsed arguments. Raises CommandError with a friendly message and,
+    when one is near, the closest valid form."""
     text = clean(text)
     if len(text) > MAX_COMMAND_CHARS:
-        raise CommandError(f"that command is {len(text)} characters long; `/health` commands are short")
+        raise CommandError(
+            f"that command is {len(text)} characters long; `/health` commands are short", closest="help"
+        )
     verb, *rest = text.split(None, 1) or ["help"]
     sub = find(verb)
     if sub is None:
-        raise CommandError(f"I don't know `{clip(verb)}`")
+        raise CommandError(f"I don't know `{clip(verb)}`", closest=closest_word(verb))
     remainder = rest[0] if rest else ""
-    return sub, sub.parse(Words(raw=tuple(remainder.split()), rest=remainder))
+    try:
+        return sub, sub.parse(Words(raw=tuple(remainder.split()), rest=remainder))
+    except CommandError as exc:
+        raise CommandError(str(exc), closest=exc.closest or sub.example) from None
+
+
+def closest_word(word: str) -> str:
+    """The subcommand a mistyped word most likely meant, as an example to try (else `help`)."""
+    words = {w: sub for sub in registry() for w in (sub.name, *sub.aliases) if len(w) > 2}
+    found = process.extractOne(word.lower(), list(words), scorer=fuzz.WRatio, score_cutoff=70)
+    return words[found[0]].example if found else "help"
 
 
 def help_reply(problem: str | None = None) -> Reply:
@@ -96,7 +110,7 @@ def answer(
     try:
         sub, args = parse(text)
     except CommandError as exc:
-        return help_reply(str(exc))
+        return not_understood(str(exc), exc.closest)
     asker = asker or Asker()
     if sub.needs_admin(args) and not asker.is_admin:
         return message(ADMINS_ONLY.format(what=sub.admin_action))

@@ -1,14 +1,40 @@
-"""Regions and milestones (DOMAIN.md "Regions", "How AHR moves"): which shops use the 48-point
-system, the AHR milestones and their restrictions, and the recovery a seller's orders buy back."""
+"""Regions and milestones (DOMAIN.md "Regions", "How AHR moves", "Restrictions in force"): which
+shops use the 48-point system and how they are warned, the AHR milestones, the restrictions they
+bring and until when, and the recovery a seller's orders buy back."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from bot.domain.scores import Level
 
 MILESTONE_WARNING_POINTS = 10
 POINTS_BAN = 48
 
-POINT_SYSTEM_REGIONS = frozenset({"PH", "MY", "TH", "VN", "SG"})
+# Seed 003 names Indonesia among the founding 48-point markets; the UK is a setting.
+POINT_SYSTEM_REGIONS = frozenset({"ID", "PH", "MY", "TH", "VN", "SG"})
+
+
+@dataclass(frozen=True, slots=True)
+class PointsRules:
+    """How a 48-point shop is warned (DOMAIN.md "Regions"): the seeds give only the ban at 48, so
+    these three numbers are settings, named on the card."""
+
+    warning: int = 24  # 24..critical-1 points: warning
+    critical: int = 36  # within 12 of the ban: critical, needs action
+    rise: int = 6  # points added over the comparison window that need action
+
+    def level(self, points: int | None) -> Level:
+        if points is None:
+            return Level.UNKNOWN
+        if points >= self.critical:
+            return Level.CRITICAL
+        return Level.WARNING if points >= self.warning else Level.GOOD
+
+    def rose(self, now: int | None, then: int | None) -> bool:
+        return now is not None and then is not None and now - then >= self.rise
 
 
 def uses_penalty_points(region: str, *, uk_48_point: bool = False) -> bool:
@@ -21,18 +47,19 @@ def uses_penalty_points(region: str, *, uk_48_point: bool = False) -> bool:
 class Milestone:
     score: int
     restriction: str
+    days: int | None = None  # how long the restriction lasts; None: permanent (deactivation)
 
 
 _US_MILESTONES = (
-    Milestone(150, "7 days without creating listings or joining mega campaigns"),
-    Milestone(100, "14 days without creating listings or joining mega campaigns"),
-    Milestone(50, "28 days without creating listings or joining mega campaigns"),
+    Milestone(150, "7 days without creating listings or joining mega campaigns", 7),
+    Milestone(100, "14 days without creating listings or joining mega campaigns", 14),
+    Milestone(50, "28 days without creating listings or joining mega campaigns", 28),
     Milestone(0, "permanent deactivation"),
 )
 _EU_MILESTONES = (
     _US_MILESTONES[0],
     _US_MILESTONES[1],
-    Milestone(50, "14 days without listing changes and 28 days without withdrawals"),
+    Milestone(50, "14 days without listing changes and 28 days without withdrawals", 28),
     _US_MILESTONES[3],
 )
 MILESTONES: dict[str, tuple[Milestone, ...]] = {"US": _US_MILESTONES, "FR": _EU_MILESTONES}
@@ -102,3 +129,40 @@ def crossed_milestones(before: int | None, after: int | None, region: str = "US"
     if before is None or after is None:
         return []
     return [m for m in milestones_for(region) if after <= m.score < before]
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """A restriction a milestone brought: from the day the AHR reached it, until `until` (the day
+    it lifts: in force while today < until). A policy quiz may shorten it (Seller Center)."""
+
+    milestone: Milestone
+    start: dt.date
+    until: dt.date
+
+    def in_force(self, today: dt.date) -> bool:
+        return self.start <= today < self.until
+
+
+def restrictions(history: Sequence[tuple[dt.date, int | None]], region: str = "US") -> list[Restriction]:
+    """Every restriction the AHR history brought (DOMAIN.md "Restrictions in force"): each day the
+    score reached a milestone from above (150 -> 150 is reached; 150 -> 149 is not again).
+    Days without a value are skipped over: 160, -, 140 reached 150 on the day of the 140."""
+    found = []
+    before: int | None = None
+    for day, ahr in sorted(history):
+        if ahr is None:
+            continue
+        for milestone in crossed_milestones(before, ahr, region):
+            if milestone.days is not None:
+                found.append(Restriction(milestone, day, day + dt.timedelta(days=milestone.days)))
+        before = ahr
+    return found
+
+
+def restriction_in_force(
+    history: Sequence[tuple[dt.date, int | None]], region: str, today: dt.date
+) -> Restriction | None:
+    """The restriction in force today (the one lifting last, when several overlap), or None."""
+    current = [r for r in restrictions(history, region) if r.in_force(today)]
+    return max(current, key=lambda r: (r.until, -r.milestone.score), default=None)

@@ -32,15 +32,24 @@ ENFORCEMENT_STATUSES = {
 }
 APPEAL_STATUSES = {
     normalize_status(s): s
-    for s in (
-        "Not appealed",
-        "Not yet appealed",
-        "Appealing",
-        "Appeal failed (can appeal again)",
-        "Appeal failed",
-        "Appeal succeeded",
-    )
+    for s in ("Not appealed", "Appealing", "Appeal failed (can appeal again)", "Appeal failed", "Appeal succeeded")
 }
+# DOMAIN.md "Status words": Seller Center's two pages word the same statuses differently, and the
+# seeds copy both. Either spelling means the same status, stored in the first page's words.
+APPEAL_STATUSES.update(
+    {
+        normalize_status("Not yet appealed"): "Not appealed",
+        normalize_status("Failed appeal (can appeal again)"): "Appeal failed (can appeal again)",
+        normalize_status("Failed appeal"): "Appeal failed",
+        normalize_status("Appeal successful"): "Appeal succeeded",
+    }
+)
+
+
+def canonical_appeal(status: str) -> str:
+    """An appeal status in the bot's own words, whichever of Seller Center's spellings it came in."""
+    return APPEAL_STATUSES.get(normalize_status(status), status)
+
 VIOLATION_STATUSES = {normalize_status(s): s for s in ("Violation - Deduction", "Violation - Warning")}
 
 SHOP_COUNTED = {"Enforced", "No action", "Pending"}
@@ -72,17 +81,18 @@ def counted(v: ViolationFacts) -> bool:
 
 def appeal_deadline(v: ViolationFacts) -> dt.date:
     """Last calendar day to appeal: 30 days from notice, or 15 days from the first rejection."""
-    if v.appeal_rejected_at is not None and v.appeal_status == "Appeal failed (can appeal again)":
+    if v.appeal_rejected_at is not None and canonical_appeal(v.appeal_status) == "Appeal failed (can appeal again)":
         return v.appeal_rejected_at + dt.timedelta(days=SECOND_APPEAL_DAYS)
     return v.notified_at + dt.timedelta(days=FIRST_APPEAL_DAYS)
 
 
 def appealable(v: ViolationFacts, today: dt.date) -> bool:
     """Appealable by its status and still inside its deadline (DOMAIN.md 'Violations')."""
+    status = canonical_appeal(v.appeal_status)
     if v.scope == "shop":
-        by_status = v.appeal_status in SHOP_APPEALABLE and in_last_days(v.notified_at, today, 60)
-    else:
-        by_status = v.violation_status == "Violation - Deduction" and v.appeal_status == "Not yet appealed"
+        by_status = status in SHOP_APPEALABLE and in_last_days(v.notified_at, today, 60)
+    else:  # Seller Center words it "Not yet appealed" on this page: the same status
+        by_status = v.violation_status == "Violation - Deduction" and status == "Not appealed"
     return by_status and today <= appeal_deadline(v)
 
 

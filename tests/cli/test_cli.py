@@ -81,13 +81,13 @@ def test_ask_unknown_shop_is_friendly(
     assert not err
 
 
-def test_ask_not_understood_shows_help(
+def test_ask_not_understood_says_so_in_one_line_with_a_help_button(
     demo: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, _ = ask(capsys, "/health bogus")
     assert code == 0
     assert "Sorry, I don't know `bogus`" in out
-    assert "Shop Health Bot" in out
+    assert "[Help]" in out and "Shop Health Bot" not in out  # one line, not the whole help
     code, out, _ = ask(capsys, "/health")
     assert code == 0 and "Shop Health Bot" in out and "Sorry" not in out
 

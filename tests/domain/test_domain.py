@@ -278,7 +278,9 @@ def test_account_violation_counted_statuses(status: str, is_counted: bool) -> No
         ("Appealing", False),
         ("Appeal failed", False),
         ("Appeal succeeded", False),
-        ("Not yet appealed", False),  # account wording, not a shop status
+        ("Not yet appealed", True),  # DOMAIN.md "Status words": the other page's words, the same status
+        ("Failed appeal (can appeal again)", True),  # ...and the seed 000 wording
+        ("failed_APPEAL (can-appeal again)", True),  # any case; spaces, hyphens and underscores alike
     ],
 )
 def test_shop_appealable_statuses(appeal_status: str, ok: bool) -> None:
@@ -294,7 +296,7 @@ def test_shop_appealable_statuses(appeal_status: str, ok: bool) -> None:
         (None, "Not yet appealed", False),
         ("Violation - Deduction", "Appealing", False),
         ("Violation - Deduction", "Appeal failed", False),
-        ("Violation - Deduction", "Not appealed", False),  # shop wording
+        ("Violation - Deduction", "Not appealed", True),  # DOMAIN.md "Status words": the same status
         ("Violation - Deduction", "Appeal succeeded", False),
     ],
 )
@@ -364,7 +366,8 @@ def test_days_left_to_appeal() -> None:
     [
         ("APPEAL_FAILED (can appeal again)", "Appeal failed (can appeal again)", domain.APPEAL_STATUSES),
         ("appeal-failed ( can-appeal-again )", "Appeal failed (can appeal again)", domain.APPEAL_STATUSES),
-        ("  Not   yet_appealed ", "Not yet appealed", domain.APPEAL_STATUSES),
+        ("  Not   yet_appealed ", "Not appealed", domain.APPEAL_STATUSES),  # DOMAIN.md "Status words"
+        ("Failed appeal (can appeal again)", "Appeal failed (can appeal again)", domain.APPEAL_STATUSES),
         ("not-appealed", "Not appealed", domain.APPEAL_STATUSES),
         ("no_action", "No action", domain.ENFORCEMENT_STATUSES),
         ("ENFORCEMENT-PENDING", "Enforcement pending", domain.ENFORCEMENT_STATUSES),
@@ -386,7 +389,8 @@ def test_normalize_status_keeps_distinct_statuses_apart() -> None:
         "Appeal failed (can appeal again)"
     )
     assert domain.normalize_status("Pending") != domain.normalize_status("Enforcement pending")
-    assert len(domain.APPEAL_STATUSES) == 6
+    assert len(set(domain.APPEAL_STATUSES.values())) == 5  # "Not yet appealed" is "Not appealed"
+    assert domain.APPEAL_STATUSES[domain.normalize_status("Appeal failed")] == "Appeal failed"
     assert len(domain.ENFORCEMENT_STATUSES) == 6
 
 

@@ -88,10 +88,29 @@ def test_stale_timestamp_is_rejected(served: Env) -> None:
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("text", ["", "   ", "frobnicate", "list ahr purple", "shop"])
-def test_unknown_or_empty_text_gets_help(env: Env, text: str) -> None:
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_text_gets_help(env: Env, text: str) -> None:
     body = env.sender.command(text).json()
     assert "Shop Health Bot" in text_of(body["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("text", "closest"),
+    [
+        ("frobnicate", None),
+        ("overveiw", "/health overview vs 7d"),
+        ("list ahr purple", "/health list "),
+        ("shop", "/health shop "),
+    ],
+)
+def test_text_not_understood_gets_one_line_the_closest_form_and_a_help_button(
+    env: Env, text: str, closest: str | None
+) -> None:
+    blocks = env.sender.command(text).json()["blocks"]
+    assert len(blocks) == 1 and "Sorry, " in text_of(blocks)
+    assert closest is None or f"Try `{closest}" in text_of(blocks)
+    (help_button,) = find_buttons(blocks, "show_more")
+    assert CommandRef.model_validate_json(help_button["value"]).text == "help"
 
 
 def test_random_and_unicode_text_never_fails(env: Env) -> None:
