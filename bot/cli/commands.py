@@ -127,7 +127,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(reply.as_message(), indent=2, ensure_ascii=False))
     else:
-        print(render(reply.blocks), end="")
+        print(render(reply.blocks, color=sys.stdout.isatty()), end="")
     return 0
 
 

@@ -37,7 +37,7 @@ def test_follow_up_commands_from_the_terminal(
     alphas: None, factory: sessionmaker[Session], capsys: pytest.CaptureFixture[str]
 ) -> None:
     today = dt.datetime.now(Settings(_env_file=None).tz).date()
-    assert "acknowledged *Alpha Goods*" in run_ask(capsys, "/health ack US1")
+    assert "acknowledged Alpha Goods." in run_ask(capsys, "/health ack US1")  # *bold* rendered, not raw
     assert acks(factory) == [("S1", "cli")]
 
     assert "is snoozed for 7 days" in run_ask(capsys, "/health snooze us1 week")
@@ -66,13 +66,13 @@ def test_follow_up_commands_from_the_terminal(
         ("/health ack NOPE999", "does not name exactly one"),
         ("/health ack Alpha", "does not name exactly one"),  # two sellers match
         ("/health snooze NOPE999 7d", "does not name exactly one"),
-        ("/health assign US1", "`assign` takes a shop and a person"),
+        ("/health assign US1", "assign takes a shop and a person"),
         ("/health assign US1 maria", "is not a person"),
-        ("/health assign <@U0MARIA>", "`assign` takes a shop and a person"),
+        ("/health assign <@U0MARIA>", "assign takes a shop and a person"),
         ("/health ack", "which shop?"),
         ("/health unsnooze", "which shop?"),
-        ("/health notify milestones", "`notify` takes `milestones on` or `milestones off`"),
-        ("/health notify everything on", "`notify` takes"),
+        ("/health notify milestones", "notify takes milestones on or milestones off"),
+        ("/health notify everything on", "notify takes"),
     ],
 )
 def test_follow_up_commands_explain_mistakes(
