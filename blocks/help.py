@@ -43,7 +43,10 @@ def not_understood(problem: str, closest: str | None) -> Reply:
     if closest and closest != "help":
         line += f" Try `/health {escape(closest)}`."
     blocks: list[Block] = [
-        section(line, accessory=button("Help", ActionId.SHOW_MORE, CommandRef(text="help").encode(), suffix="help"))
+        section(
+            line,
+            accessory=button("Help", ActionId.SHOW_MORE, CommandRef(text="help").encode(), suffix="help"),
+        )
     ]
     tried = f" Try /health {closest}." if closest and closest != "help" else " Try /health help."
     return Reply(escape(f"Sorry, {problem}.{tried}"), finish(blocks))

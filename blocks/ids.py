@@ -93,10 +93,12 @@ class BlockDraftRef(Payload):
 
 
 class CommandRef(Payload):
-    """Re-run a command: Show more (with an offset) and Share to channel."""
+    """Re-run a command: Show more / Previous (with an offset, `paging`: in place of the page it
+    came from) and Share to channel."""
 
     text: str
     offset: int = 0
+    paging: bool = False
 
 
 # What each button or menu carries in its value, and each modal in its private_metadata: decoded

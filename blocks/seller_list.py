@@ -86,12 +86,15 @@ def seller_list_card(title: str, page: Page, *, command: str, window: Window, em
             blocks.extend(seller_row(row, window, page.offset + i))
     footer: list[Block] = [divider()]
     buttons = []
+    if page.offset > 0:  # a way back to the page before
+        back = CommandRef(text=command, offset=max(0, page.offset - page.limit), paging=True).encode()
+        buttons.append(button("Previous", ActionId.SHOW_MORE, back, suffix="back"))
     if page.remaining:
         buttons.append(
             button(
                 f"Show more ({page.remaining} left)",
                 ActionId.SHOW_MORE,
-                CommandRef(text=command, offset=page.offset + len(page.rows)).encode(),
+                CommandRef(text=command, offset=page.offset + len(page.rows), paging=True).encode(),
                 suffix="next",
             )
         )

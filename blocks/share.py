@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from blocks.ids import ActionId
 from blocks.kit import Reply, context
 from blocks.message import message
 from blocks.text import escape
 
+SHARE = ActionId.SHARE.value
 HINTS = {
     "not_in_channel": " Invite me to the channel first (`/invite @Shop Health Bot`).",
     "channel_not_found": " Invite me to the channel first (`/invite @Shop Health Bot`).",
@@ -13,9 +15,21 @@ HINTS = {
 
 
 def shared(reply: Reply, user_id: str, command: str) -> Reply:
-    blocks = [b for b in reply.blocks if b.get("type") != "actions"]
+    """The card as the channel sees it: every button kept (each click is checked against the
+    clicker's own rights) except Share itself, and who shared it from which command."""
+    blocks = []
+    for block in reply.blocks:
+        if block.get("type") == "actions":
+            elements = [
+                e for e in block.get("elements", []) if not str(e.get("action_id", "")).startswith(SHARE)
+            ]
+            if not elements:
+                continue
+            block = {**block, "elements": elements}
+        blocks.append(block)
+    blocks = blocks[:49]
     blocks.append(context(f"Shared by <@{user_id}> from `/health {escape(command[:80])}`").to_dict())
-    return Reply(reply.text, blocks[:50])
+    return Reply(reply.text, blocks)
 
 
 def share_failed(error: str) -> Reply:

@@ -50,7 +50,7 @@ def show_more(ack: Ack, context: BoltContext, respond: Respond) -> None:
     def work(session: DbSession) -> None:
         reply = answer(session, ref.text, settings=settings, asker=asker, offset=ref.offset)
         # Paging replaces the page it came from; other lists open as a new message.
-        say_ephemeral(respond, reply, replace=ref.offset > 0)
+        say_ephemeral(respond, reply, replace=ref.paging or ref.offset > 0)
 
     after_ack(context, work)
 

@@ -32,7 +32,13 @@ ENFORCEMENT_STATUSES = {
 }
 APPEAL_STATUSES = {
     normalize_status(s): s
-    for s in ("Not appealed", "Appealing", "Appeal failed (can appeal again)", "Appeal failed", "Appeal succeeded")
+    for s in (
+        "Not appealed",
+        "Appealing",
+        "Appeal failed (can appeal again)",
+        "Appeal failed",
+        "Appeal succeeded",
+    )
 }
 # DOMAIN.md "Status words": Seller Center's two pages word the same statuses differently, and the
 # seeds copy both. Either spelling means the same status, stored in the first page's words.
@@ -49,6 +55,7 @@ APPEAL_STATUSES.update(
 def canonical_appeal(status: str) -> str:
     """An appeal status in the bot's own words, whichever of Seller Center's spellings it came in."""
     return APPEAL_STATUSES.get(normalize_status(status), status)
+
 
 VIOLATION_STATUSES = {normalize_status(s): s for s in ("Violation - Deduction", "Violation - Warning")}
 
@@ -81,7 +88,10 @@ def counted(v: ViolationFacts) -> bool:
 
 def appeal_deadline(v: ViolationFacts) -> dt.date:
     """Last calendar day to appeal: 30 days from notice, or 15 days from the first rejection."""
-    if v.appeal_rejected_at is not None and canonical_appeal(v.appeal_status) == "Appeal failed (can appeal again)":
+    if (
+        v.appeal_rejected_at is not None
+        and canonical_appeal(v.appeal_status) == "Appeal failed (can appeal again)"
+    ):
         return v.appeal_rejected_at + dt.timedelta(days=SECOND_APPEAL_DAYS)
     return v.notified_at + dt.timedelta(days=FIRST_APPEAL_DAYS)
 

@@ -120,3 +120,14 @@ def test_share_re_renders_with_the_sharers_rights(env: Env, settings: Settings) 
         as_cli = answer(session, "mine", settings=env.settings, asker=Asker(user_id="UOWNER"))
     assert "Alpha Goods" in text_of(as_cli.blocks)
     assert share(env, "mine", "CINTERNAL") == []  # "your sellers" are not the channel's
+
+
+def test_a_shared_card_keeps_the_buttons_but_not_share_itself(env: Env) -> None:
+    share(env, "shop US1", "CINTERNAL")
+    (posted,) = [c for c in env.slack.calls_to(POST) if c.ok and c.params["channel"] == "CINTERNAL"]
+    actions = [
+        e["action_id"] for b in posted.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert "visit_seller_center" in actions and "acknowledge" in actions
+    assert not any(a.startswith("share_to_channel") for a in actions)
+    assert "Shared by <@U1>" in text_of(posted.params["blocks"])

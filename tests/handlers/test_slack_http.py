@@ -289,3 +289,18 @@ def test_command_text_arrives_html_escaped_and_is_understood(env: Env) -> None:
     body = env.sender.command("shop h&amp;m &lt;beauty&gt;").json()
     assert body["blocks"][0]["text"]["text"].endswith(" H&M <Beauty>")  # the card (plain-text header)
     assert f"`{code}`" in text_of(body["blocks"])
+
+
+def test_show_more_then_previous_pages_back_in_place(env: Env) -> None:
+    first = env.sender.command("atrisk").json()["blocks"]
+    (more,) = find_buttons(first, ActionId.SHOW_MORE.value)
+    env.sender.action(more["action_id"], more["value"], name="page2")
+    page2 = dict(env.slack.responses)["page2"]
+    assert page2["replace_original"] is True and "11-" in text_of(page2["blocks"])
+    (back,) = find_buttons(page2["blocks"], f"{ActionId.SHOW_MORE.value}:back")
+    env.sender.action(back["action_id"], back["value"], name="page1")
+    page1 = dict(env.slack.responses)["page1"]
+    assert page1["replace_original"] is True and "1-10 of" in text_of(page1["blocks"])
+    assert not find_buttons(
+        page1["blocks"], f"{ActionId.SHOW_MORE.value}:back"
+    )  # the first page has no way back
