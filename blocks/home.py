@@ -14,14 +14,16 @@ from slack_sdk.models.blocks import Block
 from blocks.kit import context, divider, freshness_stamp, header, section
 from blocks.overview import overview_card
 from blocks.seller_list import seller_row
-from bot.services.records import Overview, Page
+from bot.services.records import Overview, Page, SellerRow
 
 MAX_VIEW_BLOCKS = 100
 # Row buttons must have distinct action_ids; the portfolio list numbers its rows after the user's.
 AT_RISK_INDEX_BASE = 1000
 
 
-def home_view(user_id: str, own: Page, overview: Overview, at_risk: Page) -> dict[str, Any]:
+def home_view(
+    user_id: str, own: Page[SellerRow], overview: Overview, at_risk: Page[SellerRow]
+) -> dict[str, Any]:
     """The Home tab (`views.publish` payload) for `user_id`."""
     window = overview.window
     blocks: list[dict[str, Any]] = [

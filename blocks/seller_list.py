@@ -75,7 +75,7 @@ def seller_row(
     return [section("\n".join(lines), accessory=accessory)]
 
 
-def seller_list_card(title: str, page: Page, *, command: str, window: Window, empty: str) -> Reply:
+def seller_list_card(title: str, page: Page[SellerRow], *, command: str, window: Window, empty: str) -> Reply:
     blocks: list[Block] = [header(title)]
     if not page.rows:
         blocks.append(section(empty))

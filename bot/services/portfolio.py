@@ -27,7 +27,7 @@ from bot.services.filters import (
     warning_band,
 )
 from bot.services.health import freshness
-from bot.services.records import ListFilter, Overview, Page
+from bot.services.records import ListFilter, Overview, Page, SellerRow
 
 OWN_LIMIT = 25
 
@@ -81,13 +81,15 @@ def at_risk(
     window: Window = Window.DAY,
     offset: int = 0,
     limit: int = 10,
-) -> Page:
+) -> Page[SellerRow]:
     """Sellers needing action (drop beyond the limit, or a critical band), highest GMV first."""
     question = ("atrisk", tuple(scores), window, offset, limit)
     return cached(session, question, lambda: _at_risk(session, scores, window, offset, limit))
 
 
-def _at_risk(session: Session, scores: Sequence[Score], window: Window, offset: int, limit: int) -> Page:
+def _at_risk(
+    session: Session, scores: Sequence[Score], window: Window, offset: int, limit: int
+) -> Page[SellerRow]:
     condition = needs_action(scores, window)
     query = (
         seller_select(window)
@@ -100,7 +102,9 @@ def _at_risk(session: Session, scores: Sequence[Score], window: Window, offset: 
     return Page(rows=rows, total=_count(session, condition), offset=offset, limit=limit)
 
 
-def seller_list(session: Session, filters: ListFilter, *, offset: int = 0, limit: int = 10) -> Page:
+def seller_list(
+    session: Session, filters: ListFilter, *, offset: int = 0, limit: int = 10
+) -> Page[SellerRow]:
     """Partner Center's Health List: any combination of band and action filters, sorted."""
     conditions: list[ColumnElement[bool]] = []
     if filters.ahr:
@@ -141,7 +145,7 @@ def seller_list(session: Session, filters: ListFilter, *, offset: int = 0, limit
     return Page(rows=rows, total=_count(session, where), offset=offset, limit=limit)
 
 
-def unauthorized(session: Session, *, offset: int = 0, limit: int = 10) -> Page:
+def unauthorized(session: Session, *, offset: int = 0, limit: int = 10) -> Page[SellerRow]:
     where = or_(Shop.authorized.is_(False), Shop.chr_authorized.is_(False))
     total = session.scalar(select(func.count()).select_from(Shop).where(where))
     query = (
@@ -157,7 +161,7 @@ def unauthorized(session: Session, *, offset: int = 0, limit: int = 10) -> Page:
 
 def own_sellers(
     session: Session, user_id: str, *, limit: int = OWN_LIMIT, window: Window = Window.DAY
-) -> Page:
+) -> Page[SellerRow]:
     """The user's sellers (`Shop.owner`), worst first.
 
     Order: needing action (a drop beyond the limit or a critical band), then a warning band, then

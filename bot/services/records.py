@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from bot.domain import Score, SortKey, Window
 
@@ -72,9 +73,14 @@ class SellerRow:
     reasons: tuple[str, ...] = ()
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True)
-class Page:
-    rows: list[SellerRow]
+class Page(Generic[R]):
+    """One page of a list: its rows, how many there are in all, and where the page starts."""
+
+    rows: list[R]
     total: int
     offset: int
     limit: int
@@ -366,3 +372,21 @@ class SourceAuthority:
     api_seller: str | None  # the connected seller whose token lists the shop
     api_failing: bool = False
     orders_from: str | None = None  # "api" | "csv" | None (no orders seen)
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One TikTok account in Partner Center's TikTok Account Health list."""
+
+    tiktok_handle: str
+    shop_id: str
+    shop_code: str
+    shop_name: str
+    owner: str | None
+    chr: int | None
+    chr_then: int | None
+    gmv_7d: float | None
+    violations_7d: int
+    violations_60d: int
+    appealable: int
+    nearest_deadline: dt.date | None
