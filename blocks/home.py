@@ -7,6 +7,7 @@ for views.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -22,13 +23,13 @@ AT_RISK_INDEX_BASE = 1000
 
 
 def home_view(
-    user_id: str, own: Page[SellerRow], overview: Overview, at_risk: Page[SellerRow]
+    user_id: str, own: Page[SellerRow], overview: Overview, at_risk: Page[SellerRow], zone: dt.tzinfo = dt.UTC
 ) -> dict[str, Any]:
     """The Home tab (`views.publish` payload) for `user_id`."""
     window = overview.window
     blocks: list[dict[str, Any]] = [
         header("Shop Health").to_dict(),
-        context(freshness_stamp(overview.freshness)).to_dict(),
+        context(freshness_stamp(overview.freshness, zone)).to_dict(),
         divider().to_dict(),
     ]
 

@@ -3,6 +3,7 @@ are guarded: text lengths, the 10 fields of a section, and the 50 blocks of a me
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.ids import ActionId, CommandRef
-from blocks.text import truncate
+from blocks.text import truncate, when
 from bot.domain import Level
 from bot.services.records import Freshness
 
@@ -87,11 +88,11 @@ def divider() -> DividerBlock:
     return DividerBlock()
 
 
-def freshness_stamp(fresh: Freshness) -> str:
+def freshness_stamp(fresh: Freshness, zone: dt.tzinfo = dt.UTC) -> str:
     if fresh.refreshed_at is None:
         return ":hourglass: No data imported yet: `healthbot import` or `healthbot demo`"
     text = f":clock3: Data as of {fresh.data_date:%b %-d, %Y}" if fresh.data_date else ":clock3: Data"
-    text += f" · updated {fresh.refreshed_at:%b %-d %H:%M} UTC"
+    text += f" · updated {when(fresh.refreshed_at, zone)}"
     if fresh.stale_sources:
         text += f" · :warning: stale: {', '.join(fresh.stale_sources)}"
     if fresh.failing_sources:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from blocks.ids import ActionId, CommandRef
@@ -15,7 +17,7 @@ def _count(level: Level, value: int) -> str:
     return f"{DOT[level]} {value}"
 
 
-def overview_card(data: Overview, command: str) -> Reply:
+def overview_card(data: Overview, command: str, zone: dt.tzinfo = dt.UTC) -> Reply:
     labels = {
         Score.AHR: "Account Health (AHR)",
         Score.SPS: "Shop Performance (SPS)",
@@ -58,7 +60,7 @@ def overview_card(data: Overview, command: str) -> Reply:
                 share_button(command),
             ]
         ),
-        context(freshness_stamp(data.freshness)),
+        context(freshness_stamp(data.freshness, zone)),
     ]
     text = f"Overview: {data.needs_action} sellers need action, {data.unauthorized} unauthorized"
     return Reply(text, finish(blocks))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
 
 from blocks.ids import ActionId, CommandRef, RowAction, ShopRef
-from blocks.kit import DOT, Reply, button, context, divider, finish, header, section, share_button
+from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import NO_DATA, escape, money, name, signed
 from bot import domain
 from bot.domain import Window
@@ -77,6 +77,9 @@ def seller_row(
 
 def seller_list_card(title: str, page: Page[SellerRow], *, command: str, window: Window, empty: str) -> Reply:
     blocks: list[Block] = [header(title)]
+    # Only the rows one message can hold: the next page starts right after the last one shown.
+    rows = page.rows[: MAX_BLOCKS - 4]  # header, range, divider and buttons
+    page = Page(rows=rows, total=page.total, offset=page.offset, limit=page.limit)
     if not page.rows:
         blocks.append(section(empty))
     else:

@@ -22,7 +22,7 @@ from blocks.kit import (
     sparkline,
 )
 from blocks.seller_list import SNOOZE_CHOICES
-from blocks.text import NO_DATA, escape, money, signed
+from blocks.text import NO_DATA, escape, money, signed, when
 from bot import domain
 from bot.domain import Level
 from bot.services.records import GivenCounts, ShopDetail
@@ -90,11 +90,11 @@ def outlook_lines(detail: ShopDetail) -> list[str]:
     return lines
 
 
-def followup_note(detail: ShopDetail) -> str | None:
+def followup_note(detail: ShopDetail, zone: dt.tzinfo = dt.UTC) -> str | None:
     parts = []
     if detail.acknowledgement is not None:
         ack = detail.acknowledgement
-        parts.append(f":white_check_mark: Acknowledged by <@{ack.user_id}> {ack.at:%b %-d %H:%M} UTC")
+        parts.append(f":white_check_mark: Acknowledged by <@{ack.user_id}> {when(ack.at, zone)}")
     if detail.snooze is not None:
         until = f"until {detail.snooze.until:%b %-d}" if detail.snooze.until else "until its scores change"
         parts.append(f":zzz: Snoozed {until} by <@{detail.snooze.user_id}>")
@@ -108,6 +108,7 @@ def shop_card(
     command: str,
     uk_48_point: bool = False,
     dispatch: Sequence[Block] = (),
+    zone: dt.tzinfo = dt.UTC,
 ) -> Reply:
     shop, h = detail.shop, detail.health
     points_region = domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point)
@@ -191,7 +192,7 @@ def shop_card(
         if outlook:
             blocks.append(section("*Outlook*\n" + "\n".join(outlook)))
     blocks.extend(dispatch)  # the dispatch watch's Late Dispatch Rate and the fields' sources
-    note = followup_note(detail)
+    note = followup_note(detail, zone)
     if note:
         blocks.append(context(note))
     ref = ShopRef(shop_id=shop.shop_id).encode()
@@ -219,7 +220,7 @@ def shop_card(
         )
     )
     blocks.append(ActionsBlock(elements=actions))
-    blocks.append(context(freshness_stamp(detail.freshness)))
+    blocks.append(context(freshness_stamp(detail.freshness, zone)))
     if not shop.authorized or h is None:
         summary = "data hidden until the seller authorizes the partner"
     elif points_region:

@@ -6,6 +6,7 @@ IDs, handles, policies) goes through `escape` or `name` before it is put into a 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 NAME_CHARS = 60
@@ -49,3 +50,9 @@ def signed(change: int | None, *, tenths: bool = False) -> str:
     if tenths:
         return f"{change / 10:+.1f}"
     return f"{change:+d}"
+
+
+def when(moment: dt.datetime, zone: dt.tzinfo, *, day_only: bool = False) -> str:
+    """A moment in the viewer's time zone, with the zone named: "Nov 28 12:17 PST"."""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)
+    return f"{local:%b %-d}" if day_only else f"{local:%b %-d %H:%M} {local.tzname() or zone}"

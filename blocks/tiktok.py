@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from blocks.kit import DOT, Reply, context, divider, finish, header, section
-from blocks.text import escape, name, truncate
+from blocks.text import escape, name, truncate, when
 from bot.domain import Level
 from bot.services.records import SellerStatus
 
@@ -17,19 +17,19 @@ REFRESH_WARNING = dt.timedelta(days=7)
 MAX_SHOPS_SHOWN = 8
 
 
-def token_health(seller: SellerStatus, now: dt.datetime) -> tuple[Level, str]:
+def token_health(seller: SellerStatus, now: dt.datetime, zone: dt.tzinfo = dt.UTC) -> tuple[Level, str]:
     if seller.failed_at is not None:
         error = truncate(seller.last_error or "unknown error", 300)
         return Level.CRITICAL, (
-            f"failing since {seller.failed_at:%b %-d %H:%M} UTC: {escape(error)}\n"
+            f"failing since {when(seller.failed_at, zone)}: {escape(error)}\n"
             "Send the seller a fresh authorization link."
         )
     if seller.refresh_expires_at is not None and seller.refresh_expires_at - now <= REFRESH_WARNING:
         return Level.WARNING, (
             f"authorization ends {seller.refresh_expires_at:%b %-d}: send the seller a fresh link before then"
         )
-    valid = f"{seller.access_expires_at:%b %-d %H:%M} UTC" if seller.access_expires_at else "an unknown time"
-    synced = f"last sync {seller.synced_at:%b %-d %H:%M} UTC" if seller.synced_at else "not synced yet"
+    valid = when(seller.access_expires_at, zone) if seller.access_expires_at else "an unknown time"
+    synced = f"last sync {when(seller.synced_at, zone)}" if seller.synced_at else "not synced yet"
     return Level.GOOD, f"token valid until {valid} (refreshed automatically) · {synced}"
 
 
@@ -53,6 +53,7 @@ def tiktok_card(
     problem: str | None,
     now: dt.datetime,
     link_hours: int,
+    zone: dt.tzinfo = dt.UTC,
 ) -> Reply:
     failing = sum(1 for s in sellers if s.failed_at is not None)
     blocks: list[Block] = [header("TikTok Shop connections")]
@@ -63,7 +64,7 @@ def tiktok_card(
     if not sellers:
         blocks.append(section("No seller has authorized the partner's app yet."))
     for seller in sellers[:40]:
-        level, health = token_health(seller, now)
+        level, health = token_health(seller, now, zone)
         blocks.append(divider())
         blocks.append(
             section(

@@ -31,6 +31,7 @@ from bot.db import is_busy
 from bot.services.digest_runs import WORKER
 from bot.settings import Settings
 from bot.slack.channels import Channels
+from bot.slack.people import People
 from bot.slack.poster import Poster
 from bot.slack.workspace import Workspace
 
@@ -50,6 +51,7 @@ class Deps:
     workspace: Workspace
     channels: Channels
     poster: Poster
+    people: People
     # User-group members per group ID, with when they were read (HEALTHBOT_ADMINS may name groups).
     admin_cache: dict[str, tuple[float, set[str]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -107,6 +109,7 @@ def build_deps(settings: Settings, factory: sessionmaker[Session]) -> Deps:
         workspace=Workspace(client),
         channels=Channels(client),
         poster=Poster(client, factory, worker=WORKER),
+        people=People(client),
     )
 
 

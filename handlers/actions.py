@@ -34,13 +34,15 @@ def visit_seller_center(ack: Ack, body: dict[str, Any], context: BoltContext) ->
 
 def open_shop(ack: Ack, context: BoltContext, respond: Respond) -> None:
     ack()
-    settings, ref = deps_of(context).settings, payload_of(context, ShopRef)
-    after_ack(
-        context,
-        lambda session: say_ephemeral(
-            respond, shop_card_reply(session, ref.shop_id, settings=settings, today=settings.today())
-        ),
-    )
+    settings, ref, asker = deps_of(context).settings, payload_of(context, ShopRef), asker_of(context)
+
+    def work(session: DbSession) -> None:
+        card = shop_card_reply(
+            session, ref.shop_id, settings=settings, today=settings.today(), zone=asker.zone()
+        )
+        say_ephemeral(respond, card)
+
+    after_ack(context, work)
 
 
 def show_more(ack: Ack, context: BoltContext, respond: Respond) -> None:

@@ -15,7 +15,7 @@ from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
 from blocks.message import message
 from bot.commands.subcommands.followup import apply_follow_up
 from bot.commands.subcommands.shop import shop_card_reply
-from bot.deps import DbSession, after_ack, deps_of, payload_of, session_of
+from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services import followup
 from bot.services.lookup import get_shop
 from handlers.actions import shop_or_apology
@@ -32,6 +32,7 @@ def _act(op: str, shop_id: str, body: dict[str, Any], context: BoltContext, resp
         return
     deps = deps_of(context)
     user_id, settings, trigger_id = user_of(body), deps.settings, str(body.get("trigger_id", ""))
+    zone = asker_of(context).zone()
 
     def work(session: DbSession) -> None:
         shop = shop_or_apology(session, shop_id, respond)
@@ -39,7 +40,8 @@ def _act(op: str, shop_id: str, body: dict[str, Any], context: BoltContext, resp
             return
         today = settings.today()
         if op == "open":
-            say_ephemeral(respond, shop_card_reply(session, shop.shop_id, settings=settings, today=today))
+            card = shop_card_reply(session, shop.shop_id, settings=settings, today=today, zone=zone)
+            say_ephemeral(respond, card)
         elif op == "ack" or op.startswith("snooze:"):
             action, _, option = op.partition(":")
             if action == "snooze" and option not in set(followup.SnoozeMode):

@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from blocks.home import home_view
-from bot.deps import deps_of, session_of
+from bot.deps import asker_of, deps_of, session_of
 from bot.domain import Window
 from bot.services.portfolio import at_risk, overview, own_sellers
 
@@ -37,6 +37,7 @@ def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClie
         own_sellers(session, user_id, window=window),
         overview(session, window),
         at_risk(session, window=window, limit=AT_RISK_LIMIT),
+        asker_of(context).zone() or deps_of(context).settings.tz,
     )
 
     def publish() -> None:  # after Slack has its answer

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 
 def _everyone() -> bool:
@@ -14,6 +15,10 @@ def _everyone() -> bool:
 
 def _not_shared(channel: str) -> bool:
     return False
+
+
+def _no_zone() -> tzinfo | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class Asker:
     # Whether a channel is shared with another organisation (True too when Slack would not say):
     # read on demand, as it costs a Web API call that few replies need.
     shared: Callable[[str], bool] = field(default=_not_shared, compare=False, repr=False)
+    # The person's own time zone (Slack's users.info), read on demand; None: the bot's zone.
+    zone: Callable[[], tzinfo | None] = field(default=_no_zone, compare=False, repr=False)
 
     @property
     def is_admin(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,11 @@ class Invocation:
     today: dt.date
     # (usage, what it does, example) of every subcommand, for the help card.
     entries: Sequence[tuple[str, str, str]] = ()
+
+    @property
+    def zone(self) -> tzinfo:
+        """Where times are shown: the asker's own time zone, else HEALTHBOT_TIMEZONE."""
+        return self.asker.zone() or self.settings.tz
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ def inject(deps: Deps) -> Callable[..., BoltResponse | None]:
             channel_id=channel_id,
             admin_check=lambda: is_admin(deps, user_id),
             shared=lambda channel: deps.channels.shared(channel) is not False,
+            zone=lambda: deps.people.zone(user_id) if user_id else None,
         )
         if context.response_url is None and user_id:
             context["respond"] = DirectReply(deps.client, user_id)

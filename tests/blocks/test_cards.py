@@ -379,9 +379,9 @@ def test_long_seller_list_is_capped_at_50_blocks_keeping_the_footer() -> None:
     footer = reply.blocks[-1]
     assert footer["type"] == "actions"
     labels = [b["text"]["text"] for b in footer["elements"]]
-    assert labels == ["Show more (140 left)", "Share to channel"]
-    assert json.loads(footer["elements"][0]["value"]) == {"text": "atrisk", "offset": 60}
-    assert "more blocks not shown" in reply.blocks[-3]["elements"][0]["text"]
+    assert labels == ["Show more (154 left)", "Share to channel"]  # 46 rows shown: the next page starts at 47
+    assert json.loads(footer["elements"][0]["value"]) == {"text": "atrisk", "offset": 46, "paging": True}
+    assert "1-46 of 200" in reply.blocks[1]["elements"][0]["text"]
 
 
 def test_seller_list_page_and_empty() -> None:
@@ -398,7 +398,10 @@ def test_seller_list_page_and_empty() -> None:
     assert "GMV 7d -" in second["text"]["text"]
     assert "AHR - · SPS - · CHR -" in second["text"]["text"]
     assert second["accessory"]["text"]["text"] == "Send request link"
-    assert [b["text"]["text"] for b in reply.blocks[-1]["elements"]] == ["Share to channel"]  # nothing left
+    assert [b["text"]["text"] for b in reply.blocks[-1]["elements"]] == [
+        "Previous",
+        "Share to channel",
+    ]  # nothing left, a way back
     empty = seller_list_card(
         "Sellers", Page([], 0, 0, 10), command="atrisk", window=Window.DAY, empty="No one."
     )

@@ -18,6 +18,7 @@ import datetime as dt
 import json
 import time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -162,7 +163,8 @@ def test_acknowledge_button_stamps_who_and_when(env: Env) -> None:
         stamp = session.scalars(select(Acknowledgement)).one().acknowledged_at
     stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
     assert before <= stamp <= dt.datetime.now(UTC)
-    assert f"Acknowledged by <@UMARIA> {stamp:%b %-d %H:%M} UTC" in text_of(card(env))
+    shown = stamp.astimezone(ZoneInfo("America/Los_Angeles"))  # the viewer's Slack zone (the fake's default)
+    assert f"Acknowledged by <@UMARIA> {shown:%b %-d %H:%M} {shown.tzname()}" in text_of(card(env))
 
 
 def test_snooze_overflow_on_the_card_snoozes(env: Env) -> None:

@@ -109,10 +109,10 @@ def test_sixteen_forged_requests_pointing_at_a_dead_port_leave_a_real_command_fa
                 "X-Slack-Request-Timestamp": "abc",
             }
             assert env.sender.transport(body, headers).status_code == 401
+        assert env.slack.calls == []  # not one outbound call for sixteen forged requests
         started = time.monotonic()
         answer = env.sender.command("overview")
         assert answer.status_code == 200 and time.monotonic() - started < 2
-        assert [c.method for c in env.slack.calls if c.method != "auth.test"] == []
 
 
 def test_a_replayed_signed_click_acknowledges_once(env: Env) -> None:

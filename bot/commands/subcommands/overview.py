@@ -24,7 +24,7 @@ def parse_window_only(words: Words, name: str) -> Window:
 
 
 def _run(invocation: Invocation, window: Window) -> Reply:
-    return overview_card(overview(invocation.session, window), invocation.text)
+    return overview_card(overview(invocation.session, window), invocation.text, invocation.zone)
 
 
 SUBCOMMANDS = (

@@ -23,8 +23,11 @@ from bot.services.tiktok_sellers import shop_sources
 from bot.settings import Settings
 
 
-def shop_card_reply(session: Session, shop_id: str, *, settings: Settings, today: dt.date) -> Reply:
-    """One seller's card by shop ID (the Open card button, or a lookup that found one shop)."""
+def shop_card_reply(
+    session: Session, shop_id: str, *, settings: Settings, today: dt.date, zone: dt.tzinfo | None = None
+) -> Reply:
+    """One seller's card by shop ID (the Open card button, or a lookup that found one shop); times
+    in `zone` (the viewer's), else HEALTHBOT_TIMEZONE."""
     detail = shop_detail(session, shop_id, today=today)
     if detail is None:
         return message("That seller is no longer in the portfolio.")
@@ -40,6 +43,7 @@ def shop_card_reply(session: Session, shop_id: str, *, settings: Settings, today
             dispatch.shop_late_dispatch(session, shop_id, now),
             shop_sources(session, shop_id, dispatch.orders_source(session, shop_id)),
         ),
+        zone=zone or settings.tz,
     )
 
 
@@ -57,15 +61,19 @@ def not_found_reply(query: str, found: Lookup) -> Reply:
     )
 
 
-def shop_reply(session: Session, query: str, *, settings: Settings, today: dt.date) -> Reply:
+def shop_reply(
+    session: Session, query: str, *, settings: Settings, today: dt.date, zone: dt.tzinfo | None = None
+) -> Reply:
     found = find_shop(session, query)
     if found.shop is not None:
-        return shop_card_reply(session, found.shop.shop_id, settings=settings, today=today)
+        return shop_card_reply(session, found.shop.shop_id, settings=settings, today=today, zone=zone)
     return not_found_reply(query, found)
 
 
 def _run(invocation: Invocation, query: str) -> Reply:
-    return shop_reply(invocation.session, query, settings=invocation.settings, today=invocation.today)
+    return shop_reply(
+        invocation.session, query, settings=invocation.settings, today=invocation.today, zone=invocation.zone
+    )
 
 
 SUBCOMMANDS = (

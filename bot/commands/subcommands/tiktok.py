@@ -24,6 +24,7 @@ def _run(invocation: Invocation, args: None) -> Reply:
         problem=problem,
         now=dt.datetime.now(dt.UTC),
         link_hours=invocation.settings.tiktok_link_hours,
+        zone=invocation.zone,
     )
 
 
