@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     SHARE = "share_to_channel"
     SHOP_MENU = "shop_menu"
     TREND = "trend_chart"
+    PORTFOLIO_TREND = "portfolio_trend_chart"
     ACKNOWLEDGE = "acknowledge"
     SNOOZE = "snooze"
     ASSIGN = "assign_owner"
@@ -74,6 +75,12 @@ class TrendRef(Payload):
     days: int = 30
 
 
+class PeriodRef(Payload):
+    """The portfolio's trend chart over a number of days."""
+
+    days: int = 90
+
+
 class RowAction(Payload):
     """An overflow-menu choice on a seller row; short, as option values are capped at 150 chars."""
 
@@ -113,6 +120,7 @@ ACTION_PAYLOADS: dict[ActionId, type[Payload]] = {
     ActionId.SHARE: CommandRef,
     ActionId.SHOP_MENU: RowAction,
     ActionId.TREND: TrendRef,
+    ActionId.PORTFOLIO_TREND: PeriodRef,
     ActionId.ACKNOWLEDGE: ShopRef,
     ActionId.SNOOZE: RowAction,
     ActionId.ASSIGN: ShopRef,

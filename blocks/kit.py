@@ -109,7 +109,9 @@ def sparkline(values: Sequence[int | None]) -> str:
     if not known:
         return ""
     low, high = min(known), max(known)
-    span = max(high - low, 1)
+    if low == high:  # a flat line is drawn level at mid height, not as "all at the minimum"
+        return "".join(" " if v is None else SPARK[len(SPARK) // 2 - 1] for v in values)
+    span = high - low
     return "".join(" " if v is None else SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in values)
 
 

@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
-from blocks.ids import ActionId, TrendRef
+from blocks.ids import ActionId, PeriodRef, TrendRef
 from blocks.kit import Reply, button, context, finish, header, section, sparkline
-from blocks.text import escape, name
+from blocks.text import escape, money, name
 from bot import domain
-from bot.services.records import ShopInfo
+from bot.services.records import PortfolioDay, PortfolioTrend, ShopInfo
 
 TREND_DAYS = (30, 90, 180)  # the choices offered as buttons
 Point = tuple[dt.date, int | None]
@@ -55,6 +55,81 @@ def trend_card(
         blocks.append(section(f"No {label} in the last {days} days."))
     blocks.append(trend_buttons(shop_id))
     return Reply(escape(f"{shop_name}: {label} trend, {days} days"), finish(blocks))
+
+
+PORTFOLIO_DAYS = (30, 90, 180)
+AT_RISK_NOTE = (
+    "At risk on a past day: the score rules of the day (AHR fell more than 20 or is 0-50, SPS fell "
+    "more than 0.5 or is 0.1-2.4); today's appeals, restrictions and authorization are not in the "
+    "history. Sellers without authorization are left out; 48-point shops have no AHR band."
+)
+
+
+def _bands(day: PortfolioDay) -> str:
+    return " · ".join(f"{band.value} *{count}*" for band, count in day.bands.items())
+
+
+def _band_changes(now: PortfolioDay, then: PortfolioDay) -> str:
+    return " · ".join(f"{band.value} {now.bands[band] - then.bands[band]:+d}" for band in now.bands)
+
+
+def portfolio_card(trend: PortfolioTrend) -> Reply:
+    """`/health trend portfolio`: the bands and the GMV at risk now against the period's first day,
+    as text and sparklines, with buttons that post the chart."""
+    title = f"Portfolio trend · last {trend.days} days"
+    blocks: list[Block] = [header(title)]
+    first, last = trend.first, trend.last
+    if first is None or last is None:
+        blocks.append(
+            section(f"No scores in the last {trend.days} days: import some first (`/health import`).")
+        )
+        return Reply(title, finish(blocks))
+    below = [p.scored - p.bands[domain.AhrBand.EXCELLENT] for p in trend.points]
+    at_risk = [p.at_risk for p in trend.points]
+    blocks += [
+        section(
+            f"*{last.day:%b %-d}*: {_bands(last)}\nsince {first.day:%b %-d}: {_band_changes(last, first)}"
+        ),
+        section(
+            f"*Below Excellent*  `{sparkline(below)}`  {below[0]} → *{below[-1]}*\n"
+            f"*At risk*  `{sparkline(at_risk)}`  {first.at_risk} → *{last.at_risk}* sellers, "
+            f"GMV {money(first.gmv_at_risk)} → *{money(last.gmv_at_risk)}*"
+        ),
+        context(AT_RISK_NOTE),
+        ActionsBlock(
+            elements=[
+                button(
+                    f"Chart {days}d",
+                    ActionId.PORTFOLIO_TREND,
+                    PeriodRef(days=days).encode(),
+                    suffix=str(days),
+                )
+                for days in PORTFOLIO_DAYS
+            ]
+        ),
+    ]
+    summary = f"{last.at_risk} sellers at risk, {money(last.gmv_at_risk)} GMV"
+    return Reply(f"{title}: {summary}", finish(blocks))
+
+
+def portfolio_comment(user_id: str, trend: PortfolioTrend) -> str:
+    """The words with the chart: who asked (if someone did), and the period in one line."""
+    who = f"<@{user_id}> asked for the " if user_id else "The "
+    first, last = trend.first, trend.last
+    if first is None or last is None:
+        return f"{who}portfolio over the last {trend.days} days: no scores yet."
+    return (
+        f"{who}portfolio over the last {trend.days} days ({first.day:%b %-d} to {last.day:%b %-d}): "
+        f"{_band_changes(last, first)}; at risk {first.at_risk} → {last.at_risk} sellers, "
+        f"GMV {money(first.gmv_at_risk)} → {money(last.gmv_at_risk)}."
+    )
+
+
+def portfolio_alt_text(trend: PortfolioTrend) -> str:
+    return (
+        f"Chart of the portfolio over the last {trend.days} days: sellers with an Excellent AHR on top; "
+        "below, sellers in the Fair, Poor and Deactivated bands stacked, and the GMV at risk as a line."
+    )
 
 
 def _latest(points: Sequence[Point], *, scored_only: bool = False) -> tuple[int, int] | None:
@@ -114,4 +189,4 @@ UPLOAD_HINTS = {
 
 
 def upload_failed(error: str) -> str:
-    return f"I couldn't post the trend chart here ({error}).{UPLOAD_HINTS.get(error, '')}"
+    return f"I couldn't post the chart here ({error}).{UPLOAD_HINTS.get(error, '')}"

@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Block Kit payload")
     p.add_argument("--user", default="cli", help="ask as this Slack user ID (for mine, ack, assign me, ...)")
     p.add_argument("--channel", help="ask from this channel ID (for digest subscribe)")
-    p.add_argument("--png", help="with /health trend: also write the chart to this PNG file")
+    p.add_argument(
+        "--png", help="with /health trend (a shop or portfolio): also write the chart to this PNG file"
+    )
     p.add_argument("--offset", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_ask)
 

@@ -121,7 +121,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         if args.png:
             status = _write_trend(session, text, settings, Path(args.png))
             if status is None:
-                print("healthbot ask: --png goes with /health trend <shop> [30d|90d|180d]", file=sys.stderr)
+                print(
+                    "healthbot ask: --png goes with /health trend <shop>|portfolio [30d|90d|180d]",
+                    file=sys.stderr,
+                )
                 return 2
             print(status)
     if args.json:
@@ -145,6 +148,12 @@ def _write_trend(session: Session, text: str, settings: Settings, path: Path) ->
         return None
     if not isinstance(args, Trend):
         return None
+    if args.portfolio:
+        from bot.services.portfolio_trend import portfolio_png, portfolio_trend
+
+        uk_48_point = settings.healthbot_uk_48_point
+        path.write_bytes(portfolio_png(portfolio_trend(session, args.days, uk_48_point=uk_48_point)))
+        return f"chart written to {path}"
     shop = find_shop(session, args.query).shop
     if shop is None or not shop.authorized:
         return "no chart: the seller has no visible scores"

@@ -145,8 +145,9 @@ def share_refusal(session: Session, text: str, *, channel: str, channel_shared: 
         return ShareRefusal.NOT_SHAREABLE
     if not channel_shared or not sub.confidential:
         return None
-    if sub.seller is not None:
-        shop = find_shop(session, sub.seller(args)).shop
+    query = sub.seller(args) if sub.seller is not None else None
+    if query is not None:
+        shop = find_shop(session, query).shop
         if shop is not None and shop.slack_channel == channel:
             return None
     return ShareRefusal.SHARED_CHANNEL

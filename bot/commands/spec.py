@@ -53,9 +53,10 @@ class Subcommand:
     # Whether the reply may be re-rendered into a channel by Share (read-only replies only).
     shareable: bool | Callable[[Any], bool] = False
     # Who may see the reply: False for nothing confidential (help); else portfolio-wide, unless
-    # `seller` names the one shop it is about (its query), whose own shared channel may see it.
+    # `seller` names the one shop it is about (its query, None for a portfolio-wide reply), whose
+    # own shared channel may see it.
     confidential: bool = True
-    seller: Callable[[Any], str] | None = None
+    seller: Callable[[Any], str | None] | None = None
     rank: int = 100  # order on the help card
 
     def needs_admin(self, args: Any) -> bool:

@@ -37,10 +37,14 @@ class PointsRules:
         return now is not None and then is not None and now - then >= self.rise
 
 
+def penalty_point_regions(*, uk_48_point: bool = False) -> frozenset[str]:
+    """Every region code on the 48-point system (upper case), for SQL filters."""
+    return POINT_SYSTEM_REGIONS | {"UK", "GB"} if uk_48_point else POINT_SYSTEM_REGIONS
+
+
 def uses_penalty_points(region: str, *, uk_48_point: bool = False) -> bool:
     """48-point regions add penalty points instead of losing AHR; the UK is configurable."""
-    region = region.upper()
-    return region in POINT_SYSTEM_REGIONS or (uk_48_point and region in {"UK", "GB"})
+    return region.upper() in penalty_point_regions(uk_48_point=uk_48_point)
 
 
 @dataclass(frozen=True, slots=True)

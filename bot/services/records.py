@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.domain import Score, SortKey, Window
+from bot.domain import AhrBand, Score, SortKey, Window
 
 
 @dataclass(frozen=True)
@@ -390,3 +390,31 @@ class AccountRow:
     violations_60d: int
     appealable: int
     nearest_deadline: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioDay:
+    """One day of the portfolio: sellers per AHR band, and those whose scores needed action."""
+
+    day: dt.date
+    bands: dict[AhrBand, int]
+    at_risk: int
+    gmv_at_risk: float
+
+    @property
+    def scored(self) -> int:
+        return sum(self.bands.values())
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioTrend:
+    days: int
+    points: list[PortfolioDay]  # one per calendar day of the period, oldest first; empty days have zeros
+
+    @property
+    def first(self) -> PortfolioDay | None:
+        return next((p for p in self.points if p.scored or p.at_risk), None)
+
+    @property
+    def last(self) -> PortfolioDay | None:
+        return next((p for p in reversed(self.points) if p.scored or p.at_risk), None)

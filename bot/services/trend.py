@@ -15,8 +15,9 @@ import datetime as dt
 import io
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,10 @@ from sqlalchemy.orm import Session
 from bot import domain
 from bot.db.models import MetricSnapshot, ShopHealth
 from bot.services.records import ShopInfo
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 Point = tuple[dt.date, int | None]
 
@@ -79,6 +84,39 @@ def chart_title(shop_name: str, shop_code: str, days: int, *, points_region: boo
     return f"{shop_name} ({shop_code}): {scores}, last {days} days"
 
 
+def draw_png(paint: Callable[[Figure], None]) -> bytes:
+    """A PNG of one chart: `paint` draws on a fresh figure (Agg canvas, under the lock)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with _RENDER_LOCK:
+        fig = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        paint(fig)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def date_axis(ax: Axes, days: Sequence[dt.date]) -> None:
+    """Dates along x: the period with half a day of room on each side, a few concise ticks."""
+    from matplotlib import dates as mdates
+
+    if not days:
+        return
+    low, high = date_numbers([min(days), max(days)])
+    ax.set_xlim(low - 0.5, high + 0.5)
+    # matplotlib.dates has no type hints.
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+
+
+def say_no_data(ax: Axes, text: str) -> None:
+    ax.set_yticks([])
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#57606a")
+
+
 def trend_png(
     points: list[Point],
     sps: list[Point],
@@ -91,25 +129,16 @@ def trend_png(
     SPS goes on a secondary axis when AHR is drawn, else on the main one. Pass no AHR points and
     no milestones for a 48-point region. With no data at all the chart says so.
     """
-    from matplotlib import dates as mdates
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     ahr_known = known(points)
     sps_known = known(sps, scored_only=True)
-    days = sorted({day for day, _ in points} | {day for day, _ in sps})
 
-    with _RENDER_LOCK:
-        fig = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
-        FigureCanvasAgg(fig)
+    def paint(fig: Figure) -> None:
         ax = fig.add_subplot()
         lines = []
         if ahr_known:
-            ahr_x = _date_numbers([day for day, _ in points])
-            ahr_y = _with_gaps(points, scale=1.0, scored_only=False)
             (ahr_line,) = ax.plot(
-                ahr_x,
-                ahr_y,
+                date_numbers([day for day, _ in points]),
+                _with_gaps(points, scale=1.0, scored_only=False),
                 color=AHR_COLOUR,
                 linewidth=2,
                 label="AHR",
@@ -135,11 +164,9 @@ def trend_png(
                     )
         if sps_known:
             sps_ax = ax.twinx() if ahr_known else ax
-            sps_x = _date_numbers([day for day, _ in sps])
-            sps_y = _with_gaps(sps, scale=0.1, scored_only=True)
             (sps_line,) = sps_ax.plot(
-                sps_x,
-                sps_y,
+                date_numbers([day for day, _ in sps]),
+                _with_gaps(sps, scale=0.1, scored_only=True),
                 color=SPS_COLOUR,
                 linewidth=1.6,
                 label="SPS",
@@ -150,31 +177,14 @@ def trend_png(
             sps_ax.set_ylim(0, SPS_MAX)
             sps_ax.set_ylabel("SPS (0-5)", color=SPS_COLOUR)
         if not lines:
-            ax.set_yticks([])
-            ax.text(
-                0.5,
-                0.5,
-                "No scores for this period",
-                transform=ax.transAxes,
-                ha="center",
-                va="center",
-                color="#57606a",
-            )
-        if days:
-            first, last = days[0], days[-1]
-            low, high = _date_numbers([first, last])
-            ax.set_xlim(low - 0.5, high + 0.5)  # half a day of room on each side
-            # matplotlib.dates has no type hints.
-            locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # type: ignore[no-untyped-call]
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+            say_no_data(ax, "No scores for this period")
+        date_axis(ax, sorted({day for day, _ in points} | {day for day, _ in sps}))
         ax.grid(axis="y", alpha=0.25)
         ax.set_title(title, fontsize=10, loc="left")
         if lines:
             ax.legend(handles=lines, loc="best", fontsize=8, framealpha=0.8)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+
+    return draw_png(paint)
 
 
 def _with_gaps(points: Sequence[Point], *, scale: float, scored_only: bool) -> list[float]:
@@ -185,7 +195,7 @@ def _with_gaps(points: Sequence[Point], *, scale: float, scored_only: bool) -> l
     ]
 
 
-def _date_numbers(days: Sequence[dt.date]) -> list[float]:
+def date_numbers(days: Sequence[dt.date]) -> list[float]:
     """Dates as matplotlib date numbers (days since its epoch), which its date axes understand."""
     from matplotlib import dates as mdates
 

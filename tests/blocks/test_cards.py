@@ -592,4 +592,5 @@ def test_sparkline() -> None:
     assert sparkline([]) == ""
     assert sparkline([None, None]) == ""
     assert sparkline([0, 7]) == "▁█"
-    assert sparkline([5, None, 5]) == "▁ ▁"
+    assert sparkline([5, None, 5]) == "▄ ▄"  # flat: level at mid height, not all-minimum bars
+    assert sparkline([0, 0, 0]) == "▄▄▄"

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.ids import ActionId, TrendRef
+from blocks.ids import ActionId, PeriodRef, TrendRef
 from blocks.trend import trend_buttons
 from bot import domain
 from bot.db.models import Shop, ShopHealth
@@ -122,12 +122,13 @@ def click(
     channel_id: str | None = "C1",
     response_url: bool = True,
     name: str = "trend",
+    action: ActionId = ActionId.TREND,
 ) -> None:
     """A Trend button click as Slack sends it; by default from a (non-ephemeral) channel message.
 
     Returns once the work the app does after the ack (the chart, or a note) is done."""
     payload = env.sender.action_payload(
-        f"{ActionId.TREND.value}:{days}",
+        f"{action.value}:{days}",
         value,
         channel_id=channel_id or "C1",
         message_ts=MESSAGE_TS,
@@ -242,4 +243,25 @@ def test_48_point_region_charts_sps_only(env: Env) -> None:
 def test_slack_error_is_named_with_a_hint(env: Env) -> None:
     env.slack.fail_next("files.completeUploadExternal", status=200)  # ok: false, error: internal_error
     click(env, TrendRef(shop_id=_shop(env).shop_id).encode(), name="failed")
-    assert "couldn't post the trend chart here (internal_error)" in _reply(env, "failed")
+    assert "couldn't post the chart here (internal_error)" in _reply(env, "failed")
+
+
+# ---- the portfolio's chart ----
+
+
+def test_portfolio_chart_goes_into_an_internal_channels_thread(env: Env) -> None:
+    click(env, PeriodRef(days=30).encode(), action=ActionId.PORTFOLIO_TREND)
+    (get_url,) = env.slack.calls_to("files.getUploadURLExternal")
+    (complete,) = env.slack.calls_to("files.completeUploadExternal")
+    assert get_url.params["filename"] == "portfolio-trend-30d.png"
+    assert env.slack.uploads[0].startswith(PNG_SIGNATURE)
+    assert complete.params["channel_id"] == "C1" and complete.params["thread_ts"] == MESSAGE_TS
+    assert "sellers per AHR band and GMV at risk, last 30 days" in complete.params["files"][0]["title"]
+    assert "at risk" in complete.params["initial_comment"]
+
+
+def test_portfolio_chart_never_goes_into_a_shared_channel(env: Env) -> None:
+    env.slack.channels["C1"] = {"is_ext_shared": True}
+    click(env, PeriodRef(days=30).encode(), action=ActionId.PORTFOLIO_TREND)
+    (complete,) = env.slack.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "DU1" and "thread_ts" not in complete.params

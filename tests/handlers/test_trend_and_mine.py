@@ -43,8 +43,30 @@ def test_parser() -> None:
     assert parsed("trend Glow Beauty 180d") == ("trend", Trend("Glow Beauty", 180))
     assert parsed("chart US1 90") == ("trend", Trend("US1", 90))
     assert parsed("mine") == ("mine", None)
+    assert parsed("trend portfolio") == ("trend", Trend("portfolio", 90))
+    assert parsed("trend Portfolio 14d") == ("trend", Trend("Portfolio", 14))
     with pytest.raises(CommandError, match="which shop"):
         parse("trend 90d")
+    with pytest.raises(CommandError, match="30d, 90d or 180d"):
+        parse("trend US1 45d")
+    with pytest.raises(CommandError, match="7d to 180d"):
+        parse("trend portfolio 365d")
+
+
+def test_portfolio_trend_card(factory: sessionmaker[Session], settings: Settings) -> None:
+    _history(factory)
+    with factory() as session:
+        reply = answer(session, "trend portfolio", settings=settings, today=TODAY)
+    text = text_of(reply.blocks)
+    assert "Portfolio trend · last 90 days" in text
+    # S1 fell from 200 to 161 (Excellent to Fair); P1 is a 48-point shop: no AHR band.
+    assert "Excellent *0* · Fair *1* · Poor *0* · Deactivated *0*" in text
+    assert "Excellent -1 · Fair +1" in text
+    assert [b["action_id"] for b in find_buttons(reply.blocks, "portfolio_trend_chart")] == [
+        "portfolio_trend_chart:30",
+        "portfolio_trend_chart:90",
+        "portfolio_trend_chart:180",
+    ]
 
 
 def test_trend_card_has_a_sparkline_and_chart_buttons(
@@ -83,6 +105,8 @@ def test_ask_writes_the_trend_png(
     png = tmp_path / "trend.png"
     assert cli.main(["ask", "/health trend US1 90d", "--png", str(png)]) == 0
     assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 1000
+    assert cli.main(["ask", "/health trend portfolio 30d", "--png", str(tmp_path / "book.png")]) == 0
+    assert (tmp_path / "book.png").read_bytes().startswith(b"\x89PNG")
     assert cli.main(["ask", "/health overview", "--png", str(png)]) == 2
     assert cli.main(["ask", "/health mine", "--user", "UOWN"]) == 0
     assert "US1" in capsys.readouterr().out
