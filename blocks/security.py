@@ -14,14 +14,14 @@ from slack_sdk.models.views import View
 
 from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
 from blocks.kit import Reply, button, context, finish, header, section
-from blocks.text import escape, money, name
+from blocks.text import escape, money, name, plural
 from bot.domain import MAX_BLOCKED_BUYERS, MAX_NEW_BLOCKS_PER_DAY
 from bot.services.records import SecuritySummary, Signal
 
 SHOWN = 10
 ACTIONS = {
-    "alert_order": "may cancel it without penalty",
-    "risk_refund": "may reject the refund without penalty",
+    "alert_order": "each may be cancelled without penalty",
+    "risk_refund": "each refund may be rejected without penalty",
 }
 BLOCK_LIST_PATH = "Seller Center > Account Health > Security Center > Block List"
 
@@ -33,7 +33,7 @@ def _items(title: str, signals: list[Signal], action: str) -> Block:
         for s in signals[:SHOWN]
     ]
     more = f"\n… and {len(signals) - SHOWN} more" if len(signals) > SHOWN else ""
-    return section(f"*{title}* ({len(signals)}): you {action}\n" + "\n".join(lines) + more)
+    return section(f"*{title}* ({len(signals)}): {action}\n" + "\n".join(lines) + more)
 
 
 def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
@@ -54,7 +54,7 @@ def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
     if data.blocked_fraud:
         blocks.append(
             section(
-                f"*Blocked by the platform* (last 30 days): {len(data.blocked_fraud)} confirmed fraud order(s). "
+                f"*Blocked by the platform* (last 30 days): {plural(len(data.blocked_fraud), 'confirmed fraud order')}. "
                 "Nothing to do."
             )
         )
@@ -80,7 +80,7 @@ def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
         )
     )
     open_items = len(data.alert_orders) + len(data.risk_refunds)
-    return Reply(escape(f"{shop.shop_name}: {open_items} open security item(s)"), finish(blocks))
+    return Reply(escape(f"{shop.shop_name}: {plural(open_items, 'open security item')}"), finish(blocks))
 
 
 def block_form(shop_name: str, draft: BlockDraftRef) -> View:

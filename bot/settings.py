@@ -81,7 +81,8 @@ class Settings(BaseSettings):
         allowed = {"shop_id", "shop_code", "region", "service_id"}
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         if names - allowed:
-            raise ValueError(f"unknown placeholder(s) {sorted(names - allowed)}; use {sorted(allowed)}")
+            unknown = ", ".join(f"{{{name}}}" for name in sorted(names - allowed))
+            raise ValueError(f"unknown placeholder {unknown}; use {sorted(allowed)}")
         return value
 
     @field_validator("tiktok_authorize_url")
@@ -89,7 +90,8 @@ class Settings(BaseSettings):
     def _authorize_placeholders(cls, value: str) -> str:
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         if names - {"service_id"}:
-            raise ValueError(f"unknown placeholder(s) {sorted(names - {'service_id'})}; use ['service_id']")
+            unknown = ", ".join(f"{{{name}}}" for name in sorted(names - {"service_id"}))
+            raise ValueError(f"unknown placeholder {unknown}; use ['service_id']")
         return value
 
     @field_validator("healthbot_timezone")

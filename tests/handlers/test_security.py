@@ -142,11 +142,11 @@ def test_security_card_lists_what_to_do_and_what_is_done(
 ) -> None:
     reply = security_reply(factory, settings, "US1", imported)
     text = text_of(reply.blocks)
-    assert "*Security alert orders* (2): you may cancel it without penalty" in text
+    assert "*Security alert orders* (2): each may be cancelled without penalty" in text
     assert "Order `O-1002` · " in text and "Order `O-1001` · " in text and "$20" in text
-    assert "*Risk refunds* (1): you may reject the refund without penalty" in text
+    assert "*Risk refunds* (1): each refund may be rejected without penalty" in text
     assert "O-2001" in text and "O-2002" not in text  # a resolved refund is done
-    assert "*Blocked by the platform* (last 30 days): 1 confirmed fraud order(s). Nothing to do." in text
+    assert "*Blocked by the platform* (last 30 days): 1 confirmed fraud order. Nothing to do." in text
     assert "O-3001" not in text and "O-3002" not in text  # an outcome, not a to-do list
     assert "Blocked buyers 0/100 · new blocks today 0/10" in text
     assert find_buttons(reply.blocks, ActionId.BLOCK_BUYER.value)

@@ -283,14 +283,14 @@ def test_a_partner_center_export_dropped_on_the_page_is_imported(
         messages = page.locator("#messages")
         expect(messages.locator(".upload-echo")).to_contain_text(f"📎 Health List {day}.csv")
         reply = messages.locator(".message").filter(has_text="Health List (Partner Center)")
-        expect(reply).to_contain_text("2 row(s) imported")
+        expect(reply).to_contain_text("2 rows imported")
         expect(reply.locator(".message-note")).to_have_text("In your DM with the bot")
 
         bad_rows = [["X", f"X{i}", f"99{i}", 500, 4.0, 1, 0, 0, 0] for i in range(18)]
         drop_files(page, "#channel-pane", [(f"hl-{day}.xlsx", xlsx_bytes(HEALTH_LIST_HEADER, *bad_rows), "")])
         rejected = messages.locator(".message").filter(has_text="rejected, nothing imported")
         expect(rejected).to_contain_text("line 2, column shop_id")
-        expect(rejected).to_contain_text("… and 3 more bad row(s)")
+        expect(rejected).to_contain_text("… and 3 more bad rows")
         listed = messages.locator("a.file-link")
         expect(listed).to_have_text("📄 Every bad row")
         with page.expect_download() as saved:
