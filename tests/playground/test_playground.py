@@ -266,3 +266,28 @@ def test_a_dropped_file_reaches_the_bot_as_a_dm_upload(http: httpx.Client, playg
 
     refused = http.post("/playground/api/upload", json={"files": [{"name": "x.csv", "content": "%%%"}]})
     assert refused.status_code == 400 and "not valid base64" in refused.json()["error"]
+
+
+def test_the_console_stays_quiet_while_the_page_is_used(
+    http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`healthbot serve` logs as `bot.logs.configure` sets it up: no line per request from httpx
+    (the page's signed posts, the bot's Web API calls) or from the web server."""
+    import logging
+
+    from bot import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in logs.QUIET}
+    logs.configure()
+    try:
+        capsys.readouterr()
+        for text in ("/health atrisk", "/health overview", "/health shop US00003"):
+            command(http, text)
+        http.get("/playground/api/feed", params={"since": 0})
+        console = capsys.readouterr()
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+    assert console.err == "" and console.out == "", console.err + console.out
