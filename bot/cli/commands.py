@@ -162,12 +162,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve_playground(settings, port=args.port or settings.port)
     factory = _factory(settings)  # refuses an outdated schema before anything starts
+    name_missing_settings(settings)
     if settings.slack_app_token is not None:
         return _serve_socket_mode(settings, factory, scheduler=not args.no_scheduler)
     factory.kw["bind"].dispose()  # no connection is shared with the forked workers
     return _serve_http(
         settings, port=args.port or settings.port, workers=args.workers, scheduler=not args.no_scheduler
     )
+
+
+def name_missing_settings(settings: Settings) -> None:
+    """Once, at start-up: every setting a configured feature needs and does not have. The reply of
+    the feature that needs one names it again."""
+    missing = settings.missing_settings()
+    for item in missing:
+        log.warning("%s", item.sentence())
+    if missing:
+        log.warning(
+            "`healthbot doctor` checks every setting, the database, and the Slack and TikTok connections."
+        )
 
 
 def _serve_socket_mode(settings: Settings, factory: sessionmaker[Session], *, scheduler: bool) -> int:

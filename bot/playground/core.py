@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 BOT_TOKEN = "xoxb-playground"
+DEMO_SERVICE_ID = "demo"
 # How long a request waits for the work the app does after answering (a chart upload, say).
 LATER_WAIT_SECONDS = 10.0
 
@@ -89,6 +90,8 @@ class Playground:
                     "slack_api_url": self.fake.api_url,
                     # The one playground user may press every button.
                     "healthbot_admins": [],
+                    # Demo sellers get demo request links; a real bot names the missing setting.
+                    "healthbot_service_id": self.settings.healthbot_service_id or DEMO_SERVICE_ID,
                 }
             )
             from bot.playground.routes import blueprint
