@@ -28,6 +28,7 @@ class ActionId(StrEnum):
     SNOOZE = "snooze"
     ASSIGN = "assign_owner"
     BLOCK_BUYER = "block_buyer"
+    BLOCK_DONE = "block_done"
 
 
 class CallbackId(StrEnum):
@@ -92,6 +93,12 @@ class BlockDraftRef(Payload):
     channel_id: str = ""
 
 
+class BlockRef(Payload):
+    """A recorded buyer-block request: "Done in Seller Center" confirms it."""
+
+    block_id: int
+
+
 class CommandRef(Payload):
     """Re-run a command: Show more (with an offset) and Share to channel."""
 
@@ -115,6 +122,7 @@ ACTION_PAYLOADS: dict[ActionId, type[Payload]] = {
     ActionId.SNOOZE: RowAction,
     ActionId.ASSIGN: ShopRef,
     ActionId.BLOCK_BUYER: ShopRef,
+    ActionId.BLOCK_DONE: BlockRef,
 }
 VIEW_PAYLOADS: dict[CallbackId, type[Payload]] = {
     CallbackId.ASSIGN_OWNER: ShopRef,
