@@ -29,6 +29,7 @@ class ActionId(StrEnum):
     ASSIGN = "assign_owner"
     BLOCK_BUYER = "block_buyer"
     BLOCK_DONE = "block_done"
+    CLAIM_SELLER = "claim_seller"
 
 
 class CallbackId(StrEnum):
@@ -37,6 +38,7 @@ class CallbackId(StrEnum):
     ASSIGN_OWNER = "assign_owner_modal"
     BLOCK_BUYER = "block_buyer_modal"
     BLOCK_BUYER_CONFIRM = "block_buyer_confirm_modal"
+    CLAIM_SELLER = "claim_seller_modal"
 
 
 class Payload(BaseModel):
