@@ -8,7 +8,8 @@ from dataclasses import dataclass
 MILESTONE_WARNING_POINTS = 10
 POINTS_BAN = 48
 
-POINT_SYSTEM_REGIONS = frozenset({"PH", "MY", "TH", "VN", "SG"})
+# Seed 003 names Indonesia among the founding 48-point markets though its table leaves it out.
+POINT_SYSTEM_REGIONS = frozenset({"ID", "PH", "MY", "TH", "VN", "SG"})
 
 
 def uses_penalty_points(region: str, *, uk_48_point: bool = False) -> bool:
