@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from blocks.ids import ActionId, CommandRef, ShopRef
 from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
-from blocks.text import escape, name
+from blocks.text import escape, name, plural
 from bot import domain
 from bot.domain import Level
 from bot.services.records import (
@@ -39,7 +39,7 @@ def time_left(due: dt.datetime, now: dt.datetime) -> str:
         return "overdue"
     hours, minutes = divmod(seconds // 60, 60)
     if hours >= 48:
-        return f"in {hours // 24} days"
+        return f"in {plural(hours // 24, 'day')}"
     return f"in {hours} h {minutes:02d} min" if hours else f"in {minutes} min"
 
 
@@ -81,11 +81,10 @@ def _visit(shop_id: str, url: str) -> ButtonElement:
 
 def dispatch_alert(batch: DispatchAlertBatch, *, seller_center_url: str, now: dt.datetime) -> Reply:
     """The alert for one seller's orders that reached one threshold (T-24 h, T-12 h or T-4 h)."""
-    shop, count = batch.shop, len(batch.orders)
-    orders = "order" if count == 1 else "orders"
+    shop, orders = batch.shop, plural(len(batch.orders), "order")
     urgent = ":rotating_light:" if batch.threshold_hours <= 4 else ":alarm_clock:"
     lead = (
-        f"{urgent} *{count} {orders}* of *{name(shop.shop_name)}* (`{escape(shop.shop_code)}`) must be "
+        f"{urgent} *{orders}* of *{name(shop.shop_name)}* (`{escape(shop.shop_code)}`) must be "
         f"in the carrier's hands within *{batch.threshold_hours} hours*"
     )
     owner = f" · owner <@{shop.owner}>" if shop.owner and batch.channel else ""
@@ -95,7 +94,7 @@ def dispatch_alert(batch: DispatchAlertBatch, *, seller_center_url: str, now: dt
         context(f"Late dispatch costs AHR points. {NOT_DISPATCHED}{owner}"),
         ActionsBlock(elements=[_visit(shop.shop_id, seller_center_url)]),
     ]
-    text = f"{count} {orders} of {shop.shop_name} ({shop.shop_code}) due to ship within {batch.threshold_hours} hours"
+    text = f"{orders} of {shop.shop_name} ({shop.shop_code}) due to ship within {batch.threshold_hours} hours"
     return Reply(escape(text), finish(blocks))
 
 
@@ -110,7 +109,9 @@ def dispatch_card(view: ShopDispatch, *, seller_center_url: str, now: dt.datetim
         section(f"*Late Dispatch Rate* (30 days)\n{ldr_text(view.late_dispatch)}"),
     ]
     if view.overdue:
-        blocks.append(section(f":rotating_light: *{view.overdue}* open order(s) already past their deadline"))
+        blocks.append(
+            section(f":rotating_light: *{plural(view.overdue, 'open order')}* already past their deadline")
+        )
     if view.orders:
         blocks.append(section(f"*Open orders, soonest first*\n{_order_lines(view.orders, now)}"))
     elif not view.overdue:
@@ -134,7 +135,7 @@ def dispatch_list(
     if not page:
         blocks.append(section(f":white_check_mark: No open order is due in the next {within_hours} hours."))
         return Reply(f"No open order due in the next {within_hours} hours", finish(blocks))
-    blocks.append(context(f"{total} seller(s) with orders due · {NOT_DISPATCHED}"))
+    blocks.append(context(f"{plural(total, 'seller')} with orders due · {NOT_DISPATCHED}"))
     for view in page:
         shop, first = view.shop, view.orders[0]
         blocks.append(divider())
@@ -164,7 +165,8 @@ def dispatch_list(
     actions.append(share_button(command, offset))
     footer.append(ActionsBlock(elements=actions))
     return Reply(
-        f"{total} seller(s) with orders due in the next {within_hours} hours", finish(blocks, footer=footer)
+        f"{plural(total, 'seller')} with orders due in the next {within_hours} hours",
+        finish(blocks, footer=footer),
     )
 
 

@@ -10,16 +10,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import ActionsBlock, Block, InputBlock, PlainTextInputElement
+from slack_sdk.models.views import View
 
-from blocks.kit import context, divider, freshness_stamp, header, section
+from blocks.ids import ActionId, CallbackId
+from blocks.kit import button, context, divider, freshness_stamp, header, section
 from blocks.overview import overview_card
 from blocks.seller_list import seller_row
+from blocks.text import escape
 from bot.services.records import Overview, Page, SellerRow
 
 MAX_VIEW_BLOCKS = 100
 # Row buttons must have distinct action_ids; the portfolio list numbers its rows after the user's.
 AT_RISK_INDEX_BASE = 1000
+CLAIM_BLOCK = "shop"  # the picker's input: block_id and action_id
+TAKE_SELLER = "Take a seller"
 
 
 def home_view(
@@ -45,13 +50,7 @@ def home_view(
                 ).to_dict()
             )
     else:
-        blocks.append(
-            section(
-                ":wave: No sellers are assigned to you yet. Sellers are assigned by the `owner` column "
-                f"of the shops CSV: ask an admin to put your Slack user ID (`{user_id}`) there and "
-                "run `healthbot import shops.csv`. Meanwhile, here is the whole portfolio."
-            ).to_dict()
-        )
+        blocks += [b.to_dict() for b in empty_state(user_id)]
     blocks.append(divider().to_dict())
 
     # The overview card without its buttons: they reply into a message, and the Home tab has none.
@@ -72,6 +71,41 @@ def home_view(
         blocks.append(section(":white_check_mark: No seller needs action right now.").to_dict())
 
     return {"type": "home", "blocks": _cap(blocks)}
+
+
+def empty_state(user_id: str) -> list[Block]:
+    """No sellers of one's own yet: how to take one now, and how admins assign many at once."""
+    return [
+        section(
+            ":wave: No sellers are assigned to you yet. Take one with `/health assign &lt;shop&gt; me` (for "
+            f"example `/health assign US00003 me`), or press *{TAKE_SELLER}* and name it. Admins can "
+            "assign many at once with the `owner` column of the shops CSV (your Slack user ID is "
+            f"`{escape(user_id)}`). Meanwhile, here is the whole portfolio."
+        ),
+        ActionsBlock(
+            block_id="claim", elements=[button(TAKE_SELLER, ActionId.CLAIM_SELLER, style="primary")]
+        ),
+    ]
+
+
+def claim_modal() -> View:
+    """The shop picker behind "Take a seller": one seller, by code, ID, name or @handle."""
+    return View(
+        type="modal",
+        callback_id=CallbackId.CLAIM_SELLER.value,
+        title="Take a seller",
+        submit="Make it mine",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id=CLAIM_BLOCK,
+                label="Seller",
+                hint="Its shop code (US00003), shop ID, name, or a TikTok @handle",
+                element=PlainTextInputElement(action_id=CLAIM_BLOCK, max_length=100, placeholder="US00003"),
+            ),
+            context("You become its owner: it shows under *Your sellers* here and in `/health mine`."),
+        ],
+    )
 
 
 def _rows(row_blocks: list[Block], block_id: str) -> list[dict[str, Any]]:

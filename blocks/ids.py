@@ -29,6 +29,8 @@ class ActionId(StrEnum):
     SNOOZE = "snooze"
     ASSIGN = "assign_owner"
     BLOCK_BUYER = "block_buyer"
+    BLOCK_DONE = "block_done"
+    CLAIM_SELLER = "claim_seller"
 
 
 class CallbackId(StrEnum):
@@ -37,6 +39,7 @@ class CallbackId(StrEnum):
     ASSIGN_OWNER = "assign_owner_modal"
     BLOCK_BUYER = "block_buyer_modal"
     BLOCK_BUYER_CONFIRM = "block_buyer_confirm_modal"
+    CLAIM_SELLER = "claim_seller_modal"
 
 
 class Payload(BaseModel):
@@ -99,6 +102,12 @@ class BlockDraftRef(Payload):
     channel_id: str = ""
 
 
+class BlockRef(Payload):
+    """A recorded buyer-block request: "Done in Seller Center" confirms it."""
+
+    block_id: int
+
+
 class CommandRef(Payload):
     """Re-run a command: Show more / Previous (with an offset, `paging`: in place of the page it
     came from) and Share to channel."""
@@ -125,6 +134,7 @@ ACTION_PAYLOADS: dict[ActionId, type[Payload]] = {
     ActionId.SNOOZE: RowAction,
     ActionId.ASSIGN: ShopRef,
     ActionId.BLOCK_BUYER: ShopRef,
+    ActionId.BLOCK_DONE: BlockRef,
 }
 VIEW_PAYLOADS: dict[CallbackId, type[Payload]] = {
     CallbackId.ASSIGN_OWNER: ShopRef,

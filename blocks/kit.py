@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.ids import ActionId, CommandRef
-from blocks.text import truncate, when
+from blocks.text import plural, truncate, when
 from bot.domain import Level
 from bot.services.records import Freshness
 
@@ -120,5 +120,5 @@ def finish(blocks: list[Block], *, footer: list[Block] | None = None) -> list[di
     footer = footer or []
     room = MAX_BLOCKS - len(footer)
     if len(blocks) > room:
-        blocks = [*blocks[: room - 1], context(f"… {len(blocks) - room + 1} more blocks not shown")]
+        blocks = [*blocks[: room - 1], context(f"… {plural(len(blocks) - room + 1, 'more block')} not shown")]
     return [b.to_dict() for b in [*blocks, *footer]]

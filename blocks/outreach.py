@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock
 from blocks.ids import ActionId, ConfirmSendRef, ShopRef
 from blocks.kit import Reply, button, finish, section
 from blocks.message import message
-from blocks.text import channel_mention, name
+from blocks.text import channel_mention, name, plural
 
 
 def _api_line(api_link: str | None) -> str:
@@ -47,7 +47,7 @@ def confirm_resend(
     blocks = [
         section(
             f"<@{sent_by}> already sent *{name(shop_name)}* a request link "
-            f"{ago} minute(s) ago (to {_where(channel)}). Send it again?"
+            f"{plural(ago, 'minute')} ago (to {_where(channel)}). Send it again?"
         ),
         ActionsBlock(
             elements=[

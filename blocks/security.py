@@ -1,4 +1,5 @@
-"""Builders for the Security Center card and the buyer-block modals (form, then confirmation)."""
+"""Builders for the Security Center card (open items, blocks done and requests pending in Seller
+Center, each with "Done in Seller Center") and the buyer-block modals (form, then confirmation)."""
 
 from __future__ import annotations
 
@@ -12,18 +13,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
+from blocks.ids import ActionId, BlockDraftRef, BlockRef, CallbackId, ShopRef
 from blocks.kit import Reply, button, context, finish, header, section
-from blocks.text import escape, money, name
+from blocks.text import escape, money, name, plural
 from bot.domain import MAX_BLOCKED_BUYERS, MAX_NEW_BLOCKS_PER_DAY
-from bot.services.records import SecuritySummary, Signal
+from bot.services.records import PendingBlock, SecuritySummary, Signal
 
 SHOWN = 10
 ACTIONS = {
-    "alert_order": "may cancel it without penalty",
-    "risk_refund": "may reject the refund without penalty",
+    "alert_order": "each may be cancelled without penalty",
+    "risk_refund": "each refund may be rejected without penalty",
 }
 BLOCK_LIST_PATH = "Seller Center > Account Health > Security Center > Block List"
+DONE = "Done in Seller Center"
+PENDING_SHOWN = 10
 
 
 def _items(title: str, signals: list[Signal], action: str) -> Block:
@@ -33,15 +36,45 @@ def _items(title: str, signals: list[Signal], action: str) -> Block:
         for s in signals[:SHOWN]
     ]
     more = f"\n… and {len(signals) - SHOWN} more" if len(signals) > SHOWN else ""
-    return section(f"*{title}* ({len(signals)}): you {action}\n" + "\n".join(lines) + more)
+    return section(f"*{title}* ({len(signals)}): {action}\n" + "\n".join(lines) + more)
 
 
-def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
+def _scope_and_duration(scope: str, permanent: bool) -> str:
+    who = "all linked user IDs" if scope == "linked" else "this user ID only"
+    return f"{who}, {'permanently' if permanent else 'for 90 days'}"
+
+
+def _pending(block: PendingBlock) -> Block:
+    return section(
+        f"• *{escape(block.buyer_username)}* ({_scope_and_duration(block.scope, block.permanent)}) · "
+        f"recorded by <@{block.requested_by}> {block.requested_at:%b %-d}",
+        accessory=button(
+            DONE, ActionId.BLOCK_DONE, BlockRef(block_id=block.block_id).encode(), suffix=str(block.block_id)
+        ),
+    )
+
+
+def _block_counts(data: SecuritySummary) -> str:
+    counts = (
+        f"Blocked buyers {data.blocked_buyers}/{MAX_BLOCKED_BUYERS} · new blocks today "
+        f"{data.blocks_today}/{MAX_NEW_BLOCKS_PER_DAY}"
+    )
+    if data.pending:
+        counts += (
+            f" · {plural(len(data.pending), 'request')} pending (not counted until done in Seller Center)"
+        )
+    return counts
+
+
+def security_card(data: SecuritySummary, *, seller_center_url: str, note: str | None = None) -> Reply:
+    """`note`: a line shown first (what the last click did), already escaped."""
     shop = data.shop
     blocks: list[Block] = [
         header(f"Security Center · {shop.shop_name}"),
         context(f"`{escape(shop.shop_code)}` · {escape(shop.region)} · selected sellers only"),
     ]
+    if note:
+        blocks.append(section(note))
     if not shop.authorized:
         blocks.append(section("- (the seller has not authorized the partner)"))
         return Reply(escape(f"{shop.shop_name}: security data hidden"), finish(blocks))
@@ -54,16 +87,21 @@ def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
     if data.blocked_fraud:
         blocks.append(
             section(
-                f"*Blocked by the platform* (last 30 days): {len(data.blocked_fraud)} confirmed fraud order(s). "
+                f"*Blocked by the platform* (last 30 days): {plural(len(data.blocked_fraud), 'confirmed fraud order')}. "
                 "Nothing to do."
             )
         )
-    blocks.append(
-        context(
-            f"Blocked buyers {data.blocked_buyers}/{MAX_BLOCKED_BUYERS} · new blocks today "
-            f"{data.blocks_today}/{MAX_NEW_BLOCKS_PER_DAY}"
+    if data.pending:
+        blocks.append(
+            section(
+                f"*Block requests waiting for Seller Center* ({len(data.pending)}): block each buyer in "
+                f"<{seller_center_url}|{escape(BLOCK_LIST_PATH)}>, then press *{DONE}*"
+            )
         )
-    )
+        blocks += [_pending(block) for block in data.pending[:PENDING_SHOWN]]
+        if len(data.pending) > PENDING_SHOWN:
+            blocks.append(context(f"… and {len(data.pending) - PENDING_SHOWN} more"))
+    blocks.append(context(_block_counts(data)))
     ref = ShopRef(shop_id=shop.shop_id).encode()
     blocks.append(
         ActionsBlock(
@@ -80,7 +118,7 @@ def security_card(data: SecuritySummary, *, seller_center_url: str) -> Reply:
         )
     )
     open_items = len(data.alert_orders) + len(data.risk_refunds)
-    return Reply(escape(f"{shop.shop_name}: {open_items} open security item(s)"), finish(blocks))
+    return Reply(escape(f"{shop.shop_name}: {plural(open_items, 'open security item')}"), finish(blocks))
 
 
 def block_form(shop_name: str, draft: BlockDraftRef) -> View:
@@ -164,13 +202,29 @@ def block_confirm(shop_name: str, draft: BlockDraftRef) -> View:
     )
 
 
-def block_recorded(shop_name: str, username: str, *, permanent: bool, expires: str | None, url: str) -> Reply:
-    until = "permanently" if permanent else f"until {expires}"
+def block_recorded(
+    shop_name: str, shop_code: str, username: str, *, scope: str, permanent: bool, url: str
+) -> Reply:
+    """After "Record block": the request is pending; what to do in Seller Center, and then here."""
     text = (
-        f":no_entry: Block request for *{escape(username)}* at *{name(shop_name)}* recorded ({until}). "
-        f"No API performs the block: finish it in <{url}|{escape(BLOCK_LIST_PATH)}>."
+        f":hourglass_flowing_sand: Block request for *{escape(username)}* at *{name(shop_name)}* "
+        f"({_scope_and_duration(scope, permanent)}) recorded as *pending*. No API performs the block: "
+        f"block the buyer in <{url}|{escape(BLOCK_LIST_PATH)}>, then press *{DONE}* on "
+        f"`/health security {escape(shop_code)}`. It counts against the limits (100 per shop, 10 a day) "
+        "from then."
     )
-    return Reply(escape(f"Block request for {username} recorded"), finish([section(text)]))
+    return Reply(
+        escape(f"Block request for {username} recorded: pending until done in Seller Center"),
+        finish([section(text)]),
+    )
+
+
+def block_done_note(username: str, expires: str | None, *, already: bool) -> str:
+    """The line the card shows after "Done in Seller Center"."""
+    until = "permanently" if expires is None else f"until {expires}"
+    if already:
+        return f":white_check_mark: *{escape(username)}* was already marked done in Seller Center (blocked {until})."
+    return f":white_check_mark: *{escape(username)}* is blocked {until}: it counts against the limits from today."
 
 
 ADMINS_ONLY = "Only the bot's admins (HEALTHBOT_ADMINS) may block buyers."

@@ -1,4 +1,4 @@
-"""Text for messages: mrkdwn escaping, truncation, money and signed changes.
+"""Text for messages: mrkdwn escaping, truncation, plurals, money and signed changes.
 
 Escaping for mrkdwn happens here and only here: every value that comes from data (names, codes,
 IDs, handles, policies) goes through `escape` or `name` before it is put into a message.
@@ -32,6 +32,33 @@ def name(text: str) -> str:
 def channel_mention(channel: str) -> str:
     """A channel as Slack links it: <#C123> for an ID, #name (escaped) for a name."""
     return f"<#{channel}>" if _CHANNEL_ID.fullmatch(channel) else f"#{escape(channel.lstrip('#'))}"
+
+
+# Nouns whose plural is not the singular plus "s" (or "es" after s, x, z, ch, sh).
+IRREGULAR = {"person": "people", "child": "children", "criterion": "criteria"}
+
+
+def plural_of(noun: str) -> str:
+    """The plural of a noun as our messages use it: "order" -> "orders", "reply" -> "replies",
+    "person" -> "people". Of several words, the last one changes ("bad row" -> "bad rows")."""
+    head, _, last = noun.rpartition(" ")
+    if last in IRREGULAR:
+        word = IRREGULAR[last]
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        word = last + "es"
+    elif last.endswith("y") and last[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        word = last[:-1] + "ies"
+    else:
+        word = last + "s"
+    return f"{head} {word}" if head else word
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """A count and its noun in the right form: `plural(1, "point")` is "1 point", `plural(2,
+    "point")` "2 points", `plural(3, "person")` "3 people". An irregular plural can be given:
+    `plural(2, "day left", "days left")`. The one place a count meets a noun in our messages."""
+    form = noun if count == 1 else (plural_form or plural_of(noun))
+    return f"{count:,} {form}"
 
 
 def money(amount: float | None) -> str:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from blocks.kit import DOT, Reply, context, divider, finish, header, section
-from blocks.text import escape, name, truncate, when
+from blocks.text import escape, name, plural, truncate, when
 from bot.domain import Level
 from bot.services.records import SellerStatus
 
@@ -57,7 +57,7 @@ def tiktok_card(
 ) -> Reply:
     failing = sum(1 for s in sellers if s.failed_at is not None)
     blocks: list[Block] = [header("TikTok Shop connections")]
-    summary = f"{len(sellers)} seller(s) connected"
+    summary = f"{plural(len(sellers), 'seller')} connected"
     if failing:
         summary += f" · :warning: {failing} failing"
     blocks.append(context(summary))
@@ -68,7 +68,7 @@ def tiktok_card(
         blocks.append(divider())
         blocks.append(
             section(
-                f"{DOT[level]} *{name(seller.seller_name)}* · {len(seller.shops)} shop(s)\n{health}\n{_shops(seller)}"
+                f"{DOT[level]} *{name(seller.seller_name)}* · {plural(len(seller.shops), 'shop')}\n{health}\n{_shops(seller)}"
             )
         )
     if link is not None:

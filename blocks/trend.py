@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 
 from blocks.ids import ActionId, PeriodRef, TrendRef
 from blocks.kit import Reply, button, context, finish, header, section, sparkline
-from blocks.text import escape, money, name
+from blocks.text import escape, money, name, plural
 from bot import domain
 from bot.services.records import PortfolioDay, PortfolioTrend, ShopInfo
 
@@ -158,7 +158,7 @@ def chart_comment(
         milestone = domain.next_milestone(value, shop.region)
         if milestone is not None:
             warn = ":warning: " if domain.milestone_warning(value, shop.region) else ""
-            text += f", {warn}next milestone {milestone.score} in {value - milestone.score} points"
+            text += f", {warn}next milestone {milestone.score} in {plural(value - milestone.score, 'point')}"
         parts.append(text)
     sps_now = _latest(sps, scored_only=True)
     if sps_now is not None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from blocks.kit import Reply, context, finish, section
-from blocks.text import escape, truncate
+from blocks.text import escape, plural, truncate
 from bot.ingest.formats import ImportResult
 
 MAX_ERRORS_SHOWN = 15  # bad rows listed in the message; the rest go into the attached list
@@ -29,17 +29,15 @@ def _outcome(result: ImportResult) -> str:
     what = escape(result.layout) if result.layout else ""
     dated = f", data date {result.data_date:%-d %b %Y}" if result.data_date else ""
     if result.committed and not result.errors:
-        return f":white_check_mark: {what}: {result.imported:,} row(s) imported{dated}"
+        return f":white_check_mark: {what}: {plural(result.imported, 'row')} imported{dated}"
     if result.committed:
         return (
-            f":warning: {what}: {result.imported:,} row(s) imported{dated}, "
-            f"{result.bad_rows:,} bad row(s) skipped"
+            f":warning: {what}: {plural(result.imported, 'row')} imported{dated}, "
+            f"{plural(result.bad_rows, 'bad row')} skipped"
         )
     if not result.layout:  # the file itself could not be read
         return ":x: not imported"
-    return (
-        f":x: {what}: rejected, nothing imported ({result.bad_rows:,} bad row(s) of {result.rows:,}){dated}"
-    )
+    return f":x: {what}: rejected, nothing imported ({plural(result.bad_rows, 'bad row')} of {result.rows:,}){dated}"
 
 
 def import_report(results: Sequence[ImportResult], *, max_errors: int = MAX_ERRORS_SHOWN) -> Reply:
@@ -57,17 +55,19 @@ def import_report(results: Sequence[ImportResult], *, max_errors: int = MAX_ERRO
             shown += 1
         blocks.append(section("\n".join(lines)))
     if len(results) > MAX_FILES_SHOWN:
-        blocks.append(context(f"… and {len(results) - MAX_FILES_SHOWN} more file(s)"))
+        blocks.append(context(f"… and {plural(len(results) - MAX_FILES_SHOWN, 'more file')}"))
     if total_errors > shown:
-        blocks.append(context(f"… and {total_errors - shown:,} more bad row(s): the full list is attached."))
+        blocks.append(
+            context(f"… and {plural(total_errors - shown, 'more bad row')}: the full list is attached.")
+        )
     if any(not r.committed for r in results):
         blocks.append(
             context("Fix the rows above and upload the file again; nothing from a rejected file was kept.")
         )
     imported = sum(r.imported for r in results if r.committed)
-    text = f"Imported {imported:,} row(s) from {len(results)} file(s)"
+    text = f"Imported {plural(imported, 'row')} from {plural(len(results), 'file')}"
     if total_errors:
-        text += f"; {total_errors:,} problem(s)"
+        text += f"; {plural(total_errors, 'problem')}"
     return Reply(text, finish(blocks))
 
 
@@ -80,7 +80,7 @@ def errors_text(results: Sequence[ImportResult]) -> str:
     lines = []
     for result in results:
         if result.errors:
-            lines.append(f"{result.source}: {len(result.errors)} problem(s)")
+            lines.append(f"{result.source}: {plural(len(result.errors), 'problem')}")
             lines += [f"  {error}" for error in result.errors]
     return "\n".join(lines) + "\n"
 

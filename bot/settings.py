@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -12,6 +13,24 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SERVICE_ID_HELP = "your partner service ID (TikTok Shop Partner Center > App & Service)"
+
+
+@dataclass(frozen=True)
+class MissingSetting:
+    """A setting a feature needs that is not set: named at start-up, by `healthbot doctor`, and in
+    the reply of the feature that needed it."""
+
+    setting: str  # e.g. HEALTHBOT_SERVICE_ID
+    consequence: str  # what cannot work without it, e.g. "request links cannot be made"
+    fix: str  # what to set it to, or what to do instead
+
+    def sentence(self) -> str:
+        return f"{self.setting} is not set, so {self.consequence}. {self.fix}."
+
+
+def _uses(template: str, name: str) -> bool:
+    return any(field == name for _, field, _, _ in string.Formatter().parse(template))
 
 
 class Settings(BaseSettings):
@@ -81,7 +100,8 @@ class Settings(BaseSettings):
         allowed = {"shop_id", "shop_code", "region", "service_id"}
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         if names - allowed:
-            raise ValueError(f"unknown placeholder(s) {sorted(names - allowed)}; use {sorted(allowed)}")
+            unknown = ", ".join(f"{{{name}}}" for name in sorted(names - allowed))
+            raise ValueError(f"unknown placeholder {unknown}; use {sorted(allowed)}")
         return value
 
     @field_validator("tiktok_authorize_url")
@@ -89,7 +109,8 @@ class Settings(BaseSettings):
     def _authorize_placeholders(cls, value: str) -> str:
         names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
         if names - {"service_id"}:
-            raise ValueError(f"unknown placeholder(s) {sorted(names - {'service_id'})}; use ['service_id']")
+            unknown = ", ".join(f"{{{name}}}" for name in sorted(names - {"service_id"}))
+            raise ValueError(f"unknown placeholder {unknown}; use ['service_id']")
         return value
 
     @field_validator("healthbot_timezone")
@@ -105,6 +126,70 @@ class Settings(BaseSettings):
     def today(self) -> dt.date:
         """Today in HEALTHBOT_TIMEZONE: the day deadlines and digests count from."""
         return dt.datetime.now(self.tz).date()
+
+    def service_id_missing(self, template: str) -> bool:
+        """A link template that needs HEALTHBOT_SERVICE_ID while it is not set."""
+        return _uses(template, "service_id") and not self.healthbot_service_id.strip()
+
+    def missing_settings(self) -> list[MissingSetting]:
+        """Every setting a configured feature needs and does not have (empty: nothing missing)."""
+        missing: list[MissingSetting] = []
+        needs_service_id = [
+            links
+            for links, template in (
+                ("authorization-request links", self.healthbot_auth_request_url),
+                ("Seller Center links", self.healthbot_seller_center_url),
+                ("Security Center links", self.healthbot_security_center_url),
+            )
+            if self.service_id_missing(template)
+        ]
+        if self.tiktok_app_key and self.service_id_missing(self.tiktok_authorize_url):
+            needs_service_id.append("TikTok authorization links")
+        if needs_service_id:
+            missing.append(
+                MissingSetting(
+                    "HEALTHBOT_SERVICE_ID",
+                    f"{' and '.join(needs_service_id)} cannot be made",
+                    f"Set it to {SERVICE_ID_HELP}, or give each shop its own link in the shops CSV",
+                )
+            )
+        has_secret = self.tiktok_app_secret is not None and bool(self.tiktok_app_secret.get_secret_value())
+        if self.tiktok_app_key and not has_secret:
+            missing.append(
+                MissingSetting("TIKTOK_APP_SECRET", "the TikTok Shop sync cannot sign its requests",
+                               "Copy your app's App secret from Partner Center > App & Service")
+            )  # fmt: skip
+        if has_secret and not self.tiktok_app_key:
+            missing.append(
+                MissingSetting("TIKTOK_APP_KEY", "the TikTok Shop sync cannot run",
+                               "Copy your app's App key from Partner Center > App & Service")
+            )  # fmt: skip
+        if (self.tiktok_app_key or self.tiktok_access_token) and self.healthbot_encryption_key is None:
+            missing.append(
+                MissingSetting(
+                    "HEALTHBOT_ENCRYPTION_KEY", "sellers' TikTok tokens cannot be stored (the bot keeps them only encrypted)",
+                    'Make a key with `python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())"` and keep it safe',
+                )
+            )  # fmt: skip
+        if (
+            self.slack_bot_token is not None
+            and self.slack_app_token is None
+            and self.slack_signing_secret is None
+        ):
+            missing.append(
+                MissingSetting(
+                    "SLACK_APP_TOKEN", "the bot cannot connect to Slack",
+                    "For Socket Mode, generate an app-level token with connections:write (Basic Information > "
+                    "App-Level Tokens); for HTTP mode, set SLACK_SIGNING_SECRET instead",
+                )
+            )  # fmt: skip
+        if self.slack_bot_token is None and (self.slack_app_token or self.slack_signing_secret):
+            missing.append(
+                MissingSetting("SLACK_BOT_TOKEN", "the bot cannot answer in Slack",
+                               "Copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions")
+            )  # fmt: skip
+        return missing
 
     @property
     def has_slack_credentials(self) -> bool:

@@ -17,7 +17,7 @@ from blocks.message import message
 from bot.deps import DbSession, Deps, after_ack, asker_of, deps_of, payload_of
 from bot.ingest.tiktok.connect import optional_authorization_link
 from bot.services import outreach
-from bot.services.links import auth_request_url
+from bot.services.links import LinkNotConfigured, auth_request_url
 from bot.services.records import ShopInfo
 from bot.slack.poster import Outcome
 from handlers.actions import shop_or_apology
@@ -75,7 +75,11 @@ def send_request_link(
     deps: Deps, user_id: str, respond: Respond, *, shop: ShopInfo, confirmed: bool, idempotency_key: str
 ) -> None:
     """Post the seller's authorization-request link, once per click, confirmed within 24 h."""
-    link = auth_request_url(shop, deps.settings)
+    try:
+        link = auth_request_url(shop, deps.settings)
+    except LinkNotConfigured as problem:  # named in the reply that needed it; nothing is claimed
+        say_ephemeral(respond, message(f":warning: {problem}"))
+        return
     api_link = optional_authorization_link(deps.settings)  # offered when the TikTok app is set up
     claim = outreach.claim_send(
         deps.factory,

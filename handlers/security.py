@@ -1,4 +1,5 @@
-"""Security Center in Slack: the Block a buyer button and its two-step modal (admins only)."""
+"""Security Center in Slack: the Block a buyer button and its two-step modal, and "Done in Seller
+Center" on a pending request (admins only)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from blocks.ids import ActionId, BlockDraftRef, CallbackId, ShopRef
+from blocks.ids import ActionId, BlockDraftRef, BlockRef, CallbackId, ShopRef
 from blocks.message import message
-from blocks.security import ADMINS_ONLY, block_confirm, block_form, block_recorded
+from blocks.security import (
+    ADMINS_ONLY,
+    block_confirm,
+    block_done_note,
+    block_form,
+    block_recorded,
+    security_card,
+)
 from bot.commands.grammar import clean
 from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services import claims, security
@@ -114,7 +122,7 @@ def confirmed(
         ack()
         return
     try:
-        expires_on = security.record_block(session, _draft(ref), user_id=user_id, today=deps.settings.today())
+        security.record_block(session, _draft(ref), user_id=user_id, today=deps.settings.today())
         session.commit()
     except security.BlockRefused as refused:
         session.rollback()
@@ -122,10 +130,9 @@ def confirmed(
         ack(response_action="errors", errors={"confirm": str(refused)})
         return
     ack()
-    log.info("buyer block recorded shop=%s by=%s", shop.shop_id, user_id)
-    expires = f"{expires_on:%b %-d, %Y}" if expires_on else None
+    log.info("buyer block request recorded (pending) shop=%s by=%s", shop.shop_id, user_id)
     reply = block_recorded(
-        shop.shop_name, ref.buyer_username, permanent=ref.permanent, expires=expires,
+        shop.shop_name, shop.shop_code, ref.buyer_username, scope=ref.scope, permanent=ref.permanent,
         url=security_center_url(shop, deps.settings),
     )  # fmt: skip
     try:
@@ -140,7 +147,48 @@ def confirmed(
         log.warning("could not confirm the block to %s: %s", user_id, exc.response.get("error"))
 
 
+def block_done(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """ "Done in Seller Center" on a pending request: it counts from today; the card is redrawn."""
+    ack()
+    deps, is_admin, ref = deps_of(context), asker_of(context).is_admin, payload_of(context, BlockRef)
+    user_id = user_of(body)
+
+    def work(session: DbSession) -> None:
+        if not is_admin:
+            say_ephemeral(respond, message(ADMINS_ONLY))
+            return
+        today = deps.settings.today()
+        try:
+            done = security.confirm_block(session, ref.block_id, user_id=user_id, today=today)
+            session.commit()
+        except security.BlockGone:
+            session.rollback()
+            say_ephemeral(
+                respond, message("That block request is no longer recorded (its seller was removed).")
+            )
+            return
+        except security.BlockRefused as refused:
+            session.rollback()
+            say_ephemeral(respond, message(f"Seller Center allows no more: {refused}"))
+            return
+        shop = shop_or_apology(session, done.shop_id, respond)
+        if shop is None:
+            return
+        if not done.already:
+            log.info("buyer block done in Seller Center shop=%s by=%s", shop.shop_id, user_id)
+        expires = f"{done.expires_on:%b %-d, %Y}" if done.expires_on else None
+        card = security_card(
+            security.summary(session, shop, today=today),
+            seller_center_url=security_center_url(shop, deps.settings),
+            note=block_done_note(done.buyer_username, expires, already=done.already),
+        )
+        say_ephemeral(respond, card, replace=True)
+
+    after_ack(context, work)
+
+
 def register(app: App) -> None:
+    app.action(matching(ActionId.BLOCK_DONE))(block_done)
     app.action(matching(ActionId.BLOCK_BUYER))(open_form)
     app.view(CallbackId.BLOCK_BUYER.value)(form_submitted)
     app.view(CallbackId.BLOCK_BUYER_CONFIRM.value)(confirmed)

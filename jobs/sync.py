@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.text import plural
 from bot.db import transaction
 from bot.ingest.loader import import_paths
 from bot.ingest.tiktok.errors import TikTokError
@@ -66,7 +67,7 @@ def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport
         else:
             report.rejected.append(path.name)
             lines = [
-                f"{path.name}: rejected, nothing imported ({result.bad_rows} bad row(s))",
+                f"{path.name}: rejected, nothing imported ({plural(result.bad_rows, 'bad row')})",
                 *map(str, result.errors),
             ]
             moved.with_suffix(".errors.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -97,7 +98,7 @@ def sync_tiktok(
             record_refresh(session, TIKTOK_SOURCE)
     if result.failed_sellers:
         report.errors[TIKTOK_SOURCE] = (
-            f"{len(result.failed_sellers)} of {result.sellers} seller(s) failing: "
+            f"{len(result.failed_sellers)} of {plural(result.sellers, 'seller')} failing: "
             + "; ".join(f"{name}: {error}" for name, error in sorted(result.failed_sellers.items()))
         )
 

@@ -1,5 +1,5 @@
-"""The `healthbot` command line: serve, scheduler, demo, import, sync, ask, digest run, db upgrade,
-tiktok link, dispatch due, bench."""
+"""The `healthbot` command line: serve, scheduler, doctor, demo, import, sync, ask, digest run, db
+upgrade, tiktok link, dispatch due, bench."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.cli.commands import (
     cmd_serve,
     cmd_sync,
 )
+from bot.cli.doctor import cmd_doctor
 from bot.cli.tiktok import add_parsers as add_tiktok_parsers
 from bot.settings import Settings
 
@@ -44,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scheduler", help="run digests, milestone DMs and sync on their schedule (foreground)")
     p.set_defaults(func=cmd_scheduler)
+
+    p = sub.add_parser(
+        "doctor",
+        help="check settings, database, Slack token and scopes, TikTok and time zone; say what to fix",
+    )
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("db", help="database schema")
     p.add_argument("action", choices=["upgrade"])

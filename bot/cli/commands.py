@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.text import plural
 from bot import db
 from bot.settings import Settings
 
@@ -84,15 +85,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             failed = True
             print(
                 f"{result.source}: REJECTED, nothing {'would be ' if args.dry_run else ''}imported "
-                f"({result.bad_rows} bad row(s) of {result.rows}):"
+                f"({plural(result.bad_rows, 'bad row')} of {result.rows:,}):"
             )
         elif result.errors:
             print(
-                f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}, "
-                f"skipped {result.bad_rows} bad row(s):"
+                f"{result.source}: {verb} {plural(result.imported, f'{result.kind} row')}{what}, "
+                f"skipped {plural(result.bad_rows, 'bad row')}:"
             )
         else:
-            print(f"{result.source}: {verb} {result.imported} {result.kind} row(s){what}.")
+            print(f"{result.source}: {verb} {plural(result.imported, f'{result.kind} row')}{what}.")
         for error in result.errors[: args.max_errors]:
             print(f"  {error}")
         if len(result.errors) > args.max_errors:
@@ -170,12 +171,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
         return serve_playground(settings, port=args.port or settings.port)
     factory = _factory(settings)  # refuses an outdated schema before anything starts
+    name_missing_settings(settings)
     if settings.slack_app_token is not None:
         return _serve_socket_mode(settings, factory, scheduler=not args.no_scheduler)
     factory.kw["bind"].dispose()  # no connection is shared with the forked workers
     return _serve_http(
         settings, port=args.port or settings.port, workers=args.workers, scheduler=not args.no_scheduler
     )
+
+
+def name_missing_settings(settings: Settings) -> None:
+    """Once, at start-up: every setting a configured feature needs and does not have. The reply of
+    the feature that needs one names it again."""
+    missing = settings.missing_settings()
+    for item in missing:
+        log.warning("%s", item.sentence())
+    if missing:
+        log.warning(
+            "`healthbot doctor` checks every setting, the database, and the Slack and TikTok connections."
+        )
 
 
 def _serve_socket_mode(settings: Settings, factory: sessionmaker[Session], *, scheduler: bool) -> int:
@@ -261,9 +275,9 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
         print("TikTok: moved TIKTOK_ACCESS_TOKEN into the database as one seller (encrypted)")
     if tiktok is not None and tiktok.sellers:
         print(
-            f"TikTok: {tiktok.sellers} seller(s), {report.shops_authorized} newly authorized, "
-            f"{report.shops_deauthorized} lost access, GMV refreshed for {report.gmv_updated} shop(s), "
-            f"{tiktok.orders} order(s) read"
+            f"TikTok: {plural(tiktok.sellers, 'seller')}, {report.shops_authorized} newly authorized, "
+            f"{report.shops_deauthorized} lost access, GMV refreshed for {plural(report.gmv_updated, 'shop')}, "
+            f"{plural(tiktok.orders, 'order')} read"
         )
     elif tiktok is not None:
         print("TikTok: no seller has connected yet; send one `healthbot tiktok link`")
@@ -292,7 +306,8 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
             print(f"milestone DM sent for shop {shop_id}")
     verb = "would post" if args.dry_run else "posted"
     print(
-        f"{verb} {len(report.posted)} digest(s); {len(report.skipped)} not due or already sent; {len(report.failed)} failed"
+        f"{verb} {plural(len(report.posted), 'digest')}; {len(report.skipped)} not due or already sent; "
+        f"{len(report.failed)} failed"
     )
     for channel in report.failed:
         print(f"  failed: {channel} (will be retried on the next run today)", file=sys.stderr)

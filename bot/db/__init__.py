@@ -1,6 +1,8 @@
 """Storage: the engine and sessions, the models, and the Alembic migrations."""
 
 from bot.db.engine import (
+    DatabaseUnreachable,
+    NoDatabase,
     SchemaOutdated,
     alembic_config,
     check_schema,
@@ -10,12 +12,16 @@ from bot.db.engine import (
     make_engine,
     ping,
     session_factory,
+    shown_url,
+    sqlite_file,
     transaction,
     upgrade,
     writable,
 )
 
 __all__ = [
+    "DatabaseUnreachable",
+    "NoDatabase",
     "SchemaOutdated",
     "alembic_config",
     "check_schema",
@@ -25,6 +31,8 @@ __all__ = [
     "make_engine",
     "ping",
     "session_factory",
+    "shown_url",
+    "sqlite_file",
     "transaction",
     "upgrade",
     "writable",

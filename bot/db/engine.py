@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -21,6 +22,41 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class SchemaOutdated(RuntimeError):
     """The database is behind the code's migrations."""
+
+
+class NoDatabase(SchemaOutdated):
+    """Nothing to work on at DATABASE_URL: no database there, or one without the bot's tables."""
+
+    def __init__(self, url: str, *, create_first: bool = False) -> None:
+        first = "create it, then " if create_first else ""
+        super().__init__(f"no database at {url}; {first}run `healthbot db upgrade` then `healthbot demo`")
+        self.url = url
+
+
+class DatabaseUnreachable(SchemaOutdated):
+    """The database server does not answer (or refuses the connection)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach the database at {url}: {reason}")
+        self.url = url
+
+
+def shown_url(engine: Engine) -> str:
+    """The database's URL as a person may see it: the password hidden."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of an SQLite database (None: another backend, or in memory)."""
+    database = engine.url.database
+    if (
+        engine.dialect.name != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return None
+    return Path(database)
 
 
 def make_engine(url: str, *, wait_seconds: float = 30.0) -> Engine:
@@ -93,8 +129,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def check_schema(engine: Engine) -> None:
-    """Refuse to run against a database that `healthbot db upgrade` has not brought up to date."""
-    current, head = current_revision(engine), head_revision()
+    """Refuse to run against a database that `healthbot db upgrade` has not brought up to date.
+
+    A missing SQLite file is not created as a side effect (connecting would create it); no
+    database, or one without tables, is NoDatabase; an older schema is SchemaOutdated."""
+    path = sqlite_file(engine)
+    if path is not None and not path.exists():
+        raise NoDatabase(shown_url(engine))
+    try:
+        current = current_revision(engine)
+    except OperationalError as error:
+        reason = (
+            str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
+        )
+        if "does not exist" in reason:  # PostgreSQL: no such database
+            raise NoDatabase(shown_url(engine), create_first=True) from None
+        raise DatabaseUnreachable(shown_url(engine), reason) from None
+    head = head_revision()
+    if current is None:
+        raise NoDatabase(shown_url(engine))
     if current != head:
         raise SchemaOutdated(
             f"The database schema is at {current or 'nothing'}, the code needs {head}. "

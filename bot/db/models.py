@@ -276,7 +276,9 @@ class SecuritySignal(Base):
 
 
 class BuyerBlock(Base):
-    """A buyer block requested from Slack, recorded for the platform's limits (100 per shop, 10 a day)."""
+    """A buyer block requested from Slack. No API performs it: it stays pending until someone says
+    it is done in Seller Center, and only then counts against the platform's limits (100 per shop,
+    10 new a day)."""
 
     __tablename__ = "buyer_blocks"
 
@@ -288,10 +290,17 @@ class BuyerBlock(Base):
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(32))
     requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    local_day: Mapped[dt.date] = mapped_column(Date)  # the day it counts against the daily limit
-    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent
+    local_day: Mapped[dt.date] = mapped_column(Date)  # the day it was requested
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)  # None: permanent (or not yet done)
+    # Done in Seller Center: who said so, when, and the day it counts against the daily limit.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_by: Mapped[str | None] = mapped_column(String(32))
+    confirmed_day: Mapped[dt.date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_buyer_blocks_shop_day", "shop_id", "local_day"),)
+    __table_args__ = (
+        Index("ix_buyer_blocks_shop_day", "shop_id", "local_day"),
+        Index("ix_buyer_blocks_shop_confirmed_day", "shop_id", "confirmed_day"),
+    )
 
 
 class ApiToken(Base):

@@ -110,6 +110,12 @@ class Recovery:
         return self.weeks is not None
 
 
+def can_recover(ahr: int | None) -> bool:
+    """Whether points coming back (deductions leaving the window, gains from orders) can lift the
+    score: not once deactivated, since AHR 0 is permanent (DOMAIN.md, milestones)."""
+    return ahr is None or ahr > 0
+
+
 def recovery(ahr: int, completed_orders_per_week: int | None, region: str = "US") -> Recovery | None:
     """How long recent completed orders take to lift the score above the milestone it fell through.
 
@@ -117,7 +123,7 @@ def recovery(ahr: int, completed_orders_per_week: int | None, region: str = "US"
     the order rate is unknown.
     """
     above = [m for m in milestones_for(region) if m.score >= ahr]
-    if ahr <= 0 or not above or completed_orders_per_week is None:  # 0 is permanent
+    if not can_recover(ahr) or not above or completed_orders_per_week is None:
         return None
     milestone = min(above, key=lambda m: m.score)  # the nearest one at or above today's score
     needed = milestone.score + 1 - ahr

@@ -29,51 +29,27 @@ POLICIES = (
     "Order cancellation rate",
     "Inauthentic reviews",
 )
-WORDS = [
-    "Aurora",
-    "Bloom",
-    "Cedar",
-    "Dune",
-    "Ember",
-    "Fable",
-    "Glow",
-    "Harbor",
-    "Indigo",
-    "Juniper",
-    "Kite",
-    "Lumen",
-    "Maple",
-    "Nova",
-    "Orchid",
-    "Pebble",
-    "Quartz",
-    "River",
-    "Saffron",
-    "Tide",
-    "Umber",
-    "Velvet",
-    "Willow",
-    "Yarrow",
-    "Zephyr",
-    "Atlas",
-    "Birch",
-    "Coral",
-    "Delta",
-]
-KINDS = [
-    "Beauty",
-    "Home",
-    "Outfitters",
-    "Kitchen",
-    "Pets",
-    "Studio",
-    "Supply",
-    "Goods",
-    "Apparel",
-    "Tech",
-    "Garden",
-    "Toys",
-]
+# Shop names as an agency's book has them: a brand word and what the shop sells, each pair used
+# once ("Cedar Candles", "Juniper Pet Supply"); a larger portfolio adds a city of the shop's region.
+BRANDS = (
+    "Aurora", "Bloom", "Cedar", "Dune", "Ember", "Fable", "Glow", "Harbor", "Indigo", "Juniper",
+    "Kite", "Lumen", "Maple", "Nova", "Orchid", "Pebble", "Quartz", "River", "Saffron", "Tide",
+    "Umber", "Velvet", "Willow", "Yarrow", "Zephyr", "Atlas", "Birch", "Coral", "Delta", "Fern",
+    "Hazel", "Iris", "Jasper", "Linden", "Meadow", "Olive", "Poppy", "Sage", "Sorrel", "Wren",
+)  # fmt: skip
+KINDS = (
+    "Beauty", "Home", "Outfitters", "Kitchen", "Pet Supply", "Studio", "Supply Co.", "Goods",
+    "Apparel", "Tech", "Garden", "Toys", "Candles", "Skincare", "Jewelry", "Activewear",
+    "Haircare", "Bakeware", "Footwear", "Swimwear", "Lashes", "Coffee", "Bags", "Nail Bar",
+)  # fmt: skip
+CITIES = {
+    "US": ("Austin", "Denver", "Portland", "Miami", "Brooklyn", "Nashville", "Phoenix", "Boise"),
+    "FR": ("Lyon", "Nantes", "Lille", "Bordeaux", "Marseille", "Rennes"),
+    "DE": ("Berlin", "Hamburg", "Köln", "Leipzig", "München", "Bremen"),
+    "UK": ("Leeds", "Bristol", "Brighton", "Glasgow", "York", "Cardiff"),
+    "PH": ("Manila", "Cebu", "Davao", "Makati", "Iloilo", "Baguio"),
+    "MY": ("Penang", "Ipoh", "Melaka", "Kuching", "Johor", "Sabah"),
+}
 
 # Archetypes placed on the first shops so a small portfolio still shows every case.
 # (today's AHR, AHR 1 day ago, AHR 7 days ago, SPS tenths today, SPS 1 day ago, CHR today, CHR 7d ago)
@@ -103,7 +79,21 @@ def _shop_id(i: int) -> str:
 
 
 def _shop_code(i: int) -> str:
-    return f"US{i:05d}"
+    """Seller Center's codes start with the shop's region: US00003, DE00022, PH00010."""
+    return f"{_region(i)}{i:05d}"
+
+
+def shop_names(count: int, seed: int) -> list[str]:
+    """`count` shop names, the same for the same seed: each brand-and-kind pair once, then with a
+    city of the shop's region ("Cedar Candles Lyon")."""
+    pairs = [f"{brand} {kind}" for brand in BRANDS for kind in KINDS]
+    random.Random(seed).shuffle(pairs)
+    names = []
+    for i in range(count):
+        round_, pair = divmod(i, len(pairs))
+        cities = CITIES.get(_region(i), CITIES["US"])
+        names.append(pairs[pair] if not round_ else f"{pairs[pair]} {cities[(round_ - 1) % len(cities)]}")
+    return names
 
 
 def _walk(rng: random.Random, days: int, *, start: int, end: int) -> list[int]:
@@ -201,11 +191,7 @@ def _numbered(rows: Iterator[dict[str, str]]) -> Iterator[tuple[int, dict[str, s
 
 def generate(size: DemoSize, end: dt.date) -> dict[Kind, Iterator[tuple[int, dict[str, str]]]]:
     """Row streams per kind, as a CSV file of that kind would give them."""
-    names_rng = random.Random(size.seed)
-    names = [
-        f"{names_rng.choice(WORDS)} {names_rng.choice(WORDS)} {names_rng.choice(KINDS)}"
-        for _ in range(size.shops)
-    ]
+    names = shop_names(size.shops, size.seed)
     start = end - dt.timedelta(days=size.days - 1)
 
     def shops() -> Iterator[dict[str, str]]:
@@ -214,7 +200,7 @@ def generate(size: DemoSize, end: dt.date) -> dict[Kind, Iterator[tuple[int, dic
             yield {
                 "shop_id": _shop_id(i),
                 "shop_code": _shop_code(i),
-                "shop_name": f"{names[i]} {i}",
+                "shop_name": names[i],
                 "region": region,
                 "authorized": "false" if i % 23 == 12 else "true",
                 "chr_authorized": "false" if i % 17 == 9 or i % 23 == 12 else "true",

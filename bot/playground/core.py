@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 BOT_TOKEN = "xoxb-playground"
+DEMO_SERVICE_ID = "demo"
 # How long a request waits for the work the app does after answering (a chart upload, say).
 LATER_WAIT_SECONDS = 10.0
 
@@ -79,6 +80,9 @@ class Playground:
             raise RuntimeError("the playground is already running")
         factory = self._prepare_database()
         self.fake.team_id, self.fake.team_name = PLAYGROUND_TEAM, "the playground"
+        # Its channels and people, as conversations.info and users.info tell them.
+        self.fake.channels.update({cid: {"name": name} for cid, name in payloads.CHANNELS.items()})
+        self.fake.users.update({uid: _person(name) for uid, name in payloads.PEOPLE.items()})
         self.fake.start()
         try:
             configured = self.settings.model_copy(
@@ -89,6 +93,8 @@ class Playground:
                     "slack_api_url": self.fake.api_url,
                     # The one playground user may press every button.
                     "healthbot_admins": [],
+                    # Demo sellers get demo request links; a real bot names the missing setting.
+                    "healthbot_service_id": self.settings.healthbot_service_id or DEMO_SERVICE_ID,
                 }
             )
             from bot.playground.routes import blueprint
@@ -197,6 +203,8 @@ class Playground:
             if name != "/health":
                 raise BadRequest(f"{name} is not a command here; try /health help.")
             text = rest.strip()
+        # Typed #channel and @person become Slack's <#C…|name> and <@U…>, as Slack makes them.
+        text = payloads.escape_mentions(text, self.channel_names(), self.people_names())
         user = payloads.slack_id(data.get("user_id"), PLAYGROUND_USER)
         response_name = payloads.response_name(data.get("response_name")) or self._next("cmd")
         mark = len(self.fake.calls)
@@ -273,6 +281,32 @@ class Playground:
         events, next_index = self.events(since=mark)
         return {"events": events, "next": next_index}
 
+    def run_digests(self, data: JsonDict) -> JsonDict:
+        """ "Run due digests now": one round of the real digest job against the fake Slack."""
+        from bot.playground.digests import run_due_digests
+
+        assert self._app is not None
+        mark = len(self.fake.calls)
+        lines = run_due_digests(
+            self._app.deps.factory,
+            self._app.deps.client,
+            self.channel_names(),
+            uk_48_point=self.settings.healthbot_uk_48_point,
+        )
+        events, next_index = self.events(since=mark)
+        return {"summary": lines, "events": events, "next": next_index}
+
+    def channel_names(self) -> dict[str, str]:
+        """The playground's channels, ID -> name, as its fake Slack knows them."""
+        return {cid: str(info["name"]) for cid, info in self.fake.channels.items() if info.get("name")}
+
+    def people_names(self) -> dict[str, str]:
+        """The playground's people, ID -> name, as its fake Slack knows them."""
+        return {uid: str(info["name"]) for uid, info in self.fake.users.items() if info.get("name")}
+
+    def workspace(self) -> JsonDict:
+        return {"channels": self.channel_names(), "people": self.people_names()}
+
     # ----------------------------------------------------------------- what the bot sent
 
     def events(self, since: int = 0) -> tuple[list[JsonDict], int]:
@@ -320,6 +354,15 @@ class Playground:
             if found == file_id:
                 return data
         return None
+
+
+def _person(name: str) -> JsonDict:
+    return {
+        "name": name,
+        "real_name": name.title(),
+        "team_id": PLAYGROUND_TEAM,
+        "profile": {"display_name": name, "real_name": name.title()},
+    }
 
 
 def _check_status(reply: httpx.Response, what: str) -> None:

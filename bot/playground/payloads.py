@@ -9,6 +9,7 @@ import re
 import time
 import urllib.parse
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 JsonDict = dict[str, Any]
@@ -21,6 +22,21 @@ PLAYGROUND_APP = "APLAYGROUND"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 SLACK_ID = re.compile(r"^[A-Z][A-Z0-9]{1,30}$")
 _TS = re.compile(r"^\d{1,12}\.\d{1,6}$")
+# A typed `#channel` or `@person`: not inside an existing <…> mention, not part of a word.
+_TYPED_MENTION = re.compile(r"(?<![\w<|#@])([#@])([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+# The playground's workspace, known to its fake Slack (conversations.info, users.info): the demo
+# portfolio's owners are U00000001..U00000006.
+CHANNELS = {PLAYGROUND_CHANNEL: "playground", "CSELLERHEALTH": "seller-health", "CGENERAL": "general"}
+PEOPLE = {
+    PLAYGROUND_USER: "you",
+    "U00000001": "maria",
+    "U00000002": "james",
+    "U00000003": "aisha",
+    "U00000004": "kenji",
+    "U00000005": "sofia",
+    "U00000006": "lucas",
+}
 
 
 class BadRequest(Exception):
@@ -47,6 +63,29 @@ def slack_id(value: Any, default: str) -> str:
 
 def response_name(value: Any) -> str | None:
     return value if isinstance(value, str) and _NAME.match(value) else None
+
+
+def escape_mentions(text: str, channels: Mapping[str, str], people: Mapping[str, str]) -> str:
+    """What Slack makes of a slash command's text (the manifest's `should_escape`): a typed
+    `#name` of a known channel becomes `<#C…|name>`, and `@name` or `@U…` of a known person
+    `<@U…>`. Anything else stays as typed, as in Slack. `channels` and `people`: ID -> name."""
+    channel_ids = {name.lower(): channel_id for channel_id, name in channels.items()}
+    person_ids = {name.lower(): user_id for user_id, name in people.items()}
+    person_ids.update({user_id.lower(): user_id for user_id in people})
+
+    def replace(match: re.Match[str]) -> str:
+        sign, word = match.group(1), match.group(2)
+        trailing = ""
+        while word and word[-1] in ".-":  # "#playground." ends the sentence, not the name
+            word, trailing = word[:-1], word[-1] + trailing
+        if sign == "#" and word.lower() in channel_ids:
+            channel_id = channel_ids[word.lower()]
+            return f"<#{channel_id}|{channels[channel_id]}>{trailing}"
+        if sign == "@" and word.lower() in person_ids:
+            return f"<@{person_ids[word.lower()]}>{trailing}"
+        return match.group(0)
+
+    return _TYPED_MENTION.sub(replace, text)
 
 
 def command_body(text: str, *, user: str, response_url: str, trigger_id: str) -> str:

@@ -43,6 +43,8 @@
     confirmResolve: null,
     uploading: false,
     uploads: new Set(), // "channel:ts" of files dropped here: the bot answers in their thread
+    channels: {}, // channel ID -> name, from the playground's workspace
+    people: {}, // user ID -> name
   };
 
   // ------------------------------------------------------------------ DOM helpers
@@ -86,12 +88,14 @@
 
   function channelLabel(id, name) {
     if (name) return `#${name}`;
+    if (Object.hasOwn(state.channels, id)) return `#${state.channels[id]}`;
     if (id === CHANNEL) return "#playground";
     return `#${id}`;
   }
 
   function userLabel(id, name) {
     if (id === USER) return "@you";
+    if (!name && Object.hasOwn(state.people, id)) return `@${state.people[id]}`;
     return `@${name || id}`;
   }
 
@@ -980,6 +984,28 @@
     }
   }
 
+  // No scheduler runs in the playground: this posts the digests that are due now, through the bot's
+  // own digest job, and says per subscribed channel what happened.
+  async function runDigests() {
+    const button = document.getElementById("run-digests");
+    button.disabled = true;
+    try {
+      const result = await api("/playground/api/digests", {});
+      applyEvents(result.events, result.next);
+      const card = sideCard("Run due digests", "digests");
+      const list = el("ul", "digest-summary");
+      for (const line of result.summary || []) {
+        list.appendChild(renderText(el("li", "digest-line"), { type: "mrkdwn", text: line }));
+      }
+      card.appendChild(list);
+      flash(card);
+    } catch (error) {
+      errorReply(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // ------------------------------------------------------------------ files dropped in
 
   function toBase64(buffer) {
@@ -1204,6 +1230,13 @@
     document.addEventListener("click", closeMenus);
     watchDrops();
     document.getElementById("nav-home").addEventListener("click", openHome);
+    document.getElementById("run-digests").addEventListener("click", runDigests);
+    api("/playground/api/workspace")
+      .then((result) => {
+        state.channels = result.channels || {};
+        state.people = result.people || {};
+      })
+      .catch(() => {});
     document.getElementById("nav-channel").addEventListener("click", () => switchTo("channel"));
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") {

@@ -8,6 +8,9 @@
 - `POST /playground/api/home` `{}`: open the app's Home tab (an `app_home_opened` event).
 - `POST /playground/api/upload` `{"files": [{"name", "content" (base64)}]}`: drop files into the
   bot's DM (stored in the fake Slack, announced by a `message` event), imported as in Slack.
+- `POST /playground/api/digests` `{}`: run the due digests now (no scheduler runs here); what was
+  posted, and per channel what happened.
+- `GET /playground/api/workspace`: the playground's channels and people (ID -> name).
 - `GET /playground/api/feed?since=N`: what the bot sent since event index N.
 - `GET /playground/api/file/<file_id>`: a file the bot uploaded (e.g. a trend chart).
 
@@ -117,6 +120,10 @@ def blueprint(playground: Playground) -> Blueprint:
         events, next_index = playground.events(since=int(since) if since.isdigit() else 0)
         return _json(200, {"events": events, "next": next_index})
 
+    @routes.get("/playground/api/workspace")
+    def workspace() -> Response:
+        return _json(200, playground.workspace())
+
     @routes.get("/playground/api/file/<file_id>")
     def file(file_id: str) -> Response:
         data = playground.file(file_id) if SLACK_ID.match(file_id) else None
@@ -156,6 +163,7 @@ def blueprint(playground: Playground) -> Blueprint:
         ("action", playground.action),
         ("view", playground.submit_view),
         ("home", playground.open_home),
+        ("digests", playground.run_digests),
     ):
         routes.add_url_rule(f"/playground/api/{path}", f"api_{path}", api(handler), methods=["POST"])
     routes.add_url_rule(

@@ -216,13 +216,26 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class PendingBlock:
+    """A buyer block recorded in Slack and not yet said to be done in Seller Center."""
+
+    block_id: int
+    buyer_username: str
+    scope: str  # user | linked
+    permanent: bool
+    requested_by: str
+    requested_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class SecuritySummary:
     shop: ShopInfo
     alert_orders: list[Signal]
     risk_refunds: list[Signal]
     blocked_fraud: list[Signal]
-    blocked_buyers: int
-    blocks_today: int
+    blocked_buyers: int  # confirmed done in Seller Center, still in force
+    blocks_today: int  # confirmed today
+    pending: list[PendingBlock] = field(default_factory=list)  # recorded, not yet confirmed
 
 
 class Section:

@@ -1,8 +1,10 @@
 """Seller Security Center: open items per shop and buyer-block requests within the platform's limits.
 
-No public API performs a block, so the bot records the request, enforces the limits the platform
-would (100 blocked buyers per shop, 10 new blocks per shop per day; 90-day blocks expire on their
-own) and deep-links to Seller Center > Account Health > Security Center > Block List.
+No public API performs a block, so the bot records the request as pending and deep-links to
+Seller Center > Account Health > Security Center > Block List. Someone says when it is done there
+("Done in Seller Center"); only then does it count against the limits the platform keeps (100
+blocked buyers per shop, 10 new blocks per shop per day; a 90-day block runs from that day and
+expires on its own). Pending requests are shown beside the counts, never in them.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import BuyerBlock, SecuritySignal, Shop
 from bot.domain import BLOCK_DAYS, MAX_BLOCKED_BUYERS, MAX_NEW_BLOCKS_PER_DAY, OUTCOME_DAYS
-from bot.services.records import SecuritySummary, ShopInfo, Signal
+from bot.services.records import PendingBlock, SecuritySummary, ShopInfo, Signal
 
 MAX_USERNAME = 64
 
 
 def active_block_filter(today: dt.date) -> object:
-    return or_(BuyerBlock.expires_on.is_(None), BuyerBlock.expires_on > today)
+    """Done in Seller Center and still in force (permanent, or its 90 days not over)."""
+    return BuyerBlock.confirmed_at.is_not(None) & or_(
+        BuyerBlock.expires_on.is_(None), BuyerBlock.expires_on > today
+    )
 
 
 def summary(session: Session, shop: ShopInfo, *, today: dt.date) -> SecuritySummary:
@@ -47,7 +52,20 @@ def summary(session: Session, shop: ShopInfo, *, today: dt.date) -> SecuritySumm
         blocked_fraud=[s for s in signals if s.kind == "fraud_blocked"],
         blocked_buyers=count_active_blocks(session, shop.shop_id, today),
         blocks_today=count_blocks_on(session, shop.shop_id, today),
+        pending=pending_blocks(session, shop.shop_id),
     )
+
+
+def pending_blocks(session: Session, shop_id: str) -> list[PendingBlock]:
+    """Block requests not yet said to be done in Seller Center, oldest first."""
+    return [
+        PendingBlock(b.id, b.buyer_username, b.scope, b.permanent, b.requested_by, b.requested_at)
+        for b in session.scalars(
+            select(BuyerBlock)
+            .where(BuyerBlock.shop_id == shop_id, BuyerBlock.confirmed_at.is_(None))
+            .order_by(BuyerBlock.requested_at, BuyerBlock.id)
+        )
+    ]
 
 
 def count_active_blocks(session: Session, shop_id: str, today: dt.date) -> int:
@@ -65,11 +83,12 @@ def count_active_blocks(session: Session, shop_id: str, today: dt.date) -> int:
 
 
 def count_blocks_on(session: Session, shop_id: str, day: dt.date) -> int:
+    """Blocks done in Seller Center on that day: what the 10-a-day limit counts."""
     return int(
         session.scalar(
             select(func.count())
             .select_from(BuyerBlock)
-            .where(BuyerBlock.shop_id == shop_id, BuyerBlock.local_day == day)
+            .where(BuyerBlock.shop_id == shop_id, BuyerBlock.confirmed_day == day)
         )
         or 0
     )
@@ -117,12 +136,15 @@ def validate_draft(draft: BlockDraft) -> None:
 
 
 def check_limits(session: Session, shop_id: str, *, today: dt.date) -> None:
-    """Raise BlockRefused when a new block would break the per-shop or per-day limit."""
+    """Raise BlockRefused when a new block would break the per-shop or per-day limit (counting the
+    blocks done in Seller Center; pending requests do not count)."""
     active = count_active_blocks(session, shop_id, today)
     if active >= MAX_BLOCKED_BUYERS:
         next_free = session.scalar(
             select(func.min(BuyerBlock.expires_on)).where(
-                BuyerBlock.shop_id == shop_id, BuyerBlock.expires_on > today
+                BuyerBlock.shop_id == shop_id,
+                BuyerBlock.confirmed_at.is_not(None),
+                BuyerBlock.expires_on > today,
             )
         )
         when = (
@@ -145,9 +167,9 @@ def check_limits(session: Session, shop_id: str, *, today: dt.date) -> None:
 
 def record_block(
     session: Session, draft: BlockDraft, *, user_id: str, today: dt.date, now: dt.datetime | None = None
-) -> dt.date | None:
-    """Check the rules and the limits, then record the block (the caller commits); returns the
-    day the block expires (None: permanent)."""
+) -> int:
+    """Check the rules and the limits, then record the request, pending until it is done in Seller
+    Center (the caller commits); returns its ID."""
     validate_draft(draft)
     # Serialize concurrent requests for one shop so two submits cannot both take the 100th place.
     session.execute(select(Shop.shop_id).where(Shop.shop_id == draft.shop_id).with_for_update())
@@ -161,8 +183,42 @@ def record_block(
         requested_by=user_id,
         requested_at=now or dt.datetime.now(dt.UTC),
         local_day=today,
-        expires_on=None if draft.permanent else today + dt.timedelta(days=BLOCK_DAYS),
+        expires_on=None,  # set when it is done in Seller Center: 90 days run from then
     )
     session.add(block)
     session.flush()
-    return block.expires_on
+    return block.id
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    shop_id: str
+    buyer_username: str
+    expires_on: dt.date | None  # None: permanent
+    already: bool  # it was confirmed before (a double click): nothing changed
+
+
+class BlockGone(LookupError):
+    """The block request no longer exists (its shop was removed)."""
+
+
+def confirm_block(
+    session: Session, block_id: int, *, user_id: str, today: dt.date, now: dt.datetime | None = None
+) -> Confirmed:
+    """Record that a pending block was done in Seller Center (the caller commits): from today it
+    counts against the limits, and a 90-day block runs until today + 90 days. Seller Center keeps
+    the same limits, so a confirmation past them is refused (BlockRefused)."""
+    block = session.get(BuyerBlock, block_id)
+    if block is None:
+        raise BlockGone(block_id)
+    session.execute(select(Shop.shop_id).where(Shop.shop_id == block.shop_id).with_for_update())
+    session.refresh(block)
+    if block.confirmed_at is not None:
+        return Confirmed(block.shop_id, block.buyer_username, block.expires_on, already=True)
+    check_limits(session, block.shop_id, today=today)
+    block.confirmed_at = now or dt.datetime.now(dt.UTC)
+    block.confirmed_by = user_id
+    block.confirmed_day = today
+    block.expires_on = None if block.permanent else today + dt.timedelta(days=BLOCK_DAYS)
+    session.flush()
+    return Confirmed(block.shop_id, block.buyer_username, block.expires_on, already=False)

@@ -138,7 +138,10 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
                 MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == as_of
             )
         ),
-        next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today),
+        # A deactivated shop gets nothing back: no outlook of points leaving the window.
+        next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today)
+        if domain.can_recover(health.ahr if health else None)
+        else None,
         acknowledgement=Acknowledged(ack.user_id, ack.acknowledged_at) if ack else None,
         snooze=snoozed,
         given_counts=None if violations else given_counts(session, shop_id, as_of),

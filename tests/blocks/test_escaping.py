@@ -100,6 +100,7 @@ def test_the_digest_escapes_every_value(evil: sessionmaker[Session]) -> None:
 def test_links_url_encode_every_value_and_request_texts_escape_the_name(
     evil: sessionmaker[Session], settings: Settings
 ) -> None:
+    settings = settings.model_copy(update={"healthbot_service_id": "7001&x=<!here>"})
     with evil() as session:
         found = get_shop(session, EVIL_ID)
     assert found is not None
@@ -107,6 +108,9 @@ def test_links_url_encode_every_value_and_request_texts_escape_the_name(
         parts = urllib.parse.urlsplit(url)
         assert "<" not in url and ">" not in url and "!" not in parts.query.replace("%21", "")
         assert urllib.parse.parse_qs(parts.query)["shop_id"] == [EVIL_ID]  # the value survives, encoded
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(auth_request_url(found, settings)).query)[
+        "service_id"
+    ] == ["7001&x=<!here>"]
     link = auth_request_url(found, settings)
     for text in (
         outreach.request_for_seller(found.shop_name, link),

@@ -154,11 +154,49 @@ def test_commands_refuse_a_database_that_was_not_upgraded(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
     assert cli.main(command) == 2
     out, err = capsys.readouterr()
-    assert "healthbot db upgrade" in err
-    assert "Traceback" not in out + err
+    assert f"no database at {url}; run `healthbot db upgrade` then `healthbot demo`" in err
+    assert "schema is at" not in err and "Traceback" not in out + err
+    assert not (tmp_path / "new.db").exists(), "asking must not leave an empty database behind"
+
+
+def test_an_empty_database_file_is_no_database_either(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.db").touch()
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///empty.db")
+    assert cli.main(["ask", "/health atrisk"]) == 2
+    assert "no database at sqlite:///empty.db; run `healthbot db upgrade`" in capsys.readouterr().err
+
+
+def test_an_older_schema_names_both_revisions(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db.upgrade(url, "0001")
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli.main(["ask", "/health atrisk"]) == 2
+    err = capsys.readouterr().err
+    assert f"schema is at 0001, the code needs {db.head_revision()}" in err and "healthbot db upgrade" in err
+
+
+def test_a_missing_postgresql_database_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.conftest import _PG_PROBLEM, POSTGRES_URL
+
+    if _PG_PROBLEM is not None:
+        pytest.skip(_PG_PROBLEM)
+    server = POSTGRES_URL.rsplit("/", 1)[0].replace("postgres@", "postgres:hunter2@")
+    monkeypatch.setenv("DATABASE_URL", f"{server}/healthbot_no_such_database")
+    assert cli.main(["ask", "/health atrisk"]) == 2
+    err = capsys.readouterr().err
+    assert "no database at postgresql+psycopg://postgres:***@" in err and "create it, then run" in err
+    assert "hunter2" not in err
 
 
 def test_invalid_settings_exit_2(

@@ -477,9 +477,9 @@ def test_unknown_region_defaults_to_us_milestones() -> None:
 # ---- regions ----
 
 
-@pytest.mark.parametrize("region", ["PH", "MY", "TH", "VN", "SG", "ph", "sg"])
+@pytest.mark.parametrize("region", ["ID", "PH", "MY", "TH", "VN", "SG", "ph", "sg", "id"])
 def test_penalty_point_regions(region: str) -> None:
-    # DOMAIN.md:66 "48-point system ... Philippines, Malaysia, Thailand, Vietnam, Singapore"
+    # DOMAIN.md:66 "48-point system ... Indonesia, Philippines, Malaysia, Thailand, Vietnam, Singapore"
     assert domain.uses_penalty_points(region)
     assert domain.uses_penalty_points(region, uk_48_point=True)
 

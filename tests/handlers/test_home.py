@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from blocks.ids import ShopRef
+from blocks.home import CLAIM_BLOCK
+from blocks.ids import ActionId, CallbackId, ShopRef
 from bot.db.models import Shop, ShopHealth
 from bot.ingest.demo import DemoSize, load_demo
 from bot.ingest.formats import Kind
 from bot.services.portfolio import at_risk
 from tests.support.data import load, metric, shop
-from tests.support.slack import BOT_TOKEN, Env, text_of
+from tests.support.slack import BOT_TOKEN, Env, find_buttons, text_of
 
 OWNER = "U00000001"  # the demo portfolio's owners are U00000001..U00000006
 
@@ -123,6 +124,47 @@ def test_user_without_sellers_is_told_how_to_get_assigned(demo: Env) -> None:
     assert "No sellers are assigned to you yet" in text and "`UNOBODY`" in text and "owner" in text
     assert not own_rows(view)
     assert "Portfolio health overview" in text  # the portfolio is still there
+
+
+def test_the_empty_state_offers_to_take_a_seller(demo: Env) -> None:
+    """`/health assign <shop> me`, and a button that asks which seller and makes it yours."""
+    open_home(demo, "UNOBODY")
+    view = published(demo)
+    assert "Take one with `/health assign &lt;shop&gt; me`" in text_of(view["blocks"])
+    (take,) = find_buttons(view["blocks"], ActionId.CLAIM_SELLER.value)
+    assert take["text"]["text"] == "Take a seller"
+    click = demo.sender.action_payload(take["action_id"], take.get("value"), user_id="UNOBODY")
+    click["container"] = {"type": "view", "view_id": "VHOME"}
+    del click["response_url"], click["channel"]  # a click on the Home tab: no channel, no response_url
+    assert demo.sender.payload(click).status_code == 200
+    (opened,) = demo.slack.calls_to("views.open")
+    picker = opened.params["view"]
+    assert picker["callback_id"] == CallbackId.CLAIM_SELLER.value
+
+    def pick(text: str) -> dict[str, Any] | None:
+        values = {CLAIM_BLOCK: {CLAIM_BLOCK: {"type": "plain_text_input", "value": text}}}
+        answer = demo.sender.view_submission(CallbackId.CLAIM_SELLER.value, "", values, user_id="UNOBODY")
+        assert answer.status_code == 200
+        return json.loads(answer.text) if answer.text else None
+
+    nothing = pick("zzzzzzzzzzzzzzzz")
+    assert nothing is not None and nothing["response_action"] == "errors"
+    assert nothing["errors"][CLAIM_BLOCK] == "No seller matches “zzzzzzzzzzzzzzzz”; try its shop code."
+    assert pick("US00003") is None  # the modal closes
+    with demo.factory() as session:
+        assert session.get(Shop, "7000000003").owner == "UNOBODY"  # type: ignore[union-attr]
+    republished = demo.slack.calls_to("views.publish")[-1].params
+    assert republished["user_id"] == "UNOBODY"
+    rows = own_rows(republished["view"])
+    assert [shop_id_of(b) for b in rows] == ["7000000003"]
+    assert not find_buttons(republished["view"]["blocks"], ActionId.CLAIM_SELLER.value)
+
+
+def test_assign_me_from_the_command_is_what_the_empty_state_says(demo: Env) -> None:
+    body = demo.sender.command("assign US00003 me", user_id="UNOBODY").json()
+    assert "is now owned by <@UNOBODY>" in text_of(body["blocks"])
+    open_home(demo, "UNOBODY")
+    assert [shop_id_of(b) for b in own_rows(published(demo))] == ["7000000003"]
 
 
 def test_other_tabs_publish_nothing(demo: Env) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply
-from blocks.ids import ActionId, CallbackId
+from blocks.ids import ActionId, BlockRef, CallbackId
 from blocks.kit import Reply
 from bot.commands.registry import answer
 from bot.db.models import BuyerBlock, SecuritySignal
@@ -142,11 +142,11 @@ def test_security_card_lists_what_to_do_and_what_is_done(
 ) -> None:
     reply = security_reply(factory, settings, "US1", imported)
     text = text_of(reply.blocks)
-    assert "*Security alert orders* (2): you may cancel it without penalty" in text
+    assert "*Security alert orders* (2): each may be cancelled without penalty" in text
     assert "Order `O-1002` · " in text and "Order `O-1001` · " in text and "$20" in text
-    assert "*Risk refunds* (1): you may reject the refund without penalty" in text
+    assert "*Risk refunds* (1): each refund may be rejected without penalty" in text
     assert "O-2001" in text and "O-2002" not in text  # a resolved refund is done
-    assert "*Blocked by the platform* (last 30 days): 1 confirmed fraud order(s). Nothing to do." in text
+    assert "*Blocked by the platform* (last 30 days): 1 confirmed fraud order. Nothing to do." in text
     assert "O-3001" not in text and "O-3002" not in text  # an outcome, not a to-do list
     assert "Blocked buyers 0/100 · new blocks today 0/10" in text
     assert find_buttons(reply.blocks, ActionId.BLOCK_BUYER.value)
@@ -241,6 +241,19 @@ def block_buyer(env: Env, username: str, view_id: str, **values: Any) -> dict[st
     return submit_confirm(env, step["view"]["private_metadata"], username, view_id)
 
 
+def done(env: Env, username: str, *, user_id: str = "UADMIN", name: str = "done") -> dict[str, Any]:
+    """Press "Done in Seller Center" beside a pending request on the card; what the click answered."""
+    blocks = env.sender.command("security US1", user_id=user_id).json()["blocks"]
+    (row,) = [b for b in blocks if b.get("accessory") and f"*{username}*" in b["text"]["text"]]
+    assert row["accessory"]["text"]["text"] == "Done in Seller Center"
+    click(env, row["accessory"], user_id=user_id, name=name)
+    return dict(env.slack.responses)[name]
+
+
+def card_text(env: Env) -> str:
+    return text_of(env.sender.command("security US1").json()["blocks"])
+
+
 def blocks_of(factory: sessionmaker[Session]) -> list[BuyerBlock]:
     with factory() as session:
         return list(session.scalars(select(BuyerBlock).order_by(BuyerBlock.id)))
@@ -296,14 +309,47 @@ def test_block_a_buyer_end_to_end(env: Env) -> None:
         "UADMIN",
         env.today,
     )
-    assert block.expires_on == env.today + 90 * DAY
+    # Recorded, not done: no API performs a block, so it is pending and counts nowhere yet.
+    assert block.confirmed_at is None and block.expires_on is None
     (note,) = env.slack.calls_to("chat.postEphemeral")
     assert note.params["channel"] == "C1" and note.params["user"] == "UADMIN"
     shown = text_of(note.params["blocks"])
     assert f"<{BLOCK_LIST_URL}|" in shown and "Block List" in shown
-    assert f"until {env.today + 90 * DAY:%b %-d, %Y}" in shown
-    card = text_of(env.sender.command("security US1").json()["blocks"])
-    assert "Blocked buyers 1/100 · new blocks today 1/10" in card
+    assert (
+        "recorded as *pending*" in shown
+        and "press *Done in Seller Center* on `/health security US1`" in shown
+    )
+    card = card_text(env)
+    assert "Blocked buyers 0/100 · new blocks today 0/10 · 1 request pending" in card
+    assert "*Block requests waiting for Seller Center* (1)" in card
+    assert "*buyer_99* (all linked user IDs, for 90 days) · recorded by <@UADMIN>" in card
+
+    # Only admins may say it is done.
+    refused = done(env, "buyer_99", user_id="UNOBODY", name="not-admin")
+    assert "Only the bot's admins" in text_of(refused["blocks"])
+    assert blocks_of(env.factory)[0].confirmed_at is None
+
+    redrawn = done(env, "buyer_99")
+    assert redrawn["replace_original"] is True
+    until = f"{env.today + 90 * DAY:%b %-d, %Y}"
+    assert f"*buyer_99* is blocked until {until}: it counts against the limits from today" in text_of(
+        redrawn["blocks"]
+    )
+    assert "Blocked buyers 1/100 · new blocks today 1/10" in text_of(redrawn["blocks"])
+    assert "pending" not in text_of(redrawn["blocks"])
+    (block,) = blocks_of(env.factory)
+    assert (block.confirmed_by, block.confirmed_day, block.expires_on) == (
+        "UADMIN",
+        env.today,
+        env.today + 90 * DAY,
+    )
+
+    # A second press (a double click, or the old card) changes nothing.
+    again = BlockRef(block_id=block.id).encode()
+    env.sender.action(f"{ActionId.BLOCK_DONE.value}:{block.id}", again, user_id="UADMIN", name="again")
+    assert "was already marked done in Seller Center" in text_of(dict(env.slack.responses)["again"]["blocks"])
+    assert "Blocked buyers 1/100 · new blocks today 1/10" in card_text(env)
+    assert blocks_of(env.factory)[0].confirmed_day == env.today
 
 
 def test_block_list_link_label_is_escaped(env: Env) -> None:
@@ -351,6 +397,9 @@ def add_blocks(
                 requested_at=dt.datetime.now(dt.UTC),
                 local_day=day,
                 expires_on=expires_on,
+                confirmed_at=dt.datetime.now(dt.UTC),  # done in Seller Center that day
+                confirmed_by="UADMIN",
+                confirmed_day=day,
             )
             for i in range(count)
         )
@@ -359,26 +408,37 @@ def add_blocks(
 def test_the_100th_block_is_accepted_and_the_101st_refused(env: Env) -> None:
     long_ago = env.today - 5 * DAY  # outside today's daily limit
     add_blocks(env.factory, 99, day=long_ago, expires_on=long_ago + 90 * DAY)
-    # Two people fill the form at 99: both pass it, the second confirmation finds the place taken.
-    first = submit_form(env, open_form(env), form("buyer_100"))
-    second = submit_form(env, open_form(env), form("buyer_101"))
-    assert first["response_action"] == second["response_action"] == "update"
-    assert submit_confirm(env, first["view"]["private_metadata"], "buyer_100", "V100") is None
-    refused = submit_confirm(env, second["view"]["private_metadata"], "buyer_101", "V101")
-    assert refused is not None and refused["response_action"] == "errors"
+    # At 99 done, two requests are recorded (pending requests do not count against the limits).
+    assert block_buyer(env, "buyer_100", "V100") is None
+    assert block_buyer(env, "buyer_101", "V101") is None
+    assert "Blocked buyers 99/100 · new blocks today 0/10 · 2 requests pending" in card_text(env)
+    # The first done in Seller Center takes the 100th place; Seller Center refuses the next one.
+    assert "Blocked buyers 100/100" in text_of(done(env, "buyer_100", name="first")["blocks"])
+    refused = text_of(done(env, "buyer_101", name="second")["blocks"])
     frees = f"{long_ago + 90 * DAY:%b %-d, %Y}"
-    assert "already blocks 100 buyers, the limit of 100" in refused["errors"]["confirm"]
-    assert f"the next 90-day block expires on {frees}" in refused["errors"]["confirm"]
-    # The form itself now refuses up front, on the username field.
+    assert "Seller Center allows no more: This shop already blocks 100 buyers, the limit of 100" in refused
+    assert f"the next 90-day block expires on {frees}" in refused
+    # A new request is refused up front, on the username field.
     again = submit_form(env, open_form(env), form("buyer_102"))
     assert again["response_action"] == "errors" and "limit of 100" in again["errors"]["username"]
     assert frees in again["errors"]["username"]
-    assert len(blocks_of(env.factory)) == 100
-    # A refused confirmation can be retried later (its claim was given back).
+    assert [b.buyer_username for b in blocks_of(env.factory) if b.confirmed_at is None] == ["buyer_101"]
+    # Once a place frees up, the pending one can be done.
     with env.factory() as session, session.begin():
         session.delete(session.scalars(select(BuyerBlock).where(BuyerBlock.buyer_username == "old_0")).one())
-    assert submit_confirm(env, second["view"]["private_metadata"], "buyer_101", "V101") is None
-    assert len(blocks_of(env.factory)) == 100
+    assert "Blocked buyers 100/100" in text_of(done(env, "buyer_101", name="third")["blocks"])
+
+
+def test_a_confirmation_submitted_after_the_limit_was_reached_is_refused(env: Env) -> None:
+    long_ago = env.today - 5 * DAY
+    add_blocks(env.factory, 99, day=long_ago, expires_on=long_ago + 90 * DAY)
+    first = submit_form(env, open_form(env), form("buyer_100"))
+    second = submit_form(env, open_form(env), form("buyer_101"))
+    assert submit_confirm(env, first["view"]["private_metadata"], "buyer_100", "V100") is None
+    add_blocks(env.factory, 1, day=long_ago, expires_on=None)  # done meanwhile: 100 in force
+    refused = submit_confirm(env, second["view"]["private_metadata"], "buyer_101", "V101")
+    assert refused is not None and refused["response_action"] == "errors"
+    assert "already blocks 100 buyers, the limit of 100" in refused["errors"]["confirm"]
 
 
 def test_the_limit_message_when_every_block_is_permanent(env: Env) -> None:
@@ -390,6 +450,8 @@ def test_the_limit_message_when_every_block_is_permanent(env: Env) -> None:
 def test_the_10th_block_of_a_day_is_accepted_and_the_11th_refused(env: Env) -> None:
     add_blocks(env.factory, 9, day=env.today, expires_on=env.today + 90 * DAY)
     assert block_buyer(env, "tenth", "V10") is None
+    assert "new blocks today 9/10 · 1 request pending" in card_text(env)
+    assert "new blocks today 10/10" in text_of(done(env, "tenth")["blocks"])
     refused = submit_form(env, open_form(env), form("eleventh"))
     assert refused["response_action"] == "errors"
     message = refused["errors"]["username"]
@@ -408,12 +470,39 @@ def draft(username: str, *, permanent: bool = False) -> security.BlockDraft:
     )
 
 
+def block(session: Session, username: str, *, today: dt.date, permanent: bool = False) -> None:
+    """Record a block and say it is done in Seller Center the same day."""
+    block_id = security.record_block(session, draft(username, permanent=permanent), user_id="U1", today=today)
+    security.confirm_block(session, block_id, user_id="U1", today=today)
+
+
+def test_only_blocks_done_in_seller_center_count(factory: sessionmaker[Session]) -> None:
+    shops(factory)
+    day = dt.date(2026, 3, 1)
+    with factory() as session, session.begin():
+        pending = security.record_block(session, draft("pending"), user_id="U1", today=day)
+        block(session, "done", today=day)
+    with factory() as session:
+        assert security.count_active_blocks(session, "S1", day) == 1
+        assert security.count_blocks_on(session, "S1", day) == 1
+        assert [p.buyer_username for p in security.pending_blocks(session, "S1")] == ["pending"]
+    # Done two days later: it counts on that day, and its 90 days run from then.
+    with factory() as session, session.begin():
+        confirmed = security.confirm_block(session, pending, user_id="U2", today=day + 2 * DAY)
+    assert confirmed.expires_on == day + 92 * DAY and not confirmed.already
+    with factory() as session:
+        assert security.count_blocks_on(session, "S1", day) == 1
+        assert security.count_blocks_on(session, "S1", day + 2 * DAY) == 1
+        assert security.count_active_blocks(session, "S1", day + 91 * DAY) == 1
+        assert security.pending_blocks(session, "S1") == []
+
+
 def test_a_90_day_block_expires_on_its_own(factory: sessionmaker[Session]) -> None:
     shops(factory)
     day = dt.date(2026, 3, 1)
     with factory() as session, session.begin():
-        security.record_block(session, draft("ninety"), user_id="U1", today=day)
-        security.record_block(session, draft("forever", permanent=True), user_id="U1", today=day)
+        block(session, "ninety", today=day)
+        block(session, "forever", today=day, permanent=True)
     with factory() as session:
         assert security.count_active_blocks(session, "S1", day + 89 * DAY) == 2
         assert security.count_active_blocks(session, "S1", day + 90 * DAY) == 1
@@ -426,7 +515,7 @@ def test_an_expired_block_frees_a_place_under_the_100_limit(factory: sessionmake
     add_blocks(factory, 90, day=start - 30 * DAY, expires_on=None)
     for n in range(10):  # ten 90-day blocks on ten days, within each day's limit
         with factory() as session, session.begin():
-            security.record_block(session, draft(f"b{n}"), user_id="U1", today=start + n * DAY)
+            block(session, f"b{n}", today=start + n * DAY)
     day = start + 20 * DAY
     with factory() as session, pytest.raises(security.BlockRefused, match="limit of 100"):
         security.record_block(session, draft("late"), user_id="U1", today=day)
@@ -434,7 +523,7 @@ def test_an_expired_block_frees_a_place_under_the_100_limit(factory: sessionmake
     with factory() as session, pytest.raises(security.BlockRefused, match=f"expires on {frees:%b %-d, %Y}"):
         security.record_block(session, draft("late"), user_id="U1", today=frees - DAY)
     with factory() as session, session.begin():
-        security.record_block(session, draft("late"), user_id="U1", today=frees)
+        block(session, "late", today=frees)
     with factory() as session:
         assert security.count_active_blocks(session, "S1", frees) == 100
 
@@ -444,8 +533,8 @@ def test_the_daily_limit_resets_the_next_day(factory: sessionmaker[Session]) -> 
     day = dt.date(2026, 5, 5)
     with factory() as session, session.begin():
         for n in range(10):
-            security.record_block(session, draft(f"d{n}"), user_id="U1", today=day)
+            block(session, f"d{n}", today=day)
     with factory() as session, pytest.raises(security.BlockRefused, match="10 a day"):
         security.record_block(session, draft("d10"), user_id="U1", today=day)
     with factory() as session, session.begin():
-        security.record_block(session, draft("d10"), user_id="U1", today=day + DAY)
+        block(session, "d10", today=day + DAY)

@@ -304,3 +304,38 @@ def test_show_more_then_previous_pages_back_in_place(env: Env) -> None:
     assert not find_buttons(
         page1["blocks"], f"{ActionId.SHOW_MORE.value}:back"
     )  # the first page has no way back
+
+
+def test_a_request_link_without_the_service_id_names_the_setting_and_sends_nothing(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    load_demo(factory, DEMO, settings.today())
+    shop = _unauthorized_shop(factory, channel=False)
+    with running_app(factory, settings, healthbot_service_id="") as env:
+        env.sender.action(
+            ActionId.REQUEST_AUTHORIZATION.value, ShopRef(shop_id=shop.shop_id).encode(), name="r"
+        )
+        said = text_of(dict(env.slack.responses)["r"]["blocks"])
+        assert "HEALTHBOT_SERVICE_ID is not set, so I cannot make the request link" in said
+        assert "partner service ID" in said and "auth_request_url" in said and "Nothing was sent" in said
+        assert not env.slack.calls_to("chat.postMessage")
+        with factory() as session:
+            assert session.scalar(select(func.count()).select_from(AuthRequestSend)) == 0
+        # A shop with its own request link from import needs no service ID.
+        with factory() as session, session.begin():
+            stored = session.get(Shop, shop.shop_id)
+            assert stored is not None
+            stored.auth_request_url = "https://partner.example/request?shop=1"
+        env.sender.action(
+            ActionId.REQUEST_AUTHORIZATION.value, ShopRef(shop_id=shop.shop_id).encode(), name="own"
+        )
+        (post,) = env.slack.calls_to("chat.postMessage")
+        assert "https://partner.example/request?shop=1" in post.params["text"]
+        assert "service_id=" not in post.params["text"]
+
+
+def test_request_links_never_end_in_an_empty_service_id(env: Env) -> None:
+    shop = _unauthorized_shop(env.factory, channel=False)
+    env.sender.action(ActionId.REQUEST_AUTHORIZATION.value, ShopRef(shop_id=shop.shop_id).encode())
+    (post,) = env.slack.calls_to("chat.postMessage")
+    assert "service_id=7001" in post.params["text"]

@@ -109,7 +109,7 @@ def test_a_file_dropped_in_the_dm_is_downloaded_with_the_bot_token_imported_and_
     (got,) = downloads(env)
     assert got.token == BOT_TOKEN and got.status == 200
     (reply,) = replies(env, DM, ts)
-    assert f"metrics.{kind}" in reply and "metrics: 2 row(s) imported, data date 24 Nov 2026" in reply
+    assert f"metrics.{kind}" in reply and "metrics: 2 rows imported, data date 24 Nov 2026" in reply
     assert metric_rows(env.factory) == 2
 
 
@@ -117,7 +117,7 @@ def test_a_partner_center_health_list_xlsx_imports_and_shows_on_the_card(env: En
     rows = [["Glow Beauty", "GLOW1", "100", 850, 4.5, 1200, 1, 4, 2]]
     ts = drop_in_dm(env, "Health List 2026-11-24.xlsx", xlsx_bytes(HEALTH_LIST_HEADER, *rows))
     (reply,) = replies(env, DM, ts)
-    assert "Health List (Partner Center): 1 row(s) imported, data date 24 Nov 2026" in reply
+    assert "Health List (Partner Center): 1 row imported, data date 24 Nov 2026" in reply
     card = env.sender.command("shop GLOW1", user_id=ADMIN)
     shown = text_of(card.json()["blocks"])
     assert "Violations* (Partner Center, 24 Nov)\n7d 1 | 60d 4\nAppealable 2" in shown
@@ -128,10 +128,10 @@ def test_bad_rows_are_listed_by_line_and_column_and_the_full_list_is_attached(en
     bad = [["2026-11-24", "100", f"x{i}", "4.5", "1"] for i in range(20)]
     ts = drop_in_dm(env, f"metrics-2026-11-24.{kind}", as_file(kind, METRICS, *bad))
     (reply,) = replies(env, DM, ts)
-    assert "rejected, nothing imported (20 bad row(s) of 20)" in reply
+    assert "rejected, nothing imported (20 bad rows of 20)" in reply
     assert "line 2, column ahr: 'x0' is not a number" in reply
     assert "line 16, column ahr" in reply and "line 17, column" not in reply  # capped
-    assert "… and 5 more bad row(s): the full list is attached." in reply
+    assert "… and 5 more bad rows: the full list is attached." in reply
     (listed,) = [c for c in env.slack.calls_to("files.completeUploadExternal") if c.ok]
     assert listed.params["channel_id"] == DM and listed.params["thread_ts"] == ts
     full = env.slack.uploads[-1].decode()
@@ -190,7 +190,7 @@ def test_a_re_upload_and_a_retried_event_change_nothing(env: Env, kind: str) -> 
     before = data(env.factory)
     ts = drop_in_dm(env, f"metrics.{kind}", upload)  # the same file uploaded again
     (reply,) = replies(env, DM, ts)
-    assert "2 row(s) imported" in reply
+    assert "2 rows imported" in reply
     assert data(env.factory) == before
 
     # Slack delivering the same event twice answers once.
@@ -238,7 +238,7 @@ def test_health_import_in_a_channel_takes_the_admins_next_file_there(env: Env) -
     file_shared_event(env, first, "C1")
     ts = first["shares"]["public"]["C1"][0]["ts"]
     (reply,) = replies(env, "C1", ts)
-    assert "metrics: 2 row(s) imported" in reply
+    assert "metrics: 2 rows imported" in reply
     assert metric_rows(env.factory) == 2
 
     later = env.slack.share_file(user=ADMIN, channel="C1", name="metrics.csv", content=GOOD_CSV)

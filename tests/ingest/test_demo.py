@@ -20,7 +20,7 @@ from bot.db.models import (
     Violation,
 )
 from bot.domain import Score
-from bot.ingest.demo import DemoSize, generate, load_demo
+from bot.ingest.demo import CITIES, DemoSize, generate, load_demo, shop_names
 from bot.ingest.formats import Kind
 from bot.services.health import freshness
 from bot.services.portfolio import overview
@@ -239,3 +239,50 @@ def test_demo_has_security_center_items_and_order_counts(demo: sessionmaker[Sess
         )
         assert {("alert_order", "open"), ("risk_refund", "open"), ("fraud_blocked", "resolved")} <= kinds
         assert all(o is not None and o >= 0 for o in orders)
+
+
+def test_shop_names_read_like_an_agencys_book(demo: sessionmaker[Session]) -> None:
+    with demo() as session:
+        names = list(session.scalars(select(Shop.shop_name)))
+    assert len(set(names)) == len(names) == 60
+    for shop_name in names:
+        words = shop_name.split()
+        assert not any(ch.isdigit() for ch in shop_name), shop_name
+        assert len(set(words)) == len(words), shop_name  # no "Quartz Quartz Beauty"
+
+
+def test_a_large_portfolio_keeps_names_plausible_and_mostly_distinct() -> None:
+    names = shop_names(3000, seed=7)
+    assert len(set(names)) == len(names)
+    assert not any(ch.isdigit() for name in names for ch in name)
+    assert names[1500].split()[-1] in {city for cities in CITIES.values() for city in cities}
+
+
+def test_shop_codes_start_with_the_shops_region(demo: sessionmaker[Session]) -> None:
+    with demo() as session:
+        shops = session.execute(select(Shop.shop_code, Shop.region)).all()
+    assert {region for _, region in shops} >= {"US", "FR", "DE", "UK", "PH", "MY"}
+    assert all(code.startswith(region) and code[len(region) :].isdigit() for code, region in shops)
+
+
+def test_a_deactivated_shop_gets_no_recovery_outlook(demo: sessionmaker[Session]) -> None:
+    """AHR 0 is permanent: no "points leave the window" and no recovery estimate (the issue's demo
+    showed "8 deducted points leave the window" on a deactivated shop)."""
+    from bot.services.shop_card import next_point_expiry, shop_detail
+
+    with demo() as session:
+        deactivated = [s for s, h in healths(demo) if h.ahr == 0]
+        assert deactivated
+        for shop in deactivated:
+            detail = shop_detail(session, shop.shop_id, today=TODAY)
+            assert detail is not None and detail.health is not None
+            assert detail.next_expiry is None
+            assert domain.recovery(0, detail.completed_orders_7d, shop.region) is None
+        # The demo's deactivated archetype does have deductions that would otherwise come back.
+        rows = session.scalars(
+            select(Violation).where(Violation.shop_id == deactivated[0].shop_id, Violation.scope == "shop")
+        ).all()
+        assert next_point_expiry(rows, TODAY) is not None
+        # Shops that can recover keep their outlook.
+        outlooks = [shop_detail(session, s.shop_id, today=TODAY) for s, h in healths(demo) if h.ahr]
+        assert any(d is not None and d.next_expiry is not None for d in outlooks)

@@ -592,7 +592,7 @@ def test_cli_import_rejects_a_bad_file(factory, write_csv, cli_env, capsys) -> N
     shops = write_csv("s.csv", SHOPS_HEADER, "1,A,Glow,US,true,true")
     bad = write_csv("m.csv", METRICS_HEADER, f"{D},1,200,4.0,1", f"{D1},1,abc,4.0,1")
     assert cli.main(["import", str(shops)]) == 0
-    assert "imported 1 shops row(s)" in capsys.readouterr().out
+    assert "imported 1 shops row" in capsys.readouterr().out
     assert cli.main(["import", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "REJECTED" in out
@@ -604,7 +604,7 @@ def test_cli_import_skip_invalid(factory, write_csv, cli_env, capsys) -> None:  
     shops = write_csv("s.csv", SHOPS_HEADER, "1,A,Glow,US,true,true", "2,B,Kite,US,maybe,true")
     assert cli.main(["import", "--skip-invalid", str(shops)]) == 0
     out = capsys.readouterr().out
-    assert "imported 1 shops row(s), skipped 1 bad row(s)" in out
+    assert "imported 1 shops row, skipped 1 bad row" in out
     assert "line 3, column authorized" in out
 
 

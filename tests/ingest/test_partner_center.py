@@ -129,7 +129,7 @@ def test_cli_import_dry_run_date_and_sheet(factory, tmp_path: Path, cli_env, cap
     )
     assert cli.main(["import", "--dry-run", "--sheet", "Health", "--date", DAY, str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"would import 1 metrics row(s) from a Health List (Partner Center), data date {DAY}." in out
+    assert f"would import 1 metrics row from a Health List (Partner Center), data date {DAY}." in out
     assert "Dry run: nothing was written." in out
     assert count(factory, MetricSnapshot) == 0
     assert cli.main(["import", str(path)]) == 1  # the first sheet is empty

@@ -133,7 +133,7 @@ def test_a_seller_whose_refresh_fails_is_kept_and_shown(
     fake.seller.refusing_refresh = True
     fake.expire_access_token(fake.seller)
     errors = sync(api, factory)
-    assert "1 of 2 seller(s) failing: Fake Partner" in errors[TIKTOK_SOURCE]
+    assert "1 of 2 sellers failing: Fake Partner" in errors[TIKTOK_SOURCE]
     assert "refresh" in errors[TIKTOK_SOURCE] and fake.refresh_token not in errors[TIKTOK_SOURCE]
     with factory() as session:
         statuses = seller_statuses(session)

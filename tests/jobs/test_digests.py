@@ -759,7 +759,7 @@ def test_cli_digest_run_dry_run(
     code = cli.main(["digest", "run", "--dry-run"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "would post 1 digest(s); 0 not due or already sent; 0 failed" in out
+    assert "would post 1 digest; 0 not due or already sent; 0 failed" in out
     assert runs(factory) == []
 
 
@@ -783,10 +783,10 @@ def test_cli_digest_run_posts_and_reports_failures(
     slack.fail_next(POST, status=400)  # not retried: one failure
     assert cli.main(["digest", "run"]) == 1
     out, err = capsys.readouterr()
-    assert "posted 0 digest(s)" in out and "1 failed" in out
+    assert "posted 0 digests" in out and "1 failed" in out
     assert "failed: CDUE (will be retried on the next run today)" in err
     assert cli.main(["digest", "run"]) == 0
-    assert "posted 1 digest(s)" in capsys.readouterr().out
+    assert "posted 1 digest" in capsys.readouterr().out
     assert cli.main(["digest", "run"]) == 0
-    assert "posted 0 digest(s); 1 not due or already sent" in capsys.readouterr().out
+    assert "posted 0 digests; 1 not due or already sent" in capsys.readouterr().out
     assert len(posts(slack, "CDUE")) == 1

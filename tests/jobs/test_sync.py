@@ -130,7 +130,7 @@ def test_folder_sync_imports_good_files_and_rejects_a_bad_one_whole(
     assert rejected == ["late-metrics.csv", "late-metrics.errors.txt"]
     (errors,) = (inbox / "rejected").glob("*.errors.txt")
     text = errors.read_text(encoding="utf-8")
-    assert "late-metrics.csv: rejected, nothing imported (2 bad row(s))" in text
+    assert "late-metrics.csv: rejected, nothing imported (2 bad rows)" in text
     assert "line 3, column ahr" in text
     assert "line 4, column sps" in text
     assert set(snapshots(factory)) == {("100", DAY), ("200", DAY)}
@@ -502,7 +502,7 @@ def test_cli_sync_tiktok(
     out, err = capsys.readouterr()
     # The single token of before became one stored seller; its shops are now linked to it.
     assert "TikTok: moved TIKTOK_ACCESS_TOKEN into the database as one seller" in out
-    assert "TikTok: 1 seller(s), 2 newly authorized, 0 lost access, GMV refreshed for 2 shop(s)" in out
+    assert "TikTok: 1 seller, 2 newly authorized, 0 lost access, GMV refreshed for 2 shops" in out
     assert fake.app_secret not in out + err and fake.access_token not in out + err
     assert shops(factory)["200"].authorized  # not this seller's shop: the CSV's word stands
 

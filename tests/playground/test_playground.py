@@ -260,9 +260,96 @@ def test_a_dropped_file_reaches_the_bot_as_a_dm_upload(http: httpx.Client, playg
     body = response.json()
     assert body["channel"] == "DUPLAYGROUND"
     (post,) = [e for e in body["events"] if e["kind"] == "post" and e["thread_ts"] == body["ts"]]
-    assert "Health List (Partner Center): 1 row(s) imported" in text_of(post["blocks"])
+    assert "Health List (Partner Center): 1 row imported" in text_of(post["blocks"])
     download = playground.fake.calls_to("download")[-1]
     assert download.token == "xoxb-playground"  # fetched with the bot token, as from Slack
 
     refused = http.post("/playground/api/upload", json={"files": [{"name": "x.csv", "content": "%%%"}]})
     assert refused.status_code == 400 and "not valid base64" in refused.json()["error"]
+
+
+def test_the_console_stays_quiet_while_the_page_is_used(
+    http: httpx.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`healthbot serve` logs as `bot.logs.configure` sets it up: no line per request from httpx
+    (the page's signed posts, the bot's Web API calls) or from the web server."""
+    import logging
+
+    from bot import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, {name: logging.getLogger(name).level for name in logs.QUIET}
+    logs.configure()
+    try:
+        capsys.readouterr()
+        for text in ("/health atrisk", "/health overview", "/health shop US00003"):
+            command(http, text)
+        http.get("/playground/api/feed", params={"since": 0})
+        console = capsys.readouterr()
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+        for name, level in saved[2].items():
+            logging.getLogger(name).setLevel(level)
+    assert console.err == "" and console.out == "", console.err + console.out
+
+
+def test_typed_channel_and_user_mentions_resolve_as_in_slack(
+    http: httpx.Client, playground: Playground
+) -> None:
+    """Slack turns a typed #channel and @person into <#C…|name> and <@U…> (should_escape); the
+    playground does the same from its fake Slack's channels and people."""
+    reply = command(http, "/health digest subscribe #playground at 09:00 tz Europe/Berlin skip-quiet")
+    said = text_of(reply["message"]["blocks"])
+    assert f"<#{PLAYGROUND_CHANNEL}> will get the daily digest at 09:00 (Europe/Berlin)" in said
+    assert "Quiet days are skipped" in said
+    reply = command(http, "/health assign US00055 @U00000003")
+    assert "is now owned by <@U00000003>" in text_of(reply["message"]["blocks"])
+    reply = command(http, "/health assign US00055 @kenji")
+    assert "is now owned by <@U00000004>" in text_of(reply["message"]["blocks"])
+    # What Slack cannot resolve stays as typed, and the bot says so.
+    reply = command(http, "/health digest subscribe #nowhere")
+    assert "I can't tell which channel `#nowhere` is" in text_of(reply["message"]["blocks"])
+    workspace = http.get("/playground/api/workspace").json()
+    assert workspace["channels"][PLAYGROUND_CHANNEL] == "playground"
+    assert workspace["people"]["U00000003"] == "aisha"
+    command(http, "/health digest unsubscribe #playground")
+
+
+def _two_hours_ahead() -> tuple[str, str]:
+    """A zone and a time there two hours from now, the same local day: a digest not yet due."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    for zone in ("Etc/GMT+12", "Etc/GMT", "Etc/GMT-12"):  # 12 hours apart: one is before 22:00
+        local = dt.datetime.now(ZoneInfo(zone))
+        if local.hour < 22:
+            return zone, f"{local.hour + 2:02d}:{local.minute:02d}"
+    raise AssertionError("unreachable: the three zones are 12 hours apart")
+
+
+def test_run_due_digests_posts_them_into_the_side_panel(http: httpx.Client) -> None:
+    def run() -> dict[str, Any]:
+        response = http.post("/playground/api/digests", json={})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    assert run()["summary"] == [
+        "No channel is subscribed to the digest yet: try `/health digest subscribe #playground at 09:00 "
+        "tz Europe/Berlin skip-quiet`, then run the due digests again."
+    ]
+    zone, at = _two_hours_ahead()
+    command(http, f"/health digest subscribe #seller-health at {at} tz {zone}")
+    command(http, "/health digest subscribe #playground at 00:00 tz Europe/Berlin")  # due all day
+    first = run()
+    posts = [e for e in first["events"] if e["kind"] == "post" and not e["thread_ts"]]
+    assert [p["channel"] for p in posts] == [PLAYGROUND_CHANNEL]
+    assert "need action" in text_of(posts[0]["blocks"])
+    assert "#playground: digest posted." in first["summary"]
+    (later,) = [line for line in first["summary"] if line.startswith("#seller-health")]
+    assert later.startswith(f"#seller-health: due at {at} {zone} (it is ") and later.endswith("not yet.")
+    again = run()
+    assert not [e for e in again["events"] if e["kind"] == "post"]
+    assert any(line.startswith("#playground: today's digest was already posted") for line in again["summary"])
+    for channel in ("#playground", "#seller-health"):
+        command(http, f"/health digest unsubscribe {channel}")

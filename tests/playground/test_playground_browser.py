@@ -283,14 +283,14 @@ def test_a_partner_center_export_dropped_on_the_page_is_imported(
         messages = page.locator("#messages")
         expect(messages.locator(".upload-echo")).to_contain_text(f"📎 Health List {day}.csv")
         reply = messages.locator(".message").filter(has_text="Health List (Partner Center)")
-        expect(reply).to_contain_text("2 row(s) imported")
+        expect(reply).to_contain_text("2 rows imported")
         expect(reply.locator(".message-note")).to_have_text("In your DM with the bot")
 
         bad_rows = [["X", f"X{i}", f"99{i}", 500, 4.0, 1, 0, 0, 0] for i in range(18)]
         drop_files(page, "#channel-pane", [(f"hl-{day}.xlsx", xlsx_bytes(HEALTH_LIST_HEADER, *bad_rows), "")])
         rejected = messages.locator(".message").filter(has_text="rejected, nothing imported")
         expect(rejected).to_contain_text("line 2, column shop_id")
-        expect(rejected).to_contain_text("… and 3 more bad row(s)")
+        expect(rejected).to_contain_text("… and 3 more bad rows")
         listed = messages.locator("a.file-link")
         expect(listed).to_have_text("📄 Every bad row")
         with page.expect_download() as saved:
@@ -299,3 +299,59 @@ def test_a_partner_center_export_dropped_on_the_page_is_imported(
         assert not problems, problems
     finally:
         context.close()
+
+
+def test_mentions_resolve_and_due_digests_run_from_the_side_panel(
+    playground: Playground, browser: Any
+) -> None:
+    """The playground's dead ends of issue 15: a typed #channel and @person resolve as in Slack, and
+    with no scheduler running, "Run due digests now" posts the digests that are due."""
+    import re
+
+    expect = playwright_sync.expect
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    try:
+        with page.expect_response("**/playground/api/workspace"):
+            page.goto(playground.url)
+        messages, feed = page.locator("#messages"), page.locator("#feed")
+
+        def send(text: str) -> Any:
+            page.locator("#command").fill(text)
+            page.locator("#command").press("Enter")
+            return messages.locator(".message.ephemeral").last
+
+        reply = send("/health digest subscribe #playground at 09:00 tz Europe/Berlin skip-quiet")
+        expect(reply).to_contain_text("#playground will get the daily digest at 09:00 (Europe/Berlin)")
+        expect(reply.locator(".channel-mention")).to_have_text("#playground")
+        reply = send("/health assign US00055 @U00000003")
+        expect(reply).to_contain_text("is now owned by @aisha")
+
+        # Due all day from midnight: the button posts it through the bot's own digest job.
+        expect(send("/health digest subscribe #playground at 00:00 tz Europe/Berlin")).to_contain_text(
+            "at 00:00 (Europe/Berlin)"
+        )
+        expect(feed.locator(".post")).to_have_count(0)
+        page.get_by_role("button", name="Run due digests now").click()
+        digest = feed.locator(".post").filter(
+            has=page.locator(".bk-header", has_text=re.compile("digest", re.I))
+        )
+        expect(digest).to_have_count(1)
+        expect(digest.locator(".post-where")).to_have_text("Posted in #playground")
+        summary = feed.locator(".post-digests")
+        expect(summary).to_contain_text("#playground: digest posted.")
+        # Once a day: a second run says so and posts nothing more.
+        page.get_by_role("button", name="Run due digests now").click()
+        expect(summary.last).to_contain_text("#playground: today's digest was already posted")
+        expect(digest).to_have_count(1)
+        assert not problems, problems
+    finally:
+        context.close()
+        from bot.services.subscriptions import unsubscribe
+
+        engine = db.make_engine(playground.settings.database_url)
+        with db.session_factory(engine)() as session:
+            unsubscribe(session, "CPLAYGROUND")  # commits
+        engine.dispose()

@@ -290,6 +290,7 @@ def configure(settings: Settings, slack: FakeSlack, **overrides: Any) -> Setting
             "slack_bot_token": SecretStr(BOT_TOKEN),
             "slack_signing_secret": SecretStr(SIGNING_SECRET),
             "slack_api_url": slack.api_url,
+            "healthbot_service_id": "7001",  # request links need it (tests of its absence override it)
             **overrides,
         }
     )

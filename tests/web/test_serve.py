@@ -156,6 +156,8 @@ def test_http_mode_answers_signed_commands_and_health_checks(served: Served) -> 
         assert reply.headers["server"].startswith("gunicorn")  # the production server, not a development one
         assert "Portfolio health overview" in text_of(reply.json()["blocks"])
         assert sender.post(sender.command_body("overview"), signature="v0=bad").status_code == 401
+    # A setting a feature needs is named once at start-up (and again in the reply that needs it).
+    assert served.output().count("HEALTHBOT_SERVICE_ID is not set, so authorization-request links") == 1
 
 
 def test_sigterm_ends_every_process_serve_started(served: Served) -> None:

@@ -25,7 +25,7 @@ class TikTokUnavailable(TikTokError):
 
     def __init__(self, path: str, last_status: str, attempts: int) -> None:
         super().__init__(
-            f"TikTok Shop API unavailable for {path} after {attempts} attempt(s); last status: {last_status}"
+            f"TikTok Shop API unavailable for {path}: gave up after try {attempts}; last status: {last_status}"
         )
         self.path = path
         self.last_status = last_status

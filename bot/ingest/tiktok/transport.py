@@ -188,7 +188,7 @@ class TikTokHttp:
                 delay,
             )
             self._sleep(delay)
-        logger.error("TikTok %s: giving up after %d attempt(s); last status %s", path, attempts, last_status)
+        logger.error("TikTok %s: giving up after try %d; last status %s", path, attempts, last_status)
         raise TikTokUnavailable(path, last_status, attempts)
 
     def redact(self, text: str, *secrets: str) -> str:

@@ -18,6 +18,9 @@ class ConversationMethods:
     team_id: str = "T1"
     team_name: str = "Acme Agency"
     enterprise_id: str | None = None
+    # The bot token's scopes, sent by auth.test in the `x-oauth-scopes` header as Slack does (None:
+    # no header).
+    scopes: list[str] | None = None
     channels: dict[str, JsonDict]
     _messages: dict[tuple[str, str], JsonDict]
 
@@ -34,7 +37,10 @@ class ConversationMethods:
         }
         if self.enterprise_id:
             fields["enterprise_id"] = self.enterprise_id
-        return api_ok(user="bot", url=self.base_url, **fields)
+        reply = api_ok(user="bot", url=self.base_url, **fields)
+        if self.scopes is not None:
+            reply.headers["x-oauth-scopes"] = ",".join(self.scopes)
+        return reply
 
     def _conversations_info(self, params: JsonDict, now: float) -> Reply:
         channel = as_str(params.get("channel"))
