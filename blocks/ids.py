@@ -12,6 +12,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 MAX_VALUE_CHARS = 2000
+MAX_BLOCK_ID_CHARS = 255
 
 
 class ActionId(StrEnum):
@@ -25,6 +26,7 @@ class ActionId(StrEnum):
     SHOP_MENU = "shop_menu"
     TREND = "trend_chart"
     PORTFOLIO_TREND = "portfolio_trend_chart"
+    UNDO = "undo_follow_up"
     ACKNOWLEDGE = "acknowledge"
     SNOOZE = "snooze"
     ASSIGN = "assign_owner"
@@ -76,6 +78,30 @@ class TrendRef(Payload):
 
     shop_id: str
     days: int = 30
+
+
+class Place(Payload):
+    """Where a seller is shown, carried in its block's block_id so that a follow-up (Acknowledge,
+    Snooze, Undo) can redraw the message in place: a list row, or a card's buttons."""
+
+    shop_id: str
+    card: bool = False
+    index: int = 0  # keeps block_ids unique within a message
+
+    def block_id(self) -> str:
+        value = self.encode()
+        if len(value) > MAX_BLOCK_ID_CHARS:  # shop IDs are short; a tampered import is not
+            raise ValueError(f"block_id of {len(value)} characters exceeds Slack's {MAX_BLOCK_ID_CHARS}")
+        return value
+
+
+class UndoRef(Payload):
+    """Take back an acknowledgement (its ID) or a snooze, and redraw where it was done (`place`)."""
+
+    op: str  # ack | snooze
+    shop_id: str
+    ack_id: int = 0
+    place: str = ""  # the Place block_id the follow-up came from
 
 
 class PeriodRef(Payload):
@@ -130,6 +156,7 @@ ACTION_PAYLOADS: dict[ActionId, type[Payload]] = {
     ActionId.SHOP_MENU: RowAction,
     ActionId.TREND: TrendRef,
     ActionId.PORTFOLIO_TREND: PeriodRef,
+    ActionId.UNDO: UndoRef,
     ActionId.ACKNOWLEDGE: ShopRef,
     ActionId.SNOOZE: RowAction,
     ActionId.ASSIGN: ShopRef,

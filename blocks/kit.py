@@ -49,19 +49,23 @@ def header(text: str) -> HeaderBlock:
     return HeaderBlock(text=truncate(text, MAX_HEADER_CHARS))
 
 
-def section(text: str, *, fields: list[str] | None = None, accessory: Any = None) -> SectionBlock:
+def section(
+    text: str, *, fields: list[str] | None = None, accessory: Any = None, block_id: str | None = None
+) -> SectionBlock:
     return SectionBlock(
         text=MarkdownTextObject(text=truncate(text, MAX_SECTION_CHARS)) if text else None,
         fields=[MarkdownTextObject(text=truncate(f, MAX_FIELD_CHARS)) for f in fields[:10]]
         if fields
         else None,
         accessory=accessory,
+        block_id=block_id,
     )
 
 
-def context(*texts: str) -> ContextBlock:
+def context(*texts: str, block_id: str | None = None) -> ContextBlock:
     return ContextBlock(
-        elements=[MarkdownTextObject(text=truncate(t, MAX_CONTEXT_ELEMENT_CHARS)) for t in texts[:10]]
+        elements=[MarkdownTextObject(text=truncate(t, MAX_CONTEXT_ELEMENT_CHARS)) for t in texts[:10]],
+        block_id=block_id,
     )
 
 

@@ -3,9 +3,12 @@ scores, reasons and one button or the follow-up menu, paged with Show more and S
 
 from __future__ import annotations
 
+import datetime as dt
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
 
-from blocks.ids import ActionId, CommandRef, RowAction, ShopRef
+from blocks.followup import team_line
+from blocks.ids import ActionId, CommandRef, Place, RowAction, ShopRef
 from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import NO_DATA, escape, money, name, signed
 from bot import domain
@@ -48,10 +51,18 @@ def row_menu(shop_id: str, index: int, *, authorized: bool) -> OverflowMenuEleme
 
 
 def seller_row(
-    row: SellerRow, window: Window, index: int, *, note: str | None = None, menu: bool = False
+    row: SellerRow,
+    window: Window,
+    index: int,
+    *,
+    note: str | None = None,
+    menu: bool = False,
+    now: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
 ) -> list[Block]:
-    """One seller as one section. `note` is trusted mrkdwn (e.g. who acknowledged); `menu` swaps
-    the single button for the follow-up overflow menu."""
+    """One seller as one section, its team state (`row.team`) on the last line. `note` is trusted
+    mrkdwn; `menu` swaps the single button for the follow-up overflow menu. The block_id names
+    the seller (its `Place`), so a follow-up on it can redraw it in place."""
     owner = f" · owner <@{row.owner}>" if row.owner else ""
     gmv = money(row.gmv_7d) if row.authorized else NO_DATA
     lines = [
@@ -64,18 +75,31 @@ def seller_row(
         lines.append("_Not authorized: data hidden until the seller grants access._")
     if note:
         lines.append(note)
+    team = team_line(row.team, now or dt.datetime.now(dt.UTC), zone)
+    if team:
+        lines.append(team)
     ref = ShopRef(shop_id=row.shop_id).encode()
     accessory: ButtonElement | OverflowMenuElement
     if menu:
         accessory = row_menu(row.shop_id, index, authorized=row.authorized)
-    elif not row.authorized or not row.chr_authorized:
+    elif not row.authorized:
         accessory = button("Send request link", ActionId.REQUEST_AUTHORIZATION, ref, suffix=str(index))
-    else:
+    else:  # a seller missing only the Data Compass scope has a card too (without CHR)
         accessory = button("Open card", ActionId.OPEN_SHOP, ref, suffix=str(index))
-    return [section("\n".join(lines), accessory=accessory)]
+    place = Place(shop_id=row.shop_id, index=index).block_id()
+    return [section("\n".join(lines), accessory=accessory, block_id=place)]
 
 
-def seller_list_card(title: str, page: Page[SellerRow], *, command: str, window: Window, empty: str) -> Reply:
+def seller_list_card(
+    title: str,
+    page: Page[SellerRow],
+    *,
+    command: str,
+    window: Window,
+    empty: str,
+    now: dt.datetime | None = None,
+    zone: dt.tzinfo = dt.UTC,
+) -> Reply:
     blocks: list[Block] = [header(title)]
     # Only the rows one message can hold: the next page starts right after the last one shown.
     rows = page.rows[: MAX_BLOCKS - 4]  # header, range, divider and buttons
@@ -86,7 +110,8 @@ def seller_list_card(title: str, page: Page[SellerRow], *, command: str, window:
         start = page.offset + 1
         blocks.append(context(f"{start}-{page.offset + len(page.rows)} of {page.total} · {window.label}"))
         for i, row in enumerate(page.rows):
-            blocks.extend(seller_row(row, window, page.offset + i))
+            index = page.offset + i
+            blocks.extend(seller_row(row, window, index, now=now, zone=zone))
     footer: list[Block] = [divider()]
     buttons = []
     if page.offset > 0:  # a way back to the page before

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
 
-from blocks.ids import ActionId, RowAction, ShopRef, TrendRef
+from blocks.followup import TEAM_BLOCK, team_line
+from blocks.ids import ActionId, Place, RowAction, ShopRef, TrendRef
 from blocks.kit import (
     DOT,
     Reply,
@@ -22,10 +23,10 @@ from blocks.kit import (
     sparkline,
 )
 from blocks.seller_list import SNOOZE_CHOICES
-from blocks.text import NO_DATA, escape, money, signed, when
+from blocks.text import NO_DATA, escape, money, signed
 from bot import domain
 from bot.domain import Level
-from bot.services.records import GivenCounts, ShopDetail
+from bot.services.records import GivenCounts, ShopDetail, TeamState
 
 
 def _deadline(day: dt.date | None, today: dt.date) -> str:
@@ -90,17 +91,6 @@ def outlook_lines(detail: ShopDetail) -> list[str]:
     return lines
 
 
-def followup_note(detail: ShopDetail, zone: dt.tzinfo = dt.UTC) -> str | None:
-    parts = []
-    if detail.acknowledgement is not None:
-        ack = detail.acknowledgement
-        parts.append(f":white_check_mark: Acknowledged by <@{ack.user_id}> {when(ack.at, zone)}")
-    if detail.snooze is not None:
-        until = f"until {detail.snooze.until:%b %-d}" if detail.snooze.until else "until its scores change"
-        parts.append(f":zzz: Snoozed {until} by <@{detail.snooze.user_id}>")
-    return " · ".join(parts) or None
-
-
 def shop_card(
     detail: ShopDetail,
     *,
@@ -109,6 +99,8 @@ def shop_card(
     uk_48_point: bool = False,
     dispatch: Sequence[Block] = (),
     zone: dt.tzinfo = dt.UTC,
+    team: TeamState | None = None,
+    now: dt.datetime | None = None,
 ) -> Reply:
     shop, h = detail.shop, detail.health
     points_region = domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point)
@@ -192,9 +184,9 @@ def shop_card(
         if outlook:
             blocks.append(section("*Outlook*\n" + "\n".join(outlook)))
     blocks.extend(dispatch)  # the dispatch watch's Late Dispatch Rate and the fields' sources
-    note = followup_note(detail, zone)
+    note = team_line(team, now or dt.datetime.now(dt.UTC), zone)
     if note:
-        blocks.append(context(note))
+        blocks.append(context(note, block_id=TEAM_BLOCK))
     ref = ShopRef(shop_id=shop.shop_id).encode()
     actions: list[ButtonElement | OverflowMenuElement] = []
     if shop.authorized:
@@ -219,7 +211,7 @@ def shop_card(
             ],
         )
     )
-    blocks.append(ActionsBlock(elements=actions))
+    blocks.append(ActionsBlock(elements=actions, block_id=Place(shop_id=shop.shop_id, card=True).block_id()))
     blocks.append(context(freshness_stamp(detail.freshness, zone)))
     if not shop.authorized or h is None:
         summary = "data hidden until the seller authorizes the partner"

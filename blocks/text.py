@@ -79,6 +79,18 @@ def signed(change: int | None, *, tenths: bool = False) -> str:
     return f"{change:+d}"
 
 
+def ago(moment: dt.datetime, now: dt.datetime, zone: dt.tzinfo) -> str:
+    """How long ago, as people say it: "just now", "3 min ago", "5 h ago", else the day ("Nov 26")."""
+    seconds = (now - (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    return when(moment, zone, day_only=True)
+
+
 def when(moment: dt.datetime, zone: dt.tzinfo, *, day_only: bool = False) -> str:
     """A moment in the viewer's time zone, with the zone named: "Nov 28 12:17 PST"."""
     local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(zone)

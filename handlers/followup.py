@@ -3,24 +3,27 @@ Each acks at once; the change and the answer come after the ack."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 
+from blocks import followup as builders
 from blocks.followup import OWNER_BLOCK, assign_modal, owner_assigned
-from blocks.ids import ActionId, CallbackId, RowAction, ShopRef
+from blocks.ids import ActionId, CallbackId, Place, RowAction, ShopRef, UndoRef
+from blocks.kit import MAX_BLOCKS, Reply
 from blocks.message import message
-from bot.commands.subcommands.followup import apply_follow_up
 from bot.commands.subcommands.shop import shop_card_reply
 from bot.deps import DbSession, after_ack, asker_of, deps_of, payload_of, session_of
 from bot.services import followup
 from bot.services.lookup import get_shop
 from handlers.actions import shop_or_apology
 from handlers.outreach import request_link_later
-from handlers.respond import delivery_key, matching, say_ephemeral, user_of
+from handlers.respond import delivery_key, first_action, matching, say_ephemeral, user_of
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,19 @@ def _act(op: str, shop_id: str, body: dict[str, Any], context: BoltContext, resp
             if action == "snooze" and option not in set(followup.SnoozeMode):
                 say_ephemeral(respond, message("That snooze option is out of date."))
                 return
-            reply = apply_follow_up(session, action, shop, user_id=user_id, option=option, today=today)
-            say_ephemeral(respond, reply)
+            place = str(first_action(body).get("block_id") or "")
+            if action == "ack":
+                ack_id = followup.acknowledge(session, shop.shop_id, user_id)
+                undo = UndoRef(op="ack", shop_id=shop.shop_id, ack_id=ack_id, place=place)
+                said = builders.acknowledged_notice(user_id, shop.shop_name, shop.shop_id, undo)
+            else:
+                mode = followup.SnoozeMode(option)
+                followup.snooze(session, shop.shop_id, user_id, mode, today=today)
+                undo = UndoRef(op="snooze", shop_id=shop.shop_id, place=place)
+                said = builders.snoozed_notice(shop.shop_name, mode.label, shop.shop_id, undo)
+            session.commit()
+            log.info("%s shop=%s by=%s", op, shop.shop_id, user_id)
+            redraw(session, body, respond, context, place, said)
         elif op == "assign":
             try:  # a trigger lasts 3 seconds: the modal opens right after the ack
                 deps.client.views_open(
@@ -62,6 +76,73 @@ def _act(op: str, shop_id: str, body: dict[str, Any], context: BoltContext, resp
             say_ephemeral(respond, message("That option is out of date; open the card again."))
 
     after_ack(context, work)
+
+
+def undo(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    """Take back an acknowledgement or a snooze (one's own), and redraw where it was done."""
+    ack()
+    ref, user_id = payload_of(context, UndoRef), user_of(body)
+
+    def work(session: DbSession) -> None:
+        shop = shop_or_apology(session, ref.shop_id, respond)
+        if shop is None:
+            return
+        if ref.op == "ack":
+            if not followup.undo_acknowledgement(session, ref.ack_id, user_id):
+                say_ephemeral(respond, message("Only the person who acknowledged it can take that back."))
+                return
+            what = "acknowledged by you"
+        elif ref.op == "snooze":
+            if not followup.unsnooze(session, ref.shop_id, user_id=user_id):
+                say_ephemeral(respond, message("That snooze has ended, or someone else set it."))
+                return
+            what = "snoozed"
+        else:
+            say_ephemeral(respond, message("That button is out of date."))
+            return
+        session.commit()
+        log.info("undo %s shop=%s by=%s", ref.op, ref.shop_id, user_id)
+        redraw(
+            session,
+            body,
+            respond,
+            context,
+            ref.place,
+            builders.undone_notice(what, shop.shop_name, shop.shop_id),
+        )
+
+    after_ack(context, work)
+
+
+def redraw(
+    session: DbSession,
+    body: dict[str, Any],
+    respond: Respond,
+    context: BoltContext,
+    place_id: str,
+    said: Block,
+) -> None:
+    """Show a follow-up where it was done: the posted message (a digest, a shared card or list)
+    with the seller's team line redrawn and `said` beside it, for everyone in the channel; a
+    private card drawn again with `said` on top (Slack sends no blocks for an ephemeral message).
+    Elsewhere (a private list, the App Home) `said` alone, privately."""
+    deps, asker = deps_of(context), asker_of(context)
+    place = Place.decode(place_id)
+    posted = body.get("message") or {}
+    ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+    zone, today = asker.zone() or deps.settings.tz, deps.settings.today()
+    if place is not None and posted.get("blocks") and not ephemeral:
+        state = followup.team_states(session, [place.shop_id], today).get(place.shop_id)
+        team = builders.team_line(state, dt.datetime.now(dt.UTC), zone)
+        blocks = builders.redrawn(list(posted["blocks"]), place_id, team, said)
+        respond(text=str(posted.get("text") or ""), blocks=blocks, replace_original=True)
+        return
+    if place is None or not place.card:
+        said_dict = said.to_dict()
+        say_ephemeral(respond, Reply(str(said_dict["text"]["text"]), [said_dict]))
+        return
+    card = shop_card_reply(session, place.shop_id, settings=deps.settings, today=today, zone=zone)
+    say_ephemeral(respond, Reply(card.text, [said.to_dict(), *card.blocks][:MAX_BLOCKS]), replace=True)
 
 
 def overflow(ack: Ack, body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
@@ -116,4 +197,5 @@ def register(app: App) -> None:
     app.action(matching(ActionId.SNOOZE))(overflow)
     app.action(matching(ActionId.ACKNOWLEDGE))(acknowledge)
     app.action(matching(ActionId.ASSIGN))(assign)
+    app.action(matching(ActionId.UNDO))(undo)
     app.view(CallbackId.ASSIGN_OWNER.value)(assign_submitted)

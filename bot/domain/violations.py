@@ -96,14 +96,28 @@ def appeal_deadline(v: ViolationFacts) -> dt.date:
     return v.notified_at + dt.timedelta(days=FIRST_APPEAL_DAYS)
 
 
-def appealable(v: ViolationFacts, today: dt.date) -> bool:
-    """Appealable by its status and still inside its deadline (DOMAIN.md 'Violations')."""
+def appeal_until(v: ViolationFacts) -> dt.date | None:
+    """The last day the violation can be appealed, or None when its status allows no appeal.
+
+    Shop violations: Not appealed or Appeal failed (can appeal again), within the last 60 days and
+    before the deadline; account violations: a deduction not yet appealed, before the deadline
+    (DOMAIN.md "Violations"). Stored with each violation, so "an appeal is due within 7 days" is an
+    indexed range in SQL."""
     status = canonical_appeal(v.appeal_status)
     if v.scope == "shop":
-        by_status = status in SHOP_APPEALABLE and in_last_days(v.notified_at, today, 60)
-    else:  # Seller Center words it "Not yet appealed" on this page: the same status
-        by_status = v.violation_status == "Violation - Deduction" and status == "Not appealed"
-    return by_status and today <= appeal_deadline(v)
+        if status not in SHOP_APPEALABLE:
+            return None
+        return min(appeal_deadline(v), v.notified_at + dt.timedelta(days=60))
+    # Seller Center words it "Not yet appealed" on this page: the same status
+    if v.violation_status == "Violation - Deduction" and status == "Not appealed":
+        return appeal_deadline(v)
+    return None
+
+
+def appealable(v: ViolationFacts, today: dt.date) -> bool:
+    """Appealable by its status and still inside its deadline (DOMAIN.md 'Violations')."""
+    until = appeal_until(v)
+    return until is not None and v.notified_at <= today <= until
 
 
 def days_left_to_appeal(v: ViolationFacts, today: dt.date) -> int:

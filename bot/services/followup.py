@@ -6,14 +6,16 @@ Functions write through the caller's session; the caller commits.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Acknowledgement, OwnerPreference, Shop, ShopHealth, Snooze
+from bot.db.models import Acknowledgement, AuthRequestSend, OwnerPreference, Shop, ShopHealth, Snooze
 from bot.services.health import bump_data_version
+from bot.services.records import SellerRow, TeamState
 
 
 class SnoozeMode(StrEnum):
@@ -26,10 +28,20 @@ class SnoozeMode(StrEnum):
         return {"1d": "for 1 day", "7d": "for 7 days", "change": "until its scores change"}[self.value]
 
 
-def acknowledge(session: Session, shop_id: str, user_id: str, *, now: dt.datetime | None = None) -> None:
-    session.add(
-        Acknowledgement(shop_id=shop_id, user_id=user_id, acknowledged_at=now or dt.datetime.now(dt.UTC))
+def acknowledge(session: Session, shop_id: str, user_id: str, *, now: dt.datetime | None = None) -> int:
+    """Record the acknowledgement; returns its ID (what Undo takes back)."""
+    row = Acknowledgement(shop_id=shop_id, user_id=user_id, acknowledged_at=now or dt.datetime.now(dt.UTC))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def undo_acknowledgement(session: Session, ack_id: int, user_id: str) -> bool:
+    """Take back one's own acknowledgement; False when it is gone or someone else's."""
+    result = session.execute(
+        delete(Acknowledgement).where(Acknowledgement.id == ack_id, Acknowledgement.user_id == user_id)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def latest_acknowledgements(session: Session, shop_ids: list[str]) -> dict[str, Acknowledgement]:
@@ -64,10 +76,13 @@ def snooze(
     return row
 
 
-def unsnooze(session: Session, shop_id: str) -> None:
+def unsnooze(session: Session, shop_id: str, *, user_id: str | None = None) -> bool:
+    """End a seller's snooze (only `user_id`'s own, when given); False when there was none to end."""
     row = session.get(Snooze, shop_id)
-    if row is not None:
-        session.delete(row)
+    if row is None or (user_id is not None and row.user_id != user_id):
+        return False
+    session.delete(row)
+    return True
 
 
 def _worse(now: int | None, then: int | None) -> bool:
@@ -145,3 +160,58 @@ def wants_milestone_dm(session: Session, user_ids: set[str]) -> set[str]:
             )
         )
     )
+
+
+def team_states(session: Session, shop_ids: Sequence[str], today: dt.date) -> dict[str, TeamState]:
+    """Each seller's team state, in four queries whatever the number of sellers (one page's worth)."""
+    ids = sorted(set(shop_ids))
+    if not ids:
+        return {}
+    owners = {
+        shop_id: owner
+        for shop_id, owner in session.execute(select(Shop.shop_id, Shop.owner).where(Shop.shop_id.in_(ids)))
+    }
+    acks = latest_acknowledgements(session, ids)
+    snoozes = {}
+    for snooze_row, health in session.execute(
+        select(Snooze, ShopHealth)
+        .join(ShopHealth, ShopHealth.shop_id == Snooze.shop_id, isouter=True)
+        .where(Snooze.shop_id.in_(ids))
+    ):
+        if snooze_state(snooze_row, health, today).active:  # an ended snooze is not shown
+            snoozes[snooze_row.shop_id] = snooze_row
+    latest = (
+        select(AuthRequestSend.shop_id, func.max(AuthRequestSend.sent_at).label("at"))
+        .where(AuthRequestSend.shop_id.in_(ids))
+        .group_by(AuthRequestSend.shop_id)
+        .subquery()
+    )
+    requests = {
+        shop_id: (by, at)
+        for shop_id, by, at in session.execute(
+            select(AuthRequestSend.shop_id, AuthRequestSend.sent_by, AuthRequestSend.sent_at).join(
+                latest,
+                (latest.c.shop_id == AuthRequestSend.shop_id) & (latest.c.at == AuthRequestSend.sent_at),
+            )
+        )
+    }
+    states = {}
+    for shop_id in ids:
+        ack, snoozed, request = acks.get(shop_id), snoozes.get(shop_id), requests.get(shop_id)
+        states[shop_id] = TeamState(
+            owner=owners.get(shop_id),
+            acknowledged_by=ack.user_id if ack else None,
+            acknowledged_at=ack.acknowledged_at if ack else None,
+            snoozed_by=snoozed.user_id if snoozed else None,
+            snoozed=snoozed is not None,
+            snoozed_until=snoozed.until if snoozed else None,
+            request_by=request[0] if request else None,
+            request_at=request[1] if request else None,
+        )
+    return states
+
+
+def with_team(session: Session, rows: Sequence[SellerRow], today: dt.date) -> list[SellerRow]:
+    """The rows with their team state, read now (it changes far more often than the scores)."""
+    states = team_states(session, [row.shop_id for row in rows], today)
+    return [replace(row, team=states.get(row.shop_id)) for row in rows]

@@ -55,6 +55,21 @@ class HealthScores:
 
 
 @dataclass(frozen=True)
+class TeamState:
+    """Who is on a seller: its owner, the latest acknowledgement, an active snooze, and the latest
+    authorization request sent. Shown on every row and card, so two people do not do the same."""
+
+    owner: str | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: dt.datetime | None = None
+    snoozed_by: str | None = None
+    snoozed: bool = False
+    snoozed_until: dt.date | None = None  # None while snoozed: until its scores change
+    request_by: str | None = None
+    request_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
 class SellerRow:
     shop_id: str
     shop_code: str
@@ -71,6 +86,7 @@ class SellerRow:
     chr_then: int | None
     gmv_7d: float | None
     reasons: tuple[str, ...] = ()
+    team: TeamState | None = None
 
 
 R = TypeVar("R")

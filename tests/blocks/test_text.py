@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from blocks.text import plural, plural_of
+from blocks.text import ago, plural, plural_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # Being rewritten on another branch (the card and digest redesign), which takes up `plural` there.
@@ -65,3 +65,40 @@ def test_no_message_says_noun_s() -> None:
                 if _MAYBE_PLURAL.search(text.replace("http(s)", ""))
             ]
     assert not found, "use blocks.text.plural:\n" + "\n".join(found)
+
+
+def test_ago_says_how_long_ago_as_people_do() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    now = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+    la = ZoneInfo("America/Los_Angeles")
+    assert ago(now - dt.timedelta(seconds=20), now, la) == "just now"
+    assert ago(now - dt.timedelta(minutes=3), now, la) == "3 min ago"
+    assert ago(now - dt.timedelta(hours=5, minutes=59), now, la) == "5 h ago"
+    # A day or more: the day, in the viewer's zone (Nov 27 02:00 UTC is Nov 26 in Los Angeles).
+    assert ago(dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC), now, la) == "Nov 26"
+
+
+def test_the_team_line_names_who_is_on_a_seller() -> None:
+    import datetime as dt
+
+    from blocks.followup import team_line
+    from bot.services.records import TeamState
+
+    now = dt.datetime(2026, 11, 28, 18, 0, tzinfo=dt.UTC)
+    assert team_line(None, now, dt.UTC) is None and team_line(TeamState(), now, dt.UTC) is None
+    state = TeamState(
+        owner="UOWN",
+        acknowledged_by="UACK",
+        acknowledged_at=now - dt.timedelta(minutes=3),
+        snoozed_by="USNZ",
+        snoozed=True,
+        snoozed_until=dt.date(2026, 12, 5),
+        request_by="UREQ",
+        request_at=now - dt.timedelta(hours=2),
+    )
+    assert team_line(state, now, dt.UTC) == (
+        ":busts_in_silhouette: owner <@UOWN> · :white_check_mark: acknowledged by <@UACK> 3 min ago"
+        " · :zzz: snoozed until Dec 5 by <@USNZ> · :envelope: request sent 2 h ago by <@UREQ>"
+    )

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, text
@@ -51,8 +50,11 @@ def block_action(
     channel_id: str = "C1",
     home: bool = False,
     name: str | None = None,
+    ephemeral: bool = False,
+    message: dict[str, Any] | None = None,
 ) -> Answer:
-    """A click as Slack sends it: from a message (with a response_url) or from the App Home tab."""
+    """A click as Slack sends it: from a message (with a response_url) or from the App Home tab.
+    A posted message comes with its `message` (blocks and text); an ephemeral one without."""
     sender.counter += 1
     action = {"block_id": "b1", "action_ts": f"{time.time():.6f}", **action}
     payload: dict[str, Any] = {
@@ -72,22 +74,40 @@ def block_action(
             "type": "message",
             "message_ts": "1700000000.000100",
             "channel_id": channel_id,
+            "is_ephemeral": ephemeral,
         }
+        if message is not None:
+            payload["message"] = {"type": "message", "ts": "1700000000.000100", **message}
         payload["channel"] = {"id": channel_id, "name": "seller-health"}
         payload["response_url"] = sender.response_url(name or f"act{sender.counter}")
     return sender.payload(payload)
 
 
-def button(element: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "button", "action_id": element["action_id"], "value": element["value"]}
+def button(element: dict[str, Any], block_id: str = "b1") -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": element["action_id"],
+        "value": element["value"],
+        "block_id": block_id,
+    }
 
 
-def overflow(action_id: str, value: str) -> dict[str, Any]:
+def overflow(action_id: str, value: str, block_id: str = "b1") -> dict[str, Any]:
     return {
         "type": "overflow",
         "action_id": action_id,
+        "block_id": block_id,
         "selected_option": {"text": {"type": "plain_text", "text": "choice"}, "value": value},
     }
+
+
+def block_of(blocks: list[dict[str, Any]], action_id: str) -> str:
+    """The block_id of the block holding the element `action_id` (Slack sends it with the click)."""
+    for block in blocks:
+        elements = [*block.get("elements", []), block.get("accessory") or {}]
+        if any(e.get("action_id") == action_id for e in elements if isinstance(e, dict)):
+            return str(block["block_id"])
+    raise AssertionError(f"no block holds {action_id}")
 
 
 def responses(env: Env) -> dict[str, dict[str, Any]]:
@@ -149,38 +169,69 @@ def card(env: Env, code: str = "US1") -> list[dict[str, Any]]:
 # ---- buttons on the shop card ----
 
 
-def test_acknowledge_button_stamps_who_and_when(env: Env) -> None:
+def test_acknowledge_on_a_private_card_redraws_it_in_place_and_undo_takes_it_back(env: Env) -> None:
     blocks = card(env)
-    assert "Acknowledged by" not in text_of(blocks)
+    assert "acknowledged by" not in text_of(blocks)
     (ack_button,) = find_buttons(blocks, ActionId.ACKNOWLEDGE.value)
     assert ShopRef.model_validate_json(ack_button["value"]).shop_id == "S1"
+    place = block_of(blocks, ActionId.ACKNOWLEDGE.value)
     before = dt.datetime.now(UTC).replace(microsecond=0)
-    response = block_action(env.sender, button(ack_button), user_id="UMARIA", name="ack")
+    click = button(ack_button, place)
+    response = block_action(env.sender, click, user_id="UMARIA", name="ack", ephemeral=True)
     assert response.status_code == 200
-    assert "<@UMARIA> acknowledged *Alpha Goods*" in text_of(responses(env)["ack"]["blocks"])
+    redrawn = responses(env)["ack"]
+    assert redrawn["replace_original"] is True  # the card itself, not a second message
+    said, *card_blocks = redrawn["blocks"]
+    assert "<@UMARIA> acknowledged *Alpha Goods*" in text_of([said])
+    assert "Alpha Goods" in text_of(card_blocks[:1])
+    assert ":white_check_mark: acknowledged by <@UMARIA> just now" in text_of(card_blocks)
     assert acks(env.factory) == [("S1", "UMARIA")]
     with env.factory() as session:
         stamp = session.scalars(select(Acknowledgement)).one().acknowledged_at
     stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
     assert before <= stamp <= dt.datetime.now(UTC)
-    shown = stamp.astimezone(ZoneInfo("America/Los_Angeles"))  # the viewer's Slack zone (the fake's default)
-    assert f"Acknowledged by <@UMARIA> {shown:%b %-d %H:%M} {shown.tzname()}" in text_of(card(env))
+
+    (undo,) = find_buttons([said], ActionId.UNDO.value)
+    block_action(
+        env.sender, button(undo, said["block_id"]), user_id="UOTHER", name="not-yours", ephemeral=True
+    )
+    assert "Only the person who acknowledged it" in text_of(responses(env)["not-yours"]["blocks"])
+    assert acks(env.factory) == [("S1", "UMARIA")]
+    block_action(env.sender, button(undo, said["block_id"]), user_id="UMARIA", name="undo", ephemeral=True)
+    undone = responses(env)["undo"]
+    assert undone["replace_original"] is True
+    assert "Undone: *Alpha Goods* is no longer acknowledged" in text_of(undone["blocks"][:1])
+    assert not find_buttons(undone["blocks"][:1], ActionId.UNDO.value)
+    assert "acknowledged by" not in text_of(undone["blocks"][1:])
+    assert acks(env.factory) == []
 
 
 def test_snooze_overflow_on_the_card_snoozes(env: Env) -> None:
-    (menu,) = [m for m in overflows(card(env)) if m["action_id"] == ActionId.SNOOZE.value]
+    blocks = card(env)
+    (menu,) = [m for m in overflows(blocks) if m["action_id"] == ActionId.SNOOZE.value]
+    place = block_of(blocks, ActionId.SNOOZE.value)
     assert {json.loads(o["value"])["op"] for o in menu["options"]} == {
         "snooze:1d",
         "snooze:7d",
         "snooze:change",
     }
-    block_action(env.sender, overflow(ActionId.SNOOZE.value, option(menu, "snooze:7d")), name="snz")
-    assert "snoozed for 7 days" in text_of(responses(env)["snz"]["blocks"])
+    block_action(
+        env.sender,
+        overflow(ActionId.SNOOZE.value, option(menu, "snooze:7d"), place),
+        name="snz",
+        ephemeral=True,
+    )
+    said, *card_blocks = responses(env)["snz"]["blocks"]
+    assert "snoozed for 7 days" in text_of([said])
     assert snoozes(env.factory) == {"S1": ("U1", env.today + 7 * DAY)}
-    assert f":zzz: Snoozed until {env.today + 7 * DAY:%b %-d} by <@U1>" in text_of(card(env))
-    block_action(env.sender, overflow(ActionId.SNOOZE.value, option(menu, "snooze:change")))
+    assert f":zzz: snoozed until {env.today + 7 * DAY:%b %-d} by <@U1>" in text_of(card_blocks)
+    block_action(env.sender, overflow(ActionId.SNOOZE.value, option(menu, "snooze:change"), place))
     assert snoozes(env.factory) == {"S1": ("U1", None)}
-    assert ":zzz: Snoozed until its scores change" in text_of(card(env))
+    assert ":zzz: snoozed until its scores change" in text_of(card(env))
+    (undo,) = find_buttons([said], ActionId.UNDO.value)
+    block_action(env.sender, button(undo, said["block_id"]), name="undo", ephemeral=True)
+    assert snoozes(env.factory) == {}
+    assert "snoozed" not in text_of(responses(env)["undo"]["blocks"][1:])
 
 
 def test_tampered_snooze_value_is_a_friendly_message(env: Env) -> None:
@@ -270,6 +321,43 @@ def test_digest_row_menu_actions(env: Env) -> None:
     (link,) = posts(env.slack)
     assert link.params["channel"] == "DU1" and "request-permissions" in link.params["text"]
     assert "sent to your DMs" in text_of(responses(env)["req"]["blocks"])
+
+
+def test_a_follow_up_on_a_posted_digest_redraws_that_row_for_everyone(env: Env) -> None:
+    with env.factory() as session:
+        posted = digest_reply(build_digest(session, day=env.today)).as_message()
+    menus = {json.loads(m["options"][0]["value"])["shop_id"]: m for m in overflows(posted["blocks"])}
+    alpha = menus["S1"]
+    row = block_of(posted["blocks"], alpha["action_id"])
+    block_action(
+        env.sender,
+        overflow(alpha["action_id"], option(alpha, "ack"), row),
+        user_id="UACK",
+        name="ack",
+        message=posted,
+    )
+    redrawn = responses(env)["ack"]
+    assert redrawn["replace_original"] is True and redrawn.get("response_type") != "ephemeral"
+    blocks = redrawn["blocks"]
+    assert len(blocks) == len(posted["blocks"]) + 1  # the row, then what was done with its Undo
+    at = next(i for i, b in enumerate(blocks) if b.get("block_id") == row)
+    assert text_of([blocks[at]]).endswith(
+        ":busts_in_silhouette: :white_check_mark: acknowledged by <@UACK> just now"
+    )
+    assert "<@UACK> acknowledged *Alpha Goods*" in text_of([blocks[at + 1]])
+    others = [b for b in blocks if b.get("block_id") not in (row, blocks[at + 1]["block_id"])]
+    assert others == [b for b in posted["blocks"] if b.get("block_id") != row]  # the rest as it was
+
+    # Undo from the redrawn message: the row loses its team line, the notice says it was undone.
+    (undo,) = find_buttons([blocks[at + 1]], ActionId.UNDO.value)
+    again = {"text": redrawn["text"], "blocks": blocks}
+    block_action(
+        env.sender, button(undo, blocks[at + 1]["block_id"]), user_id="UACK", name="undo", message=again
+    )
+    undone = responses(env)["undo"]["blocks"]
+    assert len(undone) == len(blocks)
+    assert "acknowledged by" not in text_of([undone[at]]) and "Undone" in text_of([undone[at + 1]])
+    assert acks(env.factory) == []
 
 
 # ---- clicks from the App Home tab: no response_url, so the reply is a DM ----

@@ -129,17 +129,14 @@ def test_a_snooze_that_ended_by_worsening_stays_ended(
 def test_card_stops_saying_snoozed_once_the_snooze_has_ended(
     factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    # Regression guard (fixed; bot/services.py shop_detail `snooze=session.get(Snooze, shop_id)`, shown by
-    # blocks/cards.py followup_note): the card shows any Snooze row, active or not. After the
-    # scores change (or the date passes, or the seller worsens) the seller is back in the digest
-    # while its card still says ":zzz: Snoozed until its scores change". Fix: show the snooze only
-    # when followup.snooze_state(snooze, health, today).active (or delete ended snoozes).
+    # Regression guard: the card once showed any Snooze row, active or not, so a seller back in the
+    # digest still read "snoozed until its scores change". The team state shows active ones only.
     appeals_portfolio(factory)
     ask(factory, settings, "snooze SNZ change")
-    assert ":zzz: Snoozed until its scores change" in ask(factory, settings, "shop SNZ")
+    assert ":zzz: snoozed until its scores change" in ask(factory, settings, "shop SNZ")
     day_data(factory, D + DAY, ahr=262)
     assert "SNZ" in digest_on(factory, D + DAY)[0]  # the snooze is over: back in the digest
-    assert "Snoozed" not in ask(factory, settings, "shop SNZ", today=D + DAY)
+    assert "snoozed" not in ask(factory, settings, "shop SNZ", today=D + DAY)
 
 
 def test_digest_summary_counts_snoozed_sellers(factory: sessionmaker[Session], settings: Settings) -> None:
@@ -170,3 +167,34 @@ def test_a_day_with_every_seller_snoozed_still_says_how_many(
     _, digest = digest_on(factory, D + DAY)
     assert digest.snoozed == 2 and digest.sellers == 0
     assert "2 snoozed" in text_of(digest_reply(digest).blocks)
+
+
+def test_team_state_is_read_in_one_batch_and_shown_on_list_rows(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from bot.db.models import AuthRequestSend
+    from bot.services.followup import acknowledge, team_states
+
+    appeals_portfolio(factory)
+    ask(factory, settings, "snooze SNZ 1d", user="USNZ")
+    now = dt.datetime.now(dt.UTC)
+    with factory() as session, session.begin():
+        acknowledge(session, "S2", "UOLD", now=now - dt.timedelta(days=2))
+        acknowledge(session, "S2", "UNEW", now=now - dt.timedelta(minutes=5))
+        for minutes, who in ((30, "UFIRST"), (3, "ULAST")):
+            at = now - dt.timedelta(minutes=minutes)
+            session.add(
+                AuthRequestSend(shop_id="S2", sent_by=who, channel="D1", sent_at=at, idempotency_key=who)
+            )
+    with factory() as session:
+        states = team_states(session, ["S1", "S2", "S2", "NOPE"], D)
+        later = team_states(session, ["S1"], D + 2 * DAY)
+    assert (
+        states["S1"].snoozed and states["S1"].snoozed_by == "USNZ" and states["S1"].snoozed_until == D + DAY
+    )
+    assert states["S2"].acknowledged_by == "UNEW" and states["S2"].request_by == "ULAST"
+    assert not states["S2"].snoozed and states["NOPE"] == type(states["NOPE"])()
+    assert not later["S1"].snoozed  # an ended snooze is not shown
+    shown = ask(factory, settings, "list")
+    assert "acknowledged by <@UNEW> 5 min ago" in shown and "request sent 3 min ago by <@ULAST>" in shown
+    assert "snoozed until Nov 25 by <@USNZ>" in shown

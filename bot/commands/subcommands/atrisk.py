@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from blocks.kit import Reply
-from blocks.seller_list import seller_list_card
 from bot.commands.grammar import WINDOWS, CommandError, Words, clip, window_after
+from bot.commands.lists import list_reply
 from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
 from bot.domain import Score, Window
 from bot.services.portfolio import at_risk
@@ -40,10 +40,10 @@ def _run(invocation: Invocation, args: AtRisk) -> Reply:
         invocation.session, scores=args.scores, window=args.window, offset=invocation.offset, limit=PAGE_SIZE
     )
     which = "/".join(s.value.upper() for s in args.scores)
-    return seller_list_card(
+    return list_reply(
+        invocation,
         f"Sellers needing action ({which}, {args.window.label})",
         page,
-        command=invocation.text,
         window=args.window,
         empty=":white_check_mark: No seller needs action right now.",
     )

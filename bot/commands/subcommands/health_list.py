@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from blocks.kit import Reply
-from blocks.seller_list import seller_list_card
 from bot.commands.grammar import (
     AHR_BANDS,
     CHR_BANDS,
@@ -15,6 +14,7 @@ from bot.commands.grammar import (
     clip,
     window_after,
 )
+from bot.commands.lists import list_reply
 from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
 from bot.domain import Score, SortKey
 from bot.services.portfolio import seller_list
@@ -57,10 +57,10 @@ def _parse(words: Words) -> ListFilter:
 
 def _run(invocation: Invocation, filters: ListFilter) -> Reply:
     page = seller_list(invocation.session, filters, offset=invocation.offset, limit=PAGE_SIZE)
-    return seller_list_card(
+    return list_reply(
+        invocation,
         "Health list",
         page,
-        command=invocation.text,
         window=filters.window,
         empty=f"No seller matches {filters.describe()}.",
     )

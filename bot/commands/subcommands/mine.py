@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.kit import Reply
-from blocks.seller_list import seller_list_card
 from bot.commands.grammar import no_arguments
+from bot.commands.lists import list_reply
 from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
 from bot.domain import Window
 from bot.services.portfolio import own_sellers
@@ -14,10 +14,10 @@ from bot.services.portfolio import own_sellers
 
 def _run(invocation: Invocation, args: Any) -> Reply:
     page = own_sellers(invocation.session, invocation.asker.user_id, window=Window.DAY, limit=PAGE_SIZE)
-    return seller_list_card(
+    return list_reply(
+        invocation,
         "Your sellers",
         page,
-        command=invocation.text,
         window=Window.DAY,
         empty="You own no sellers yet: `/health assign &lt;shop&gt; me`, or an owner column in the shops CSV.",
     )

@@ -15,6 +15,7 @@ from blocks.text import name
 from bot.commands.grammar import shop_query
 from bot.commands.spec import Invocation, Subcommand
 from bot.services import dispatch
+from bot.services.followup import team_states
 from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
 from bot.services.records import Lookup
@@ -44,6 +45,8 @@ def shop_card_reply(
             shop_sources(session, shop_id, dispatch.orders_source(session, shop_id)),
         ),
         zone=zone or settings.tz,
+        team=team_states(session, [shop_id], today).get(shop_id),
+        now=now,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from blocks.kit import Reply
-from blocks.seller_list import seller_list_card
 from bot.commands.grammar import no_arguments
+from bot.commands.lists import list_reply
 from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
 from bot.domain import Window
 from bot.services.portfolio import unauthorized
@@ -14,10 +14,10 @@ from bot.services.portfolio import unauthorized
 
 def _run(invocation: Invocation, args: Any) -> Reply:
     page = unauthorized(invocation.session, offset=invocation.offset, limit=PAGE_SIZE)
-    return seller_list_card(
+    return list_reply(
+        invocation,
         "Sellers without authorization",
         page,
-        command=invocation.text,
         window=Window.DAY,
         empty=":white_check_mark: Every seller has authorized the partner.",
     )
