@@ -151,7 +151,8 @@ def test_atrisk_rejects_other_words() -> None:
         ("list action ahr", ListFilter(action=(Score.AHR,))),
         ("list action sps action chr action sps", ListFilter(action=(Score.SPS, Score.CHR))),
         ("list vs 7d", ListFilter(window=Window.WEEK)),
-        ("list sort ahr", ListFilter(sort=SortKey.AHR)),
+        ("list sort ahr", ListFilter(sort=SortKey.AHR, descending=False)),  # worst first
+        ("list sort gmv", ListFilter(sort=SortKey.GMV, descending=True)),  # most at stake first
         ("list sort sps asc", ListFilter(sort=SortKey.SPS, descending=False)),
         ("list sort chr desc", ListFilter(sort=SortKey.CHR, descending=True)),
         ("list asc", ListFilter(descending=False)),

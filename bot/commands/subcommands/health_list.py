@@ -52,6 +52,8 @@ def _parse(words: Words) -> ListFilter:
             )
     if actions:
         values["action"] = tuple(dict.fromkeys(actions))
+    if "descending" not in values and values.get("sort", SortKey.GMV) is not SortKey.GMV:
+        values["descending"] = False  # a score sort starts with the worst; GMV with the most at stake
     return ListFilter(**values)  # type: ignore[arg-type]
 
 
