@@ -12,20 +12,64 @@ from blocks.ids import ActionId, CommandRef, Place, RowAction, ShopRef
 from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import NO_DATA, escape, money, name, signed
 from bot import domain
-from bot.domain import Window
+from bot.domain import Level, Window
 from bot.services.records import Page, SellerRow
+
+SPS_WORDS = {Level.GOOD: "good", Level.WARNING: "warning", Level.CRITICAL: "critical"}
+
+
+def _score(label: str, level: Level, value: str, word: str | None, change: str | None) -> str:
+    """One score as a row shows it: colour and band word (never colour alone), then the change."""
+    text = f"{DOT[level]} {label} {value}"
+    if word:
+        text += f" {word}"
+    if change is not None:
+        text += f" ({change})"
+    return text
 
 
 def _score_line(row: SellerRow, window: Window) -> str:
     if not row.authorized:
-        return f"AHR {NO_DATA} · SPS {NO_DATA} · CHR {NO_DATA if not row.chr_authorized else row.chr}"
-    ahr = f"{DOT[domain.ahr_level(row.ahr)]} AHR {row.ahr if row.ahr is not None else NO_DATA}"
-    if row.ahr is not None and row.ahr_then is not None:
-        ahr += f" ({signed(row.ahr - row.ahr_then)})"
-    sps = f"{DOT[domain.sps_level(row.sps_tenths)]} SPS {domain.format_sps(row.sps_tenths)}"
-    chr_value = row.chr if row.chr_authorized and row.chr is not None else NO_DATA
-    chr_ = f"{DOT[domain.chr_level(row.chr if row.chr_authorized else None)]} CHR {chr_value}"
-    return f"{ahr} · {sps} · {chr_}"
+        return f"AHR {NO_DATA} · SPS {NO_DATA} · CHR {NO_DATA}"
+    parts = []
+    ahr = row.ahr
+    band = domain.ahr_band(ahr)
+    change = signed(row.ahr - row.ahr_then) if ahr is not None and row.ahr_then is not None else None
+    parts.append(
+        _score(
+            "AHR",
+            domain.ahr_level(ahr),
+            str(ahr) if ahr is not None else NO_DATA,
+            band.value if band else None,
+            change,
+        )
+    )
+    sps, level = row.sps_tenths, domain.sps_level(row.sps_tenths)
+    scored = domain.sps_scored(sps) and domain.sps_scored(row.sps_tenths_then)
+    change = (
+        signed(sps - row.sps_tenths_then, tenths=True)
+        if scored and sps is not None and row.sps_tenths_then is not None
+        else None
+    )
+    parts.append(
+        _score(
+            "SPS",
+            level,
+            domain.format_sps(sps),
+            SPS_WORDS.get(level) if domain.sps_scored(sps) else None,
+            change,
+        )
+    )
+    if row.chr_authorized:
+        chr_, chr_band = row.chr, domain.chr_band(row.chr)
+        change = signed(chr_ - row.chr_then) if chr_ is not None and row.chr_then is not None else None
+        value = str(chr_) if chr_ is not None else NO_DATA
+        parts.append(
+            _score("CHR", domain.chr_level(chr_), value, chr_band.value if chr_band else None, change)
+        )
+    else:
+        parts.append(f"CHR {NO_DATA} (no Data Compass scope)")
+    return " · ".join(parts)
 
 
 SNOOZE_CHOICES = (

@@ -392,7 +392,11 @@ def test_seller_list_page_and_empty() -> None:
     assert reply.blocks[1]["elements"][0]["text"] == "11-12 of 12 · vs 7 days ago"
     first, second = reply.blocks[2], reply.blocks[3]
     assert "*Shop 1* `US00001`" in first["text"]["text"]
-    assert "🟡 AHR 179 (-21)" in first["text"]["text"]
+    # Each score with its colour, its band word (never colour alone) and its change.
+    assert (
+        "🟡 AHR 179 Fair (-21) · 🟡 SPS 3.3 warning (-0.6) · 🔴 CHR 140 Critical (-10)"
+        in first["text"]["text"]
+    )
     assert "_AHR fell 21 since yesterday (200 → 179)_" in first["text"]["text"]
     assert first["accessory"]["text"]["text"] == "Open card"
     assert "GMV 7d -" in second["text"]["text"]
@@ -594,3 +598,16 @@ def test_sparkline() -> None:
     assert sparkline([0, 7]) == "▁█"
     assert sparkline([5, None, 5]) == "▄ ▄"  # flat: level at mid height, not all-minimum bars
     assert sparkline([0, 0, 0]) == "▄▄▄"
+
+
+def test_a_seller_missing_only_the_data_compass_scope_has_an_open_card() -> None:
+    page = Page(rows=[row(3, chr_authorized=False)], total=1, offset=0, limit=10)
+    (only,) = [
+        b
+        for b in seller_list_card("List", page, command="list", window=Window.DAY, empty="").blocks
+        if b.get("accessory")
+    ]
+    assert only["accessory"]["text"]["text"] == "Open card"
+    assert (
+        "CHR - (no Data Compass scope)" in only["text"]["text"] and "🟡 AHR 179 Fair" in only["text"]["text"]
+    )
