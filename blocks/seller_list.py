@@ -34,7 +34,7 @@ def _score_line(row: SellerRow, window: Window) -> str:
     parts = []
     ahr = row.ahr
     band = domain.ahr_band(ahr)
-    change = signed(row.ahr - row.ahr_then) if ahr is not None and row.ahr_then is not None else None
+    change = signed(domain.delta(ahr, row.ahr_then)) if row.ahr_then is not None else None
     parts.append(
         _score(
             "AHR",

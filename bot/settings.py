@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     healthbot_service_id: str = ""
     # The seeds disagree on whether the UK uses the 48-point system; default to AHR.
     healthbot_uk_48_point: bool = False
+    # 48-point shops (DOMAIN.md "Regions"): the seeds give only the ban at 48, so when such a shop
+    # is warned, critical (needs action), and how many points gained over the window need action.
+    healthbot_points_warning: int = Field(default=24, ge=1, le=47)
+    healthbot_points_critical: int = Field(default=36, ge=1, le=47)
+    healthbot_points_rise: int = Field(default=6, ge=1, le=48)
     # Folder the scheduled sync imports CSV files from (moved aside after import).
     healthbot_import_dir: str | None = None
     healthbot_sync_minutes: int = 60
@@ -118,6 +123,15 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone, with the zone's name in the message
         return value
+
+    @model_validator(mode="after")
+    def _points_in_order(self) -> Settings:
+        if self.healthbot_points_warning >= self.healthbot_points_critical:
+            raise ValueError(
+                "HEALTHBOT_POINTS_WARNING must be below HEALTHBOT_POINTS_CRITICAL "
+                f"({self.healthbot_points_warning} is not below {self.healthbot_points_critical})"
+            )
+        return self
 
     @cached_property
     def tz(self) -> ZoneInfo:

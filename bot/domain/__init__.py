@@ -4,6 +4,7 @@ No Slack, no SQL, no HTTP (an import-linter contract checks it). The package nam
 whole vocabulary, so callers write `domain.ahr_band(...)`, `domain.appeal_deadline(...)`.
 """
 
+from bot.domain.attention import *  # noqa: F403
 from bot.domain.dispatch import *  # noqa: F403
 from bot.domain.regions import *  # noqa: F403
 from bot.domain.scores import *  # noqa: F403
