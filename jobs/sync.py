@@ -22,7 +22,8 @@ from bot.ingest.importer import import_files
 from bot.ingest.tiktok.client import TikTokClient
 from bot.ingest.tiktok.errors import TikTokError
 from bot.services.access import set_authorization
-from bot.services.health import bump_data_version, record_refresh
+from bot.services.health import record_refresh, refresh_shop_health
+from bot.services.portfolio import data_changed
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -91,19 +92,24 @@ def sync_tiktok(
                 else:
                     report.shops_deauthorized += 1
         known = set(session.scalars(select(Shop.shop_id)))
-        for api_shop in listed:
-            if api_shop.shop_id not in known:
-                session.add(
-                    Shop(
-                        shop_id=api_shop.shop_id,
-                        shop_code=api_shop.code or api_shop.shop_id,
-                        shop_name=api_shop.name,
-                        region=api_shop.region.upper(),
-                        authorized=True,
-                        chr_authorized=False,
-                    )
+        new = [api_shop for api_shop in listed if api_shop.shop_id not in known]
+        for api_shop in new:
+            session.add(
+                Shop(
+                    shop_id=api_shop.shop_id,
+                    shop_code=api_shop.code or api_shop.shop_id,
+                    shop_name=api_shop.name,
+                    region=api_shop.region.upper(),
+                    authorized=True,
+                    chr_authorized=False,
                 )
-        bump_data_version(session)  # new shops change the counts even when no access changed
+            )
+        session.flush()
+        if new:  # new shops get their (empty) health row, so the lists count them
+            refresh_shop_health(
+                session, select(Shop.shop_id).where(Shop.shop_id.in_([s.shop_id for s in new]))
+            )
+        data_changed(session)  # new shops change the counts even when no access changed
     gmv: dict[str, float] = {}
     for api_shop in listed:
         value = client.shop_gmv_last_7_days(api_shop.cipher, today=today)
@@ -115,14 +121,16 @@ def sync_tiktok(
             health = session.get(ShopHealth, shop_id)
             if health is None or health.as_of is None:
                 continue
-            health.gmv_7d = value
-            session.execute(
+            updated = session.execute(
                 update(MetricSnapshot)
                 .where(MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == health.as_of)
                 .values(gmv_7d=value)
             )
+            if not updated.rowcount:  # type: ignore[attr-defined]
+                continue  # no scores that day (a shop new to us): nothing to attach the GMV to
+            health.gmv_7d = value
             report.gmv_updated += 1
-        bump_data_version(session)
+        data_changed(session)
         record_refresh(session, TIKTOK_SOURCE)
 
 

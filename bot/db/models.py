@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -43,6 +44,12 @@ class Shop(Base):
     authorization_lost_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_shops_owner", "owner"),)  # App Home: "my sellers"
+
+
+# `/health shop` looks a shop up by code or exact name in any case: one index seek each, never a scan
+# (the lookup compares lower(column) with lower(:typed), so both sides use the database's own lower).
+Index("ix_shops_code_lower", func.lower(Shop.shop_code))
+Index("ix_shops_name_lower", func.lower(Shop.shop_name))
 
 
 class MetricSnapshot(Base):
@@ -71,10 +78,15 @@ class AccountSnapshot(Base):
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     chr: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (
-        Index("ix_account_snapshots_date", "date"),
-        Index("ix_account_snapshots_handle", "tiktok_handle"),
-    )
+    __table_args__ = (Index("ix_account_snapshots_date", "date"),)
+
+
+# `/health shop @handle`: the handle in any case, and the shop beside it in the index.
+Index(
+    "ix_account_snapshots_handle_lower",
+    func.lower(AccountSnapshot.tiktok_handle),
+    AccountSnapshot.shop_id,
+)
 
 
 class Violation(Base):
@@ -311,3 +323,15 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stamp: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PortfolioAnswer(Base):
+    """Portfolio-wide answers (overview counts, first pages of at-risk and the Health List) written
+    with the data-version stamp they were computed for, in the same transaction as the change, so
+    every worker process and replica reads them ready-made: no request pays the cold query."""
+
+    __tablename__ = "portfolio_answers"
+
+    question: Mapped[str] = mapped_column(String(255), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)  # JSON

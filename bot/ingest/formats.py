@@ -88,6 +88,17 @@ def detect_kind(header: Iterable[str]) -> Kind:
     )
 
 
+def _no_repeated_column(columns: list[str]) -> None:
+    """Two columns of one name: which one holds the value is anyone's guess, so the file is refused."""
+    first: dict[str, int] = {}
+    for position, name in enumerate(columns, start=1):
+        if name and name in first:
+            raise ImportFileError(
+                f"the column {name!r} appears twice in the header (columns {first[name]} and {position})", 1
+            )
+        first.setdefault(name, position)
+
+
 def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
     """The file's kind and its rows as (line number, {column: value}), streamed."""
     handle = path.open("rb")
@@ -118,6 +129,7 @@ def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
         raise ImportFileError(str(exc), 1) from None
     columns = [c.strip().lower() for c in header]
     try:
+        _no_repeated_column(columns)
         kind = detect_kind(columns)
     except ImportFileError:
         handle.close()

@@ -1,20 +1,22 @@
 """CSV import for the kinds of file in PRODUCT.md, known by their header.
 
-One code path for files and for the demo generator: rows are validated one by one, written in
-batches of upserts keyed on natural keys (so importing the same file twice changes nothing), inside
-one transaction that is rolled back when any row is bad, unless `skip_invalid` is set. Memory stays
-bounded: only the current batch and the list of errors are held.
+One code path for files and for the demo generator: rows are validated one by one and written in
+batches to a staging table (`bot.ingest.staging`); when the whole file is good (or `skip_invalid`
+is set) one upsert keyed on the natural keys merges it into the real table (so importing the same
+file twice changes nothing), and the derived health of the shops it touched is recomputed in the
+same transaction. A key on two lines with different values is a bad row on both lines. Memory
+stays bounded: only the current batch, what the rows need from the database (looked up once per
+batch) and the list of errors are held.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
@@ -30,7 +32,9 @@ from bot.ingest.formats import (
     RowError,
     read_csv,
 )
-from bot.services.health import rebuild_shop_health, record_refresh
+from bot.ingest.staging import Duplicate, Staging
+from bot.services.health import record_refresh, refresh_shop_health
+from bot.services.portfolio import data_changed
 
 BATCH_SIZE = 5000
 MAX_ACCOUNTS_PER_SHOP = 5
@@ -44,25 +48,40 @@ MODELS: dict[Kind, type[Base]] = {
 
 
 class _Validator:
-    """Turns raw rows into database rows, remembering what it needs across rows."""
+    """Turns raw rows into database rows, remembering what it needs across rows. What a batch needs
+    from the database (known shops, owners of shop codes, linked accounts) is looked up once per
+    batch, for that batch's rows only, so a one-row file costs one small query whatever the size."""
 
-    def __init__(self, session: Session, kind: Kind) -> None:
+    def __init__(self, conn: Connection, kind: Kind) -> None:
+        self.conn = conn
         self.kind = kind
-        self.shop_ids: set[str] = set()
+        self.shop_ids: set[str] = set()  # known to exist
+        self.looked_up: set[str] = set()
         self.code_owner: dict[str, str] = {}
         self.accounts: dict[str, set[str]] = {}
-        if kind is Kind.SHOPS:
-            self.code_owner = {
-                code: shop_id for code, shop_id in session.execute(select(Shop.shop_code, Shop.shop_id))
-            }
-        else:
-            self.shop_ids = set(session.scalars(select(Shop.shop_id)))
-        if kind is Kind.ACCOUNTS:
-            for shop_id, handle in session.execute(
-                select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle).distinct()
-            ):
-                self.accounts.setdefault(shop_id, set()).add(handle)
         self.parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(self, f"_{kind.value}")
+
+    def prefetch(self, raws: Sequence[dict[str, str]]) -> None:
+        if self.kind is Kind.SHOPS:
+            codes = {(r.get("shop_code") or "").strip() for r in raws} - self.code_owner.keys() - {""}
+            if codes:
+                query = select(Shop.shop_code, Shop.shop_id).where(Shop.shop_code.in_(codes))
+                for code, shop_id in self.conn.execute(query):
+                    self.code_owner.setdefault(code, shop_id)
+            return
+        new = {(r.get("shop_id") or "").strip() for r in raws} - self.looked_up - {""}
+        if not new:
+            return
+        self.looked_up |= new
+        self.shop_ids.update(self.conn.scalars(select(Shop.shop_id).where(Shop.shop_id.in_(new))))
+        if self.kind is Kind.ACCOUNTS:
+            query = (
+                select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle)
+                .where(AccountSnapshot.shop_id.in_(new))
+                .distinct()
+            )
+            for shop_id, handle in self.conn.execute(query):
+                self.accounts.setdefault(shop_id, set()).add(handle)
 
     def _known_shop(self, row: dict[str, str]) -> str:
         shop_id = fields.text(row, "shop_id", max_len=64)
@@ -182,85 +201,113 @@ class _Validator:
         return parsed
 
 
-def _stamp_authorization(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Carry `authorization_lost_at` forward, stamping it when access goes from granted to lost."""
-    current = {
-        shop_id: (authorized, lost_at)
-        for shop_id, authorized, lost_at in session.execute(
-            select(Shop.shop_id, Shop.authorized, Shop.authorization_lost_at).where(
-                Shop.shop_id.in_([r["shop_id"] for r in rows])
-            )
-        )
-    }
-    now = dt.datetime.now(dt.UTC)
-    for row in rows:
-        was_authorized, lost_at = current.get(row["shop_id"], (None, None))
-        if row["authorized"]:
-            row["authorization_lost_at"] = None
-        elif was_authorized:
-            row["authorization_lost_at"] = now
-        else:
-            row["authorization_lost_at"] = lost_at
+# Columns a file of the kind may leave out (then the stored values stay as they are).
+OPTIONAL: dict[Kind, tuple[str, ...]] = {
+    Kind.SHOPS: ("owner", "seller_center_url", "auth_request_url", "slack_channel"),
+    Kind.METRICS: ("completed_orders_7d",),
+    Kind.ACCOUNTS: (),
+    Kind.VIOLATIONS: (),
+    Kind.SECURITY: ("order_id", "amount"),
+}
+HEALTH_KINDS = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS)  # what `shop_health` is derived from
 
 
-def _upsert(session: Session, kind: Kind, rows: list[dict[str, Any]]) -> None:
-    if kind is Kind.SHOPS:
-        _stamp_authorization(session, rows)
-    conn = session.connection()
-    table = cast(Table, MODELS[kind].__table__)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    # Rows of one file share their columns; rows given in code may not. Each set of columns is
-    # written on its own, so an absent optional column never overwrites what is stored.
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    for columns, group in groups.items():
-        updates = {name: stmt.excluded[name] for name in columns if name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), group)
+def _stage(
+    staging: Staging,
+    validator: _Validator,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    result: ImportResult,
+    *,
+    skip_invalid: bool,
+    batch_size: int,
+) -> None:
+    """Validate every row; stage the good ones (all of them are checked even once one is bad)."""
+    raws: list[tuple[int, dict[str, str]]] = []
+
+    def flush() -> None:
+        validator.prefetch([raw for _, raw in raws])
+        good: list[tuple[int, dict[str, Any]]] = []
+        for line, raw in raws:
+            try:
+                good.append((line, validator.parse(raw)))
+            except BadValue as bad:
+                result.errors.append(RowError(line, bad.column, str(bad)))
+        result.imported += len(good)
+        if skip_invalid or not result.errors:  # else the file will be rejected: stop writing
+            staging.write(good)
+        raws.clear()
+
+    for line, raw in rows:
+        result.rows += 1
+        raws.append((line, raw))
+        if len(raws) >= batch_size:
+            flush()
+    flush()
+
+
+def _duplicate_errors(staging: Staging, result: ImportResult, kind: Kind) -> list[Duplicate]:
+    """A key on several lines is fine when the lines agree; when they differ both lines are bad."""
+    duplicates = staging.duplicates()
+    conflicting = [d for d in duplicates if d.conflicting]
+    column = ", ".join(staging.keys)
+    for d in conflicting:
+        key = ", ".join(str(v) for v in d.key)
+        for line, other in ((d.first_line, d.last_line), (d.last_line, d.first_line)):
+            reason = f"{column} {key} is also on line {other}, with different values"
+            result.errors.append(RowError(line, column, reason))
+    result.errors.sort(key=lambda e: e.line)
+    return duplicates
 
 
 def import_rows(
-    session: Session,
+    conn: Connection,
     kind: Kind,
     rows: Iterable[tuple[int, dict[str, str]]],
     *,
     source: str,
     skip_invalid: bool = False,
+    rebuild: bool = True,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    """Validate and upsert rows inside the caller's transaction; the caller commits or not."""
+    """Validate, stage and merge one file on `conn`, committing when it is accepted.
+
+    SQLite: staging writes only the connection's TEMP database, so the main database's write lock
+    is held only by the merge transaction at the end."""
     result = ImportResult(source=source, kind=kind)
-    validator = _Validator(session, kind)
-    batch: list[dict[str, Any]] = []
-    # Keyed on the natural key so a key repeated in one batch is written once (last wins).
-    keys = [c.name for c in MODELS[kind].__table__.primary_key.columns]  # type: ignore[attr-defined]
-    seen: dict[tuple[Any, ...], int] = {}
-    for line, raw in rows:
-        result.rows += 1
-        try:
-            parsed = validator.parse(raw)
-        except BadValue as bad:
-            result.errors.append(RowError(line, bad.column, str(bad)))
-            continue
+    table = cast(Table, MODELS[kind].__table__)
+    staging = Staging(conn, table, optional=OPTIONAL[kind], name=f"staging_{kind.value}")
+    try:
+        _stage(
+            staging,
+            _Validator(conn, kind),
+            rows,
+            result,
+            skip_invalid=skip_invalid,
+            batch_size=batch_size,
+        )
+        duplicates = _duplicate_errors(staging, result, kind)
         if result.errors and not skip_invalid:
-            continue  # the file will be rejected: keep validating, stop writing
-        key = tuple(parsed[k] for k in keys)
-        if key in seen:
-            batch[seen[key]] = parsed
-        else:
-            seen[key] = len(batch)
-            batch.append(parsed)
-        result.imported += 1
-        if len(batch) >= BATCH_SIZE:
-            _upsert(session, kind, batch)
-            batch.clear()
-            seen.clear()
-    if batch and (skip_invalid or not result.errors):
-        _upsert(session, kind, batch)
-    if result.errors and not skip_invalid:
-        result.imported = 0
-    return result
+            result.imported = 0
+            return result
+        conflicting = [d for d in duplicates if d.conflicting]
+        if conflicting:
+            staging.discard(conflicting)
+            result.imported -= sum(d.lines for d in conflicting)
+        conn.commit()  # the staged rows; the merge starts a fresh transaction (no stale snapshot)
+        staging.merge(deduplicate=bool(duplicates), now=dt.datetime.now(dt.UTC))
+        with Session(bind=conn) as session:  # joins the merge's transaction
+            if rebuild and kind in HEALTH_KINDS:
+                refresh_shop_health(session, staging.shop_ids())
+                data_changed(session)
+            record_refresh(session, "csv")
+            session.flush()
+        conn.commit()
+        result.committed = True
+        return result
+    finally:
+        conn.rollback()
+        staging.drop()
+        conn.commit()
 
 
 def import_files(
@@ -291,25 +338,20 @@ def import_source(
     source: str,
     skip_invalid: bool = False,
     rebuild: bool = True,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    with factory() as session:
+    """Import one source's rows in its own transaction; nothing is written when it is rejected."""
+    engine = factory.kw["bind"]
+    with engine.connect() as conn:
         try:
-            with session.begin():
-                result = import_rows(session, kind, rows, source=source, skip_invalid=skip_invalid)
-                if result.errors and not skip_invalid:
-                    raise _Rejected(result)
-                if rebuild and kind in (Kind.METRICS, Kind.ACCOUNTS, Kind.SHOPS):
-                    rebuild_shop_health(session)
-                record_refresh(session, "csv")
-        except _Rejected as rejected:
-            return rejected.result
+            return import_rows(
+                conn,
+                kind,
+                rows,
+                source=source,
+                skip_invalid=skip_invalid,
+                rebuild=rebuild,
+                batch_size=batch_size,
+            )
         except ImportFileError as exc:
             return ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])
-    result.committed = True
-    return result
-
-
-class _Rejected(Exception):
-    def __init__(self, result: ImportResult) -> None:
-        super().__init__("rejected")
-        self.result = result

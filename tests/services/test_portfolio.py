@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.domain import Score, SortKey, Window
 from bot.ingest.formats import Kind
-from bot.services.access import set_authorization
+from bot.services.access import deauthorize
 from bot.services.followup import assign_owner
 from bot.services.health import data_version
 from bot.services.portfolio import at_risk, overview, seller_list, unauthorized
@@ -378,8 +378,8 @@ def test_overview_is_reused_only_while_the_data_is_unchanged(factory: sessionmak
         first = overview(session)
         stamp = data_version(session)
     assert first.counts[Score.AHR] == (0, 1) and first.unauthorized == 0 and stamp
-    with transaction(factory) as session:  # a webhook or sync takes access away
-        assert set_authorization(session, "A", False, dt.datetime.now(dt.UTC))
+    with factory() as session:  # the webhook takes access away
+        assert deauthorize(session, "A")
     with factory() as session:
         second = overview(session)
         assert data_version(session) != stamp
