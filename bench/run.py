@@ -156,6 +156,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     report: dict[str, Any] = {
         "size": args.size, "shops": size.shops, "days": size.days, "database": database,
         "workers": workers, "cores": os.cpu_count(), "target_p95_ms": TARGET_P95_MS[args.size],
+        "load_average_at_start": os.getloadavg()[0],  # other work on the machine skews every figure
     }  # fmt: skip
     engine = db.make_engine(url)
     if not args.reuse or db.current_revision(engine) is None:
@@ -208,6 +209,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 )
                 figures["server_memory"] = server.memory_mb()
             report[kind] = figures
+    report["load_average_at_end"] = os.getloadavg()[0]
     _print(report)
     name = "report.json" if database == "sqlite" else f"report-{database}.json"
     (out / name).write_text(json.dumps(report, indent=2))
@@ -220,7 +222,8 @@ def _print(report: dict[str, Any]) -> None:
     target = TARGET_P95_MS[report["size"]]
     print(
         f"\nportfolio {report['size']}: {report['shops']:,} shops x {report['days']} days on "
-        f"{report['database']}, {report['workers']} workers on {report['cores']} cores"
+        f"{report['database']}, {report['workers']} workers on {report['cores']} cores "
+        f"(load average {report['load_average_at_start']:.1f} at the start, {report['load_average_at_end']:.1f} at the end)"
     )
     print(f"{'reply (ms)':<24}{'bot p50/p95':>16}{'floor p50/p95':>16}{'p95 ratio':>11}   target")
     rows = [(label, bot[label]) for label in LABELS] + [("first after import", bot["first_after_import_ms"])]

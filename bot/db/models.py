@@ -129,6 +129,9 @@ class ShopHealth(Base):
     chr_1d: Mapped[int | None] = mapped_column(Integer)
     chr_7d: Mapped[int | None] = mapped_column(Integer)
     gmv_7d: Mapped[float | None]
+    # Bits: which drops and levels apply (bot.services.health.flag), so portfolio counts are one
+    # GROUP BY. NULL until computed (rows from before the column): readers then count in SQL.
+    flags: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_shop_health_gmv", "gmv_7d"),

@@ -99,31 +99,37 @@ def _no_repeated_column(columns: list[str]) -> None:
         first.setdefault(name, position)
 
 
-def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
-    """The file's kind and its rows as (line number, {column: value}), streamed."""
-    handle = path.open("rb")
-    physical = 0  # physical lines read so far, for exact error positions
-
-    def lines() -> Iterator[str]:
-        # Decode line by line so a bad byte is reported on its own line, not a chunk later.
-        nonlocal physical
-        for raw in handle:
-            physical += 1
+def _first_bad_line(path: Path) -> tuple[int, str]:
+    """The first line that is not UTF-8, and why (read again line by line: the rare, slow path)."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
             try:
-                text = raw.decode("utf-8")
+                raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise ImportFileError(f"not UTF-8 text ({exc.reason})", physical) from None
-            yield text.removeprefix("\ufeff") if physical == 1 else text
+                return number, exc.reason
+    return 1, "invalid byte"
 
-    reader = csv.reader(lines())
+
+def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
+    """The file's kind and its rows as (line number, {column: value}), streamed.
+
+    The file is decoded in chunks (fast); a bad byte is then reported on its own line by reading
+    the file again line by line."""
+    handle = path.open("r", encoding="utf-8-sig", newline="")
+    reader = csv.reader(handle)
+
+    def not_utf8() -> ImportFileError:
+        line, reason = _first_bad_line(path)
+        return ImportFileError(f"not UTF-8 text ({reason})", line)
+
     try:
         header = next(reader)
     except StopIteration:
         handle.close()
         raise ImportFileError("the file is empty: a header row is needed") from None
-    except ImportFileError:
+    except UnicodeDecodeError:
         handle.close()
-        raise
+        raise not_utf8() from None
     except csv.Error as exc:
         handle.close()
         raise ImportFileError(str(exc), 1) from None
@@ -134,21 +140,24 @@ def read_csv(path: Path) -> tuple[Kind, Iterator[tuple[int, dict[str, str]]]]:
     except ImportFileError:
         handle.close()
         raise
+    width = len(columns)
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
         with handle:
             while True:
-                first_line = physical + 1  # a quoted field may span lines: name the first
+                first_line = reader.line_num + 1  # a quoted field may span lines: name the first
                 try:
                     values = next(reader)
                 except StopIteration:
                     return
+                except UnicodeDecodeError:
+                    raise not_utf8() from None
                 except csv.Error as exc:
                     raise ImportFileError(str(exc), first_line) from None
-                if not any(v.strip() for v in values):
+                if not "".join(values).strip():
                     continue
-                # Rows that leave off trailing empty fields get them back as empty strings.
-                values += [""] * (len(columns) - len(values))
+                if len(values) < width:  # trailing empty fields left off come back as empty strings
+                    values += [""] * (width - len(values))
                 yield first_line, dict(zip(columns, values, strict=False))
 
     return kind, rows()

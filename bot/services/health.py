@@ -10,10 +10,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Date, Select, and_, case, delete, func, insert, literal, null, select, true
+from sqlalchemy import Date, Select, and_, case, delete, func, insert, literal, null, select, true, update
 from sqlalchemy.orm import Session, aliased
 
+from bot import domain
 from bot.db.models import AccountSnapshot, DataRefresh, DataVersion, MetricSnapshot, Shop, ShopHealth
+from bot.domain import Score, Window
+from bot.services.filters import drop, in_level
 from bot.services.records import Freshness
 
 STALE_AFTER = dt.timedelta(hours=36)
@@ -44,10 +47,11 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
         session.execute(delete(ShopHealth))
     else:
         session.execute(delete(ShopHealth).where(ShopHealth.shop_id.in_(touched)))
-    columns = [c.name for c in ShopHealth.__table__.columns]
+    columns = [c.name for c in ShopHealth.__table__.columns if c.name != "flags"]
     if as_of is None:
         rows = select(Shop.shop_id, *(null() for _ in columns[1:])).where(chosen)
         session.execute(insert(ShopHealth).from_select(columns, rows))
+        _set_flags(session, touched)
         return as_of
     d1, d7 = as_of - dt.timedelta(days=1), as_of - dt.timedelta(days=7)
     m0, m1, m7 = (aliased(MetricSnapshot) for _ in range(3))
@@ -104,11 +108,43 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
         .where(chosen)
     )
     assert columns == [
-        "shop_id", "as_of", "ahr", "ahr_1d", "ahr_7d", "sps_tenths", "sps_tenths_1d", "sps_tenths_7d",
-        "chr", "chr_1d", "chr_7d", "gmv_7d",
-    ]  # fmt: skip
+        "shop_id",
+        "as_of",
+        "ahr",
+        "ahr_1d",
+        "ahr_7d",
+        "sps_tenths",
+        "sps_tenths_1d",
+        "sps_tenths_7d",
+        "chr",
+        "chr_1d",
+        "chr_7d",
+        "gmv_7d",
+    ]  # fmt: skip (flags are set from these just after)
     session.execute(insert(ShopHealth).from_select(columns, rows))
+    _set_flags(session, touched)
     return as_of
+
+
+def flag(score: Score, what: Window | domain.Level) -> int:
+    """The bit of `shop_health.flags` saying the shop's `score` fell beyond the limit over a
+    window, or is in a level (critical, warning); whether the partner may see the score is not in
+    it (access changes without a recompute), so readers apply visibility themselves."""
+    order = [*Window, domain.Level.CRITICAL, domain.Level.WARNING]
+    return 1 << (list(Score).index(score) * len(order) + order.index(what))
+
+
+def _set_flags(session: Session, touched: Select[Any] | None) -> None:
+    bits: Any = literal(0)
+    for score in Score:
+        for window in Window:
+            bits = bits + case((drop(score, window, shown=true()), flag(score, window)), else_=0)
+        for level in (domain.Level.CRITICAL, domain.Level.WARNING):
+            bits = bits + case((in_level(score, level, shown=true()), flag(score, level)), else_=0)
+    stmt = update(ShopHealth).values(flags=bits)
+    if touched is not None:
+        stmt = stmt.where(ShopHealth.shop_id.in_(touched))
+    session.execute(stmt)
 
 
 def bump_data_version(session: Session) -> str:
@@ -123,7 +159,11 @@ def bump_data_version(session: Session) -> str:
 
 
 def data_version(session: Session) -> str | None:
-    return session.scalar(select(DataVersion.stamp).where(DataVersion.id == 1))
+    # Read on every cached answer: straight on the connection, without the ORM's per-statement work.
+    return session.connection().execute(_STAMP).scalar()
+
+
+_STAMP = select(DataVersion.stamp).where(DataVersion.id == 1)
 
 
 def record_refresh(
@@ -145,7 +185,7 @@ def record_refresh(
 
 def freshness(session: Session, now: dt.datetime | None = None) -> Freshness:
     now = now or dt.datetime.now(dt.UTC)
-    rows = list(session.scalars(select(DataRefresh)))
+    rows = session.connection().execute(select(*DataRefresh.__table__.columns)).all()
     stamps = [aware(r.refreshed_at) for r in rows if r.refreshed_at]
     return Freshness(
         data_date=max((r.data_date for r in rows if r.data_date), default=None),

@@ -34,7 +34,7 @@ def health_scores(health: ShopHealth) -> HealthScores:
         **{
             column.name: getattr(health, column.name)
             for column in ShopHealth.__table__.columns
-            if column.name != "shop_id"
+            if column.name not in ("shop_id", "flags")
         }
     )
 

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Shop, ShopHealth
-from bot.domain import Score, SortKey, Window
+from bot.domain import Level, Score, SortKey, Window
 from bot.services.cache import Codec, cached, store
 from bot.services.filters import (
     AHR_BANDS,
@@ -28,7 +28,7 @@ from bot.services.filters import (
     visible,
     warning_band,
 )
-from bot.services.health import bump_data_version, freshness
+from bot.services.health import bump_data_version, flag, freshness
 from bot.services.records import ListFilter, Overview, Page, SellerRow
 
 OWN_LIMIT = 25
@@ -61,7 +61,53 @@ def _score_sets() -> list[tuple[Score, ...]]:
 
 
 def _totals(session: Session) -> dict[str, Any]:
-    """Every count the overview and the at-risk pages show, in one pass over the portfolio."""
+    """Every count the overview and the at-risk pages show, from one GROUP BY over the shops'
+    access and their health flags (a few dozen groups); the rules are applied to each group."""
+    query = (
+        select(
+            Shop.authorized,
+            Shop.chr_authorized,
+            ShopHealth.flags,
+            func.count(),
+            func.count(ShopHealth.shop_id),
+            func.sum(ShopHealth.gmv_7d),
+        )
+        .select_from(Shop)
+        .join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
+        .group_by(Shop.authorized, Shop.chr_authorized, ShopHealth.flags)
+    )
+    totals: dict[str, Any] = {
+        "unauthorized": 0, "total": 0, "listed": 0, "without chr scope": 0,
+        **{f"{level} {score}": 0 for score in Score for level in ("warning", "critical")},
+        **{f"gmv at risk {window}": 0.0 for window in Window},
+        **{_needs_key(scores, window): 0 for window in Window for scores in _score_sets()},
+    }  # fmt: skip
+    for authorized, chr_authorized, flags, shops, listed, gmv in session.execute(query):
+        if flags is None and listed:
+            return _totals_in_sql(session)  # rows from before flags existed: count them in SQL
+        totals["total"] += shops
+        totals["listed"] += listed
+        totals["unauthorized"] += 0 if authorized else shops
+        totals["without chr scope"] += shops if authorized and not chr_authorized else 0
+        if flags is None:
+            continue
+        seen = {s: bool(authorized and (chr_authorized or s is not Score.CHR)) for s in Score}
+        for score in Score:
+            if seen[score]:
+                totals[f"warning {score}"] += shops if flags & flag(score, Level.WARNING) else 0
+                totals[f"critical {score}"] += shops if flags & flag(score, Level.CRITICAL) else 0
+        for window in Window:
+            acting = {s for s in Score if seen[s] and flags & (flag(s, window) | flag(s, Level.CRITICAL))}
+            for scores in _score_sets():
+                if acting.intersection(scores):
+                    totals[_needs_key(scores, window)] += shops
+            if acting:
+                totals[f"gmv at risk {window}"] += float(gmv or 0)
+    return totals
+
+
+def _totals_in_sql(session: Session) -> dict[str, Any]:
+    """The same counts evaluated row by row in SQL (one pass over the portfolio)."""
 
     def count(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)

@@ -1,4 +1,4 @@
-"""index lookups, portfolio answers
+"""index lookups, shop_health flags, portfolio answers
 
 Revision ID: 0010
 Revises: 0008
@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("question"),
     )
+    with op.batch_alter_table("shop_health", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("flags", sa.Integer(), nullable=True))
     op.create_index("ix_shops_code_lower", "shops", [sa.text("lower(shop_code)")])
     op.create_index("ix_shops_name_lower", "shops", [sa.text("lower(shop_name)")])
     op.drop_index("ix_account_snapshots_handle", table_name="account_snapshots")
@@ -39,4 +41,6 @@ def downgrade() -> None:
     op.create_index("ix_account_snapshots_handle", "account_snapshots", ["tiktok_handle"])
     op.drop_index("ix_shops_name_lower", table_name="shops")
     op.drop_index("ix_shops_code_lower", table_name="shops")
+    with op.batch_alter_table("shop_health", schema=None) as batch_op:
+        batch_op.drop_column("flags")
     op.drop_table("portfolio_answers")
