@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import AccountSnapshot, Shop, ShopHealth
@@ -44,6 +44,17 @@ def get_shop(session: Session, shop_id: str) -> ShopInfo | None:
     return None if shop is None else shop_info(shop)
 
 
+# Code, then ID, then exact name; built once (building a statement costs more than running it).
+_EXACT = tuple(
+    select(Shop).where(where)
+    for where in (
+        func.lower(Shop.shop_code) == func.lower(bindparam("text")),
+        Shop.shop_id == bindparam("text"),
+        func.lower(Shop.shop_name) == func.lower(bindparam("text")),
+    )
+)
+
+
 def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
     """By code, then ID, then exact name, then @handle (each one index seek); then a fragment of a
     name or, failing that, the closest names, both over the cached name list."""
@@ -61,12 +72,8 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
         if found:
             return _pick(found, limit)
         text = handle
-    for where in (
-        func.lower(Shop.shop_code) == func.lower(text),
-        Shop.shop_id == text,
-        func.lower(Shop.shop_name) == func.lower(text),
-    ):
-        exact = [shop_info(s) for s in session.scalars(select(Shop).where(where).limit(limit + 1))]
+    for statement in _EXACT:
+        exact = [shop_info(s) for s in session.scalars(statement, {"text": text}).fetchmany(limit + 1)]
         if exact:
             return _pick(exact, limit)
     names = name_list(session)
