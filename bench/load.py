@@ -116,20 +116,30 @@ def ask(client: httpx.Client, base: str, text: str, response_url: str) -> float:
 
 
 def one_client(
-    base: str, commands: dict[str, list[str]], requests: int, response_url: str, *, warmup: int = 10
-) -> dict[str, list[float]]:
-    """Each label's commands, one request at a time; the first `warmup` of each are left out."""
-    samples: dict[str, list[float]] = {}
+    bases: dict[str, str],
+    commands: dict[str, list[str]],
+    requests: int,
+    response_url: str,
+    *,
+    warmup: int = 10,
+) -> dict[str, dict[str, list[float]]]:
+    """Each label's commands, one request at a time, to each server in turn (so a change in the
+    machine's load falls on all of them alike); the first `warmup` of each are left out."""
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in bases}
     with httpx.Client(timeout=30) as client:
         for label, texts in commands.items():
-            times = [ask(client, base, texts[i % len(texts)], response_url) for i in range(requests + warmup)]
-            samples[label] = times[warmup:]
+            times: dict[str, list[float]] = {name: [] for name in bases}
+            for i in range(requests + warmup):
+                for name, base in bases.items():
+                    times[name].append(ask(client, base, texts[i % len(texts)], response_url))
+            for name in bases:
+                samples[name][label] = times[name][warmup:]
     return samples
 
 
-def many_clients(
+def _burst(
     base: str, texts: list[str], *, clients: int, requests: int, response_url: str
-) -> dict[str, Any]:
+) -> tuple[list[float], float, list[str]]:
     """`clients` threads, each with its own connection, sending `requests` requests in all."""
     times: list[float] = []
     errors: list[str] = []
@@ -154,13 +164,40 @@ def many_clients(
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - start
+    return times, time.perf_counter() - start, errors
+
+
+def many_clients(
+    bases: dict[str, str],
+    texts: list[str],
+    *,
+    clients: int,
+    requests: int,
+    response_url: str,
+    rounds: int = 4,
+) -> dict[str, dict[str, Any]]:
+    """Throughput and latency under `clients` concurrent clients: the servers take turns, in
+    `rounds` bursts each, so both see the same background load."""
+    times: dict[str, list[float]] = {name: [] for name in bases}
+    walls = dict.fromkeys(bases, 0.0)
+    errors: dict[str, list[str]] = {name: [] for name in bases}
+    for _ in range(rounds):
+        for name, base in bases.items():
+            burst, wall, failed = _burst(
+                base, texts, clients=clients, requests=requests // rounds, response_url=response_url
+            )
+            times[name] += burst
+            walls[name] += wall
+            errors[name] += failed
     return {
-        "requests": len(times),
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-        "throughput_rps": round(len(times) / wall, 1),
-        **({"p50": 0.0, "p95": 0.0} if not times else percentiles(times)),
+        name: {
+            "requests": len(times[name]),
+            "errors": len(errors[name]),
+            "first_error": errors[name][0] if errors[name] else None,
+            "throughput_rps": round(len(times[name]) / walls[name], 1),
+            **({"p50": 0.0, "p95": 0.0} if not times[name] else percentiles(times[name])),
+        }
+        for name in bases
     }
 
 
