@@ -102,17 +102,29 @@ def _duplicate_errors(staging: Staging, result: ImportResult) -> list[Duplicate]
     return duplicates
 
 
+ANALYZE_ROWS = 10_000  # smaller imports leave the statistics alone (they hardly change the shape)
+
+
 def _analyze(conn: Connection, table: Table, *, rows: int) -> None:
     """Keep the planner's statistics current, so that e.g. recomputing one shop's health reads
-    that shop's rows by primary key rather than a whole day by the date index. SQLite samples
-    (`analysis_limit`): a few milliseconds at any size; PostgreSQL's autovacuum catches up by
-    itself, so only a large import is analysed at once."""
+    that shop's rows by primary key rather than a whole day by the date index. Only after a large
+    import, or when a table has none yet: new statistics make every connection reload the schema
+    and prepare its statements again, which the first request after a small import should not pay.
+    SQLite samples (`analysis_limit`): a few milliseconds at any size."""
     names = [table.name, ShopHealth.__tablename__]
     if conn.dialect.name == "sqlite":
+        if rows < ANALYZE_ROWS:
+            has_table = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            known = "SELECT count(DISTINCT tbl) FROM sqlite_stat1 WHERE tbl IN (?, ?)"
+            if (
+                conn.exec_driver_sql(has_table).scalar()
+                and conn.exec_driver_sql(known, tuple(names)).scalar() == 2
+            ):
+                return
         conn.exec_driver_sql("PRAGMA analysis_limit = 400")
         for name in names:
             conn.exec_driver_sql(f"ANALYZE {name}")
-    elif rows >= 50_000:
+    elif rows >= ANALYZE_ROWS:
         for name in names:
             conn.exec_driver_sql(f"ANALYZE {name}")
 

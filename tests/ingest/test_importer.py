@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import cli
+from bot import cli, db
 from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
 from bot.ingest.formats import ImportResult, Kind
 from bot.ingest.importer import import_files, import_source
@@ -733,3 +733,21 @@ def test_requests_write_while_a_file_is_staged(factory, two_shops) -> None:  # t
     assert count(factory, ActionClaim) == 1
     with factory() as session:
         assert sorted(m.ahr for m in session.scalars(select(MetricSnapshot))) == list(range(200, 206))
+
+
+def test_an_import_leaves_sqlite_the_planner_statistics(tmp_path, write_csv) -> None:  # type: ignore[no-untyped-def]
+    # Without them SQLite recomputes one shop's health by reading a whole day (the date index).
+    # (PostgreSQL's autovacuum analyses by itself; the importer only hurries it after large files.)
+    url = f"sqlite:///{tmp_path / 'stats.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    factory = db.session_factory(engine)
+    shops = write_csv("s.csv", SHOPS_HEADER, "1,A1,Glow,US,yes,yes")
+    assert all(
+        r.committed
+        for r in import_files(factory, [shops, write_csv("m.csv", METRICS_HEADER, f"{D},1,200,4.0,1")])
+    )
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+    engine.dispose()
+    assert {"shops", "metric_snapshots", "shop_health"} <= tables
