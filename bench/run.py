@@ -143,12 +143,12 @@ def _server(kind: str, url: str, out: Path, workers: int, slack_api_url: str) ->
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     size = SIZES[args.size]
     postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
     if args.size == "XL" and not postgres:
         print("healthbot bench: --size XL is for PostgreSQL (give --database-url postgresql+psycopg://...)")
         return 2
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the figures
     out = Path("bench-results") / args.size
     out.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{(out / 'bench.db').resolve()}"
