@@ -64,7 +64,7 @@ def _stage(
     skip_invalid: bool,
     batch_size: int,
 ) -> None:
-    """Validate every row; stage the good ones (all of them are checked even once one is bad)."""
+    """Validate every row and stage the good ones."""
     raws: list[tuple[int, dict[str, str]]] = []
 
     def flush() -> None:
@@ -76,8 +76,7 @@ def _stage(
             except BadValue as bad:
                 result.errors.append(RowError(line, bad.column, str(bad)))
         result.imported += len(good)
-        if skip_invalid or not result.errors:  # else the file will be rejected: stop writing
-            staging.write(good)
+        staging.write(good)  # even when the file will be rejected: its repeated keys are named too
         raws.clear()
 
     for line, raw in rows:

@@ -751,3 +751,10 @@ def test_an_import_leaves_sqlite_the_planner_statistics(tmp_path, write_csv) -> 
         tables = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
     engine.dispose()
     assert {"shops", "metric_snapshots", "shop_health"} <= tables
+
+
+def test_a_rejected_file_names_its_repeated_keys_too(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv("m.csv", METRICS_HEADER, f"{D},1,abc,3.1,100", f"{D},2,150,4.0,10", f"{D},2,140,4.0,10")
+    result = one(import_files(factory, [path]))
+    assert not result.committed
+    assert errors_of(result) == [(2, "ahr"), (3, "shop_id, date"), (4, "shop_id, date")]
