@@ -1,229 +1,266 @@
-"""`healthbot bench`: import throughput, memory, and reply latency at portfolio S, M or L.
+"""`healthbot bench`: every figure of PRODUCT.md "Scale and speed" at portfolio S, M, L (or XL on
+PostgreSQL), each printed beside the ack-only floor measured in the same run.
 
-1. Writes the demo portfolio as CSV files, then times `healthbot import` of them (rows/s, peak RSS).
-2. Times overview, at-risk and shop replies (query + builders) in process: p50/p95.
-3. Starts `healthbot serve` (HTTP mode) in a subprocess against a local fake Slack, sends signed
-   slash commands over real HTTP, and reports p50/p95 request-to-reply and the server's RSS.
+1. Writes the demo portfolio as CSV and imports it with `healthbot import` in a subprocess: rows/s
+   and that process's peak RSS.
+2. Times building the digest (`build_digest`).
+3. Serves an ack-only Bolt app (`bench.floor`) the way `healthbot serve` serves the bot (gunicorn,
+   same worker count) beside the bot itself (against a local fake Slack), and sends both the same
+   signed slash commands over HTTP, taking turns so that the machine's other load falls on both
+   alike: p50/p95 per command one client at a time, then throughput and p95 under 16 concurrent
+   clients, and each server's memory (master and workers).
+4. Against the bot only: one-row metrics imports while it serves, each followed at once by a
+   request, so the first reply after a change is measured (and the one-row import time).
+Server output goes to files beside the report: bench-results/<size>/report.json (SQLite) or
+report-postgresql.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import logging
 import os
 import random
-import resource
-import socket
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
-import psutil
+from sqlalchemy import select, text
 
+from bench.digest import time_build
+from bench.load import (
+    SECRET,
+    Server,
+    free_port,
+    many_clients,
+    one_client,
+    percentiles,
+    server_env,
+)
+from bench.portfolio import write_csvs
 from bot import db
-from bot.commands.registry import answer
-from bot.ingest.demo import DemoSize, generate
-from bot.ingest.formats import KIND_ORDER
+from bot.db.models import MetricSnapshot, Shop
+from bot.ingest.demo import DemoSize
 from bot.ingest.importer import import_files
 from bot.playground.fakeslack import FakeSlack
 from bot.settings import Settings
+from bot.web.server import default_workers
 
 SIZES = {
     "S": DemoSize(shops=1_000, days=30),
     "M": DemoSize(shops=10_000, days=180),
     "L": DemoSize(shops=100_000, days=60),
+    "XL": DemoSize(shops=1_000_000, days=30),
 }
-TARGET_P95_MS = {"S": 100.0, "M": 100.0, "L": 300.0}
-SECRET = "bench-signing-secret"
 END = dt.date(2026, 11, 24)
+LABELS = ("overview", "atrisk", "list", "shop")
+TARGET_P95_MS = {"S": 30.0, "M": 30.0, "L": 60.0, "XL": 60.0}
+FLOOR_RATIO = 3.0  # every reply's p95 within 3x the floor's
 
 
-def _write_csvs(size: DemoSize, folder: Path) -> tuple[list[Path], int]:
+def _full_import(url: str, paths: list[Path], log: Path) -> dict[str, Any]:
+    """`healthbot import` in its own process: wall time and that process's peak RSS."""
+    argv = [sys.executable, "-m", "bot.cli", "import", *map(str, paths)]
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            argv, env=server_env(DATABASE_URL=url), stdout=out, stderr=subprocess.STDOUT
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"healthbot import failed: {log.read_text(errors='replace')[-800:]}")
+    return {"seconds": round(elapsed, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+
+
+def _reset(url: str, out: Path) -> None:
+    if url.startswith("sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{out / 'bench.db'}{suffix}").unlink(missing_ok=True)
+    else:
+        engine = db.make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+    db.upgrade(url)
+
+
+def _one_row_changes(
+    factory: Any, server: Server, codes: list[tuple[str, str]], rounds: int, folder: Path, slack_url: str
+) -> dict[str, Any]:
+    """Import a one-row metrics file (a shop's AHR on the newest day) while the bot serves, then
+    ask at once: the import's time, and the first reply after the change."""
+    import httpx
+
+    from bench.load import ask
+
+    rng = random.Random(11)
+    imports, firsts = [], []
     folder.mkdir(parents=True, exist_ok=True)
-    paths, rows = [], 0
-    for kind, stream in generate(size, END).items():
-        path = folder / f"{kind}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer: csv.DictWriter[str] | None = None
-            for _, row in stream:
-                if writer is None:  # the demo's rows carry every column their kind has
-                    writer = csv.DictWriter(handle, fieldnames=list(row))
-                    writer.writeheader()
-                writer.writerow(row)
-                rows += 1
-        paths.append(path)
-    paths.sort(key=lambda p: [k.value for k in KIND_ORDER].index(p.stem))
-    return paths, rows
+    with httpx.Client(timeout=30) as client:
+        for i in range(rounds):
+            shop_id, code = codes[rng.randrange(len(codes))]
+            with factory() as session:
+                current = session.get(MetricSnapshot, (shop_id, END))
+            sps = "" if current is None or current.sps_tenths is None else f"{current.sps_tenths / 10:.1f}"
+            gmv = "" if current is None or current.gmv_7d is None else f"{current.gmv_7d:.2f}"
+            path = folder / f"change-{i}.csv"
+            path.write_text(
+                f"date,shop_id,ahr,sps,gmv_7d\n{END},{shop_id},{rng.randint(0, 1000)},{sps},{gmv}\n"
+            )
+            start = time.perf_counter()
+            (result,) = import_files(factory, [path])
+            imports.append((time.perf_counter() - start) * 1000)
+            assert result.committed, result.errors
+            label = LABELS[i % len(LABELS)]
+            command = f"shop {code}" if label == "shop" else label
+            firsts.append(ask(client, server.base, command, slack_url))
+    return {"one_row_import_ms": percentiles(imports), "first_after_import_ms": percentiles(firsts)}
 
 
-def _percentiles(samples: list[float]) -> tuple[float, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return statistics.median(ordered), p95
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _signed(body: str) -> dict[str, str]:
-    from slack_sdk.signature import SignatureVerifier
-
-    ts = str(int(time.time()))
-    return {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body) or "",
-    }
-
-
-def _http_phase(url: str, codes: list[str], requests: int) -> tuple[dict[str, tuple[float, float]], float]:
-    import urllib.parse
-
-    env = dict(os.environ)
-    port = _free_port()
-    results: dict[str, tuple[float, float]] = {}
-    with FakeSlack() as slack:
-        env.update(
-            DATABASE_URL=url, SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.api_url,
+def _server(kind: str, url: str, out: Path, workers: int, slack_api_url: str) -> Server:
+    """The floor (`bench.floor`) or the bot (`healthbot serve`), served the same way."""
+    port = free_port()
+    if kind == "floor":
+        argv = [sys.executable, "-m", "bench.floor", "--port", str(port), "--workers", str(workers)]
+        argv += ["--signing-secret", SECRET, "--slack-api-url", slack_api_url]
+        env = server_env()
+    else:
+        argv = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler", "--workers", str(workers)]
+        env = server_env(
+            DATABASE_URL=url,
+            SLACK_BOT_TOKEN="xoxb-bench",
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=slack_api_url,
             PORT=str(port),
-        )  # fmt: skip
-        env.pop("SLACK_APP_TOKEN", None)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"], env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-        try:
-            base = f"http://127.0.0.1:{port}"
-            with httpx.Client(timeout=10) as client:
-                for _ in range(400):
-                    if server.poll() is not None:
-                        raise RuntimeError(f"healthbot serve exited: {server.stderr.read().decode()[-500:]}")  # type: ignore[union-attr]
-                    try:
-                        if client.get(f"{base}/readyz").status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
-                rng = random.Random(1)
-                for label, texts in (
-                    ("overview", ["overview"]),
-                    ("atrisk", ["atrisk"]),
-                    ("shop", [f"shop {c}" for c in codes]),
-                ):
-                    samples = []
-                    for i in range(requests + 10):
-                        body = urllib.parse.urlencode(
-                            {"command": "/health", "text": rng.choice(texts), "user_id": "U1", "channel_id": "C1",
-                             "team_id": "T1", "response_url": slack.response_url("bench"), "trigger_id": "t"}
-                        )  # fmt: skip
-                        start = time.perf_counter()
-                        response = client.post(f"{base}/slack/events", content=body, headers=_signed(body))
-                        elapsed = (time.perf_counter() - start) * 1000
-                        if response.status_code != 200 or "blocks" not in response.json():
-                            raise RuntimeError(f"{label}: unexpected reply {response.status_code}")
-                        if i >= 10:  # warm-up excluded
-                            samples.append(elapsed)
-                    results[label] = _percentiles(samples)
-            rss = psutil.Process(server.pid).memory_info().rss / 1e6
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    return results, rss
+        )
+    return Server(argv, env=env, log=out / f"{kind}.log", port=port)
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     size = SIZES[args.size]
+    postgres = bool(args.database_url) and not args.database_url.startswith("sqlite")
+    if args.size == "XL" and not postgres:
+        print("healthbot bench: --size XL is for PostgreSQL (give --database-url postgresql+psycopg://...)")
+        return 2
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the figures
     out = Path("bench-results") / args.size
     out.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{(out / 'bench.db').resolve()}"
+    database = "postgresql" if postgres else "sqlite"
+    workers = args.workers or default_workers()
     report: dict[str, Any] = {
-        "size": args.size,
-        "shops": size.shops,
-        "days": size.days,
-        "database": url.split("://")[0],
-    }
+        "size": args.size, "shops": size.shops, "days": size.days, "database": database,
+        "workers": workers, "cores": os.cpu_count(), "target_p95_ms": TARGET_P95_MS[args.size],
+        "load_average_at_start": os.getloadavg()[0],  # other work on the machine skews every figure
+    }  # fmt: skip
+    report_name = "report.json" if database == "sqlite" else f"report-{database}.json"
     engine = db.make_engine(url)
-    fresh = not args.reuse or db.current_revision(engine) is None
-    if fresh:
-        if url.startswith("sqlite"):
-            (out / "bench.db").unlink(missing_ok=True)
-        else:
-            from sqlalchemy import text
-
-            with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    if not args.reuse or db.current_revision(engine) is None:
         engine.dispose()
-        db.upgrade(url)
-        print(f"writing portfolio {args.size} ({size.shops} shops x {size.days} days) as CSV ...", flush=True)
-        paths, rows = _write_csvs(size, out / "csv")
+        _reset(url, out)
+        paths, rows = write_csvs(size, out / "csv", END)
+        print(f"importing {rows:,} rows ({size.shops:,} shops x {size.days} days) ...", flush=True)
+        full = _full_import(url, paths, out / f"import-{database}.log")
+        report["full_import"] = {"rows": rows, **full, "rows_per_s": round(rows / full["seconds"])}
+        print(f"imported in {full['seconds']} s, peak RSS {full['peak_rss_mb']} MB", flush=True)
         engine = db.make_engine(url)
-        factory = db.session_factory(engine)
-        start = time.perf_counter()
-        results = import_files(factory, paths)
-        elapsed = time.perf_counter() - start
-        assert all(r.committed for r in results), [r.errors[:3] for r in results]
-        report["import_rows"] = rows
-        report["import_seconds"] = round(elapsed, 1)
-        report["import_rows_per_s"] = round(rows / elapsed)
-        report["import_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-        print(f"imported {rows:,} rows in {elapsed:.1f} s: {rows / elapsed:,.0f} rows/s", flush=True)
+    elif (out / report_name).exists():  # the import was measured when the database was made
+        earlier = json.loads((out / report_name).read_text()).get("full_import")
+        if earlier:
+            report["full_import"] = {**earlier, "measured_in_an_earlier_run": True}
     db.upgrade(url)  # a reused database may predate the newest migration
     factory = db.session_factory(engine)
-    bench_settings = settings.model_copy(update={"database_url": url})
     with factory() as session:
-        from sqlalchemy import select
+        pairs = [(s, c) for s, c in session.execute(select(Shop.shop_id, Shop.shop_code).limit(5000))]
+    random.Random(7).shuffle(pairs)
+    commands = {label: [label] for label in LABELS}
+    commands["shop"] = [f"shop {code}" for _, code in pairs]
 
-        from bot.db.models import Shop
+    built = time_build(factory, END + dt.timedelta(days=1), args.digest_runs)
+    p50, p95 = built["build"]
+    report["digest_build_ms"] = {"p50": round(p50, 1), "p95": round(p95, 1)}
+    print(f"digest build: p50 {built['build'][0]:.0f} ms, p95 {built['build'][1]:.0f} ms", flush=True)
 
-        codes = list(session.scalars(select(Shop.shop_code).limit(5000)))
-    rng = random.Random(7)
-    in_process: dict[str, tuple[float, float]] = {}
-    makers: list[tuple[str, Callable[[], str]]] = [
-        ("overview", lambda: "overview"),
-        ("atrisk", lambda: "atrisk"),
-        ("shop", lambda: f"shop {rng.choice(codes)}"),
-    ]
-    for label, make in makers:
-        samples = []
-        for i in range(args.requests + 5):
-            command = make()
-            start = time.perf_counter()
-            with factory() as session:
-                answer(session, command, settings=bench_settings, today=END)
-            if i >= 5:
-                samples.append((time.perf_counter() - start) * 1000)
-        in_process[label] = _percentiles(samples)
-    report["in_process_ms"] = {
-        k: {"p50": round(a, 2), "p95": round(b, 2)} for k, (a, b) in in_process.items()
-    }
-    http, rss = _http_phase(url, codes, args.requests)
-    report["http_ms"] = {k: {"p50": round(a, 2), "p95": round(b, 2)} for k, (a, b) in http.items()}
-    report["server_rss_mb"] = round(rss)
-    target = TARGET_P95_MS[args.size]
-    print(f"\nportfolio {args.size}: {size.shops:,} shops x {size.days} days on {report['database']}")
-    if "import_rows_per_s" in report:
-        print(f"import: {report['import_rows_per_s']:,} rows/s, peak RSS {report['import_peak_rss_mb']} MB")
-    print(
-        f"{'reply':<10} {'in-process p50/p95 ms':>24} {'signed HTTP p50/p95 ms':>26}   target p95 {target:.0f} ms"
-    )
-    for label in ("overview", "atrisk", "shop"):
-        a, b = in_process[label]
-        c, d = http[label]
-        flag = "ok" if d <= target else "SLOW"
-        print(f"{label:<10} {a:>12.1f} / {b:<10.1f} {c:>13.1f} / {d:<10.1f}   {flag}")
-    print(f"server RSS after {3 * args.requests} requests: {rss:.0f} MB (target <= 200 MB)")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    print(f"report: {out / 'report.json'}")
+    load_texts = [t for label in LABELS for t in commands[label][:50]]
+    with FakeSlack() as slack:
+        slack_url = slack.response_url("bench")
+        with (
+            _server("floor", url, out, workers, slack.api_url) as floor,
+            _server("bot", url, out, workers, slack.api_url) as bot,
+        ):
+            bases = {"floor": floor.base, "bot": bot.base}
+            print(
+                f"{args.requests} requests per command, one client, to the floor and the bot in turn ...",
+                flush=True,
+            )
+            samples = one_client(bases, commands, args.requests, slack_url)
+            for name in bases:
+                report[name] = {label: percentiles(times) for label, times in samples[name].items()}
+            print(f"bot: {args.changes} one-row imports, each followed by one request ...", flush=True)
+            report["bot"].update(
+                _one_row_changes(factory, bot, pairs, args.changes, out / "changes", slack_url)
+            )
+            print(
+                f"{args.load_requests} requests each from {args.clients} clients at once, in turns ...",
+                flush=True,
+            )
+            loads = many_clients(
+                bases, load_texts, clients=args.clients, requests=args.load_requests, response_url=slack_url
+            )
+            for name, server in (("floor", floor), ("bot", bot)):
+                report[name]["concurrent"] = loads[name]
+                report[name]["server_memory"] = server.memory_mb()
+    report["load_average_at_end"] = os.getloadavg()[0]
+    _print(report)
+    (out / report_name).write_text(json.dumps(report, indent=2))
+    print(f"report: {out / report_name}")
     return 0
+
+
+def _print(report: dict[str, Any]) -> None:
+    bot, floor = report["bot"], report["floor"]
+    target = TARGET_P95_MS[report["size"]]
+    print(
+        f"\nportfolio {report['size']}: {report['shops']:,} shops x {report['days']} days on "
+        f"{report['database']}, {report['workers']} workers on {report['cores']} cores "
+        f"(load average {report['load_average_at_start']:.1f} at the start, {report['load_average_at_end']:.1f} at the end)"
+    )
+    print(f"{'reply (ms)':<24}{'bot p50/p95':>16}{'floor p50/p95':>16}{'p95 ratio':>11}   target")
+    rows = [(label, bot[label]) for label in LABELS] + [("first after import", bot["first_after_import_ms"])]
+    for label, figures in rows:
+        base = floor["shop" if label == "first after import" else label]
+        ratio = figures["p95"] / base["p95"]
+        ok = figures["p95"] <= target and ratio <= FLOOR_RATIO
+        print(
+            f"{label:<24}{figures['p50']:>7.1f} /{figures['p95']:>7.1f}{base['p50']:>7.1f} /{base['p95']:>7.1f}"
+            f"{ratio:>10.1f}x   p95 <= {target:.0f} ms and <= 3x: {'ok' if ok else 'MISSED'}"
+        )
+    b, f = bot["concurrent"], floor["concurrent"]
+    share = b["throughput_rps"] / f["throughput_rps"]
+    print(
+        f"{'16 clients':<24}{b['throughput_rps']:>9.0f} rps{f['throughput_rps']:>12.0f} rps{share:>10.0%}"
+        f"    >= 50% of the floor: {'ok' if share >= 0.5 else 'MISSED'}"
+    )
+    print(f"{'16 clients p95':<24}{b['p95']:>12.1f}{f['p95']:>16.1f}{b['p95'] / f['p95']:>10.1f}x")
+    if b["errors"]:
+        print(f"  {b['errors']} failed requests, e.g. {b['first_error']}")
+    for name, key in (("server RSS (MB)", "rss_mb"), ("server PSS (MB)", "pss_mb")):
+        mine, base = bot["server_memory"][key], floor["server_memory"][key]
+        print(f"{name:<24}{mine:>12}{base:>16}{mine / base:>10.1f}x   <= 200 MB")
+    one_row = bot["one_row_import_ms"]
+    print(f"{'one-row import (ms)':<24}{one_row['p50']:>7.0f} /{one_row['p95']:>7.0f}{'':>27}   <= 1000 ms")
+    digest = report["digest_build_ms"]
+    print(f"{'digest build (ms)':<24}{digest['p50']:>7.0f} /{digest['p95']:>7.0f}{'':>27}   <= 1000 ms")
+    if "full_import" in report:
+        full = report["full_import"]
+        earlier = " (earlier run)" if full.get("measured_in_an_earlier_run") else ""
+        print(
+            f"{'full import':<24}{full['rows_per_s']:>9,} rows/s, peak RSS {full['peak_rss_mb']} MB"
+            f"   >= 100,000 rows/s, <= 150 MB{earlier}"
+        )

@@ -26,7 +26,8 @@ from bot.ingest.tiktok.errors import TikTokConfigError, TikTokError
 from bot.ingest.tiktok.tokens import TokenGrant
 from bot.ingest.tiktok.transport import TikTokHttp
 from bot.services import dispatch, tiktok_sellers
-from bot.services.health import aware, bump_data_version
+from bot.services.health import aware
+from bot.services.portfolio import data_changed
 from bot.services.records import ListedShop, OrderFacts, SellerCredentials
 from bot.services.vault import TokenVault, vault_from_settings
 from bot.settings import Settings
@@ -166,7 +167,7 @@ def sync_sellers(
                 tiktok_sellers.record_failure(session, seller_id, failures[seller_id], now)
             else:
                 tiktok_sellers.record_synced(session, seller_id, now)
-        bump_data_version(session)
+        data_changed(session)
     result.failed_sellers = {names[sid]: error for sid, error in failures.items()}
     return result
 
@@ -179,13 +180,14 @@ def _write_pulls(
             # GMV updates the newest snapshot in place: a new day's row without scores would hide them.
             health = session.get(ShopHealth, pulled.shop_id)
             if health is not None and health.as_of is not None:
-                health.gmv_7d = pulled.gmv
-                session.execute(
+                updated = session.execute(
                     update(MetricSnapshot)
                     .where(MetricSnapshot.shop_id == pulled.shop_id, MetricSnapshot.date == health.as_of)
                     .values(gmv_7d=pulled.gmv)
                 )
-                result.gmv_updated += 1
+                if updated.rowcount:  # type: ignore[attr-defined]  # none: no scores that day to attach it to
+                    health.gmv_7d = pulled.gmv
+                    result.gmv_updated += 1
         if pulled.orders is not None:
             dispatch.save_orders(session, pulled.shop_id, pulled.orders, source="api")
             result.orders += len(pulled.orders)

@@ -98,10 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_tiktok_parsers(sub)
 
-    p = sub.add_parser("bench", help="benchmark import and query latency")
-    p.add_argument("--size", choices=["S", "M", "L"], default="M")
+    p = sub.add_parser("bench", help="benchmark import, replies and load beside an ack-only floor")
+    p.add_argument(
+        "--size",
+        choices=["S", "M", "L", "XL"],
+        default="M",
+        help="XL (1,000,000 shops x 30 days): PostgreSQL",
+    )
     p.add_argument("--database-url", help="default: a fresh SQLite file under bench-results/")
-    p.add_argument("--requests", type=int, default=200)
+    p.add_argument("--requests", type=int, default=200, help="requests per command, one client")
+    p.add_argument("--changes", type=int, default=20, help="one-row imports, each followed by a request")
+    p.add_argument("--clients", type=int, default=16, help="concurrent clients")
+    p.add_argument("--load-requests", type=int, default=1600, help="requests sent by the concurrent clients")
+    p.add_argument("--digest-runs", type=int, default=5, help="timed digest builds")
+    p.add_argument("--workers", type=int, help="server worker processes (default: as healthbot serve)")
     p.add_argument(
         "--reuse", action="store_true", help="reuse the database if it already holds the portfolio"
     )

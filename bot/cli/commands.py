@@ -234,6 +234,7 @@ def _serve_http(settings: Settings, *, port: int, workers: int | None, scheduler
             child.terminate()
             child.wait(timeout=10)
 
+    _preload()
     count = workers or default_workers()
     log.info(
         "HTTP mode: POST http://0.0.0.0:%s/slack/events, GET /healthz, GET /readyz (%s workers)", port, count
@@ -243,6 +244,20 @@ def _serve_http(settings: Settings, *, port: int, workers: int | None, scheduler
     finally:
         on_exit(None)  # gunicorn skips on_exit when it cannot start (a port in use, say)
     return 0
+
+
+def _preload() -> None:
+    """Import the app's code in the master before gunicorn forks, and freeze it out of the garbage
+    collector, so the workers share those pages instead of each holding a copy (the app itself, its
+    engine and threads, is still built in each worker after the fork)."""
+    import gc
+
+    import bot.web.app
+    import bot.web.routes  # noqa: F401
+    import handlers  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
 
 
 def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:

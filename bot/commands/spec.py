@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from blocks.kit import Reply
 from bot.commands.asker import Asker
 from bot.commands.grammar import Words
+from bot.services.portfolio import PAGE_SIZE as PAGE_SIZE  # stored first pages have this size
 from bot.settings import Settings
-
-PAGE_SIZE = 10
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,6 +46,12 @@ class Shop(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_shops_owner", "owner"),)  # App Home: "my sellers"
+
+
+# `/health shop` looks a shop up by code or exact name in any case: one index seek each, never a scan
+# (the lookup compares lower(column) with lower(:typed), so both sides use the database's own lower).
+Index("ix_shops_code_lower", func.lower(Shop.shop_code))
+Index("ix_shops_name_lower", func.lower(Shop.shop_name))
 
 
 class MetricSnapshot(Base):
@@ -78,10 +85,15 @@ class AccountSnapshot(Base):
     date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     chr: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (
-        Index("ix_account_snapshots_date", "date"),
-        Index("ix_account_snapshots_handle", "tiktok_handle"),
-    )
+    __table_args__ = (Index("ix_account_snapshots_date", "date"),)
+
+
+# `/health shop @handle`: the handle in any case, and the shop beside it in the index.
+Index(
+    "ix_account_snapshots_handle_lower",
+    func.lower(AccountSnapshot.tiktok_handle),
+    AccountSnapshot.shop_id,
+)
 
 
 class Violation(Base):
@@ -124,6 +136,9 @@ class ShopHealth(Base):
     chr_1d: Mapped[int | None] = mapped_column(Integer)
     chr_7d: Mapped[int | None] = mapped_column(Integer)
     gmv_7d: Mapped[float | None]
+    # Bits: which drops and levels apply (bot.services.health.flag), so portfolio counts are one
+    # GROUP BY. NULL until computed (rows from before the column): readers then count in SQL.
+    flags: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_shop_health_gmv", "gmv_7d"),
@@ -461,3 +476,15 @@ class UploadWait(Base):
     channel_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+class PortfolioAnswer(Base):
+    """Portfolio-wide answers (overview counts, first pages of at-risk and the Health List) written
+    with the data-version stamp they were computed for, in the same transaction as the change, so
+    every worker process and replica reads them ready-made: no request pays the cold query."""
+
+    __tablename__ = "portfolio_answers"
+
+    question: Mapped[str] = mapped_column(String(255), primary_key=True)
+    stamp: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)  # JSON

@@ -18,6 +18,7 @@ from bot.db import transaction
 from bot.ingest.formats import ImportResult, Kind
 from bot.ingest.importer import import_source
 from bot.services.health import rebuild_shop_health
+from bot.services.portfolio import data_changed
 
 REGIONS = ("US",) * 8 + ("FR", "DE", "UK", "PH", "MY")
 POLICIES = (
@@ -299,4 +300,5 @@ def load_demo(factory: sessionmaker[Session], size: DemoSize, end: dt.date) -> l
         results.append(result)
     with transaction(factory) as session:
         rebuild_shop_health(session)
+        data_changed(session)
     return results

@@ -49,6 +49,12 @@ _MONEY = re.compile(r"(?:[^\d\s.+-]{1,3}\s?)?([+-]?[\d.]+)(?:\s?[A-Za-z]{3})?")
 
 
 def integer(row: dict[str, str], column: str, low: int, high: int, *, required: bool = False) -> int | None:
+    try:  # the common case, a plain whole number in range, without the general parser
+        whole = int(row.get(column) or "")
+        if low <= whole <= high:
+            return whole
+    except ValueError:
+        pass
     parsed = parse_number(row, column)
     if parsed is None:
         if required:
@@ -76,6 +82,12 @@ def sps(row: dict[str, str]) -> int | None:
 
 
 def money(row: dict[str, str], column: str) -> float | None:
+    try:  # the common case, a plain finite non-negative number, without the general parser
+        number = float(row.get(column) or "")
+        if 0 <= number < math.inf:
+            return number
+    except ValueError:
+        pass
     parsed = parse_number(row, column, "an amount")
     if parsed is None:
         return None

@@ -1,29 +1,37 @@
 """Import for the kinds of file in PRODUCT.md, known by their header.
 
-One code path for files and for the demo generator: rows are validated one by one, written in
-batches of upserts keyed on natural keys (so importing the same file twice changes nothing), inside
-one transaction that is rolled back when any row is bad, unless `skip_invalid` is set. Memory stays
-bounded: only the current batch and the list of errors are held.
+One code path for files and for the demo generator: rows are validated one by one and written in
+batches to a staging table (`bot.ingest.staging`); when the whole file is good (or `skip_invalid`
+is set) one upsert keyed on the natural keys merges it into the real table (so importing the same
+file twice changes nothing), and the derived health of the shops it touched is recomputed in the
+same transaction. A key on two lines with different values is a bad row on both lines. Memory
+stays bounded: only the current batch, what the rows need from the database (looked up once per
+batch) and the list of errors are held.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import domain
-from bot.db.models import AccountSnapshot, Base, MetricSnapshot, Order, SecuritySignal, Shop, Violation
-from bot.ingest import fields
+from bot.db.models import (
+    AccountSnapshot,
+    Base,
+    MetricSnapshot,
+    Order,
+    SecuritySignal,
+    Shop,
+    ShopHealth,
+    Violation,
+)
 from bot.ingest.fields import BadValue
 from bot.ingest.formats import (
     KIND_ORDER,
-    REQUIRED,
     VIOLATION_COUNTS,
     ImportFileError,
     ImportResult,
@@ -31,10 +39,12 @@ from bot.ingest.formats import (
     RowError,
 )
 from bot.ingest.readers import open_file
-from bot.services.health import rebuild_shop_health, record_refresh
+from bot.ingest.staging import Duplicate, Staging
+from bot.ingest.validate import Validator
+from bot.services.health import record_refresh, refresh_shop_health
+from bot.services.portfolio import data_changed
 
 BATCH_SIZE = 5000
-MAX_ACCOUNTS_PER_SHOP = 5
 MODELS: dict[Kind, type[Base]] = {
     Kind.SHOPS: Shop,
     Kind.METRICS: MetricSnapshot,
@@ -45,250 +55,152 @@ MODELS: dict[Kind, type[Base]] = {
 }
 
 
-class _Validator:
-    """Turns raw rows into database rows, remembering what it needs across rows."""
+# Columns a file of the kind may leave out (then the stored values stay as they are).
+OPTIONAL: dict[Kind, tuple[str, ...]] = {
+    Kind.SHOPS: ("owner", "seller_center_url", "auth_request_url", "slack_channel", "timezone"),
+    Kind.METRICS: ("completed_orders_7d", *VIOLATION_COUNTS),
+    Kind.ACCOUNTS: (),
+    Kind.VIOLATIONS: (),
+    Kind.SECURITY: ("order_id", "amount"),
+    Kind.ORDERS: ("in_transit_at", "sla_deadline"),
+}
+HEALTH_KINDS = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS)  # what `shop_health` is derived from
 
-    def __init__(self, session: Session, kind: Kind) -> None:
-        self.kind = kind
-        self.shop_ids: set[str] = set()
-        self.code_owner: dict[str, str] = {}
-        self.accounts: dict[str, set[str]] = {}
-        if kind is Kind.SHOPS:
-            self.code_owner = {
-                code: shop_id for code, shop_id in session.execute(select(Shop.shop_code, Shop.shop_id))
-            }
-        else:
-            self.shop_ids = set(session.scalars(select(Shop.shop_id)))
-        if kind is Kind.ACCOUNTS:
-            for shop_id, handle in session.execute(
-                select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle).distinct()
+
+def _stage(
+    staging: Staging,
+    validator: Validator,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    result: ImportResult,
+    *,
+    skip_invalid: bool,
+    batch_size: int,
+) -> None:
+    """Validate every row and stage the good ones."""
+    raws: list[tuple[int, dict[str, str]]] = []
+
+    def flush() -> None:
+        validator.prefetch([raw for _, raw in raws])
+        good: list[tuple[int, dict[str, Any]]] = []
+        for line, raw in raws:
+            try:
+                good.append((line, validator.parse(raw)))
+            except BadValue as bad:
+                result.errors.append(RowError(line, bad.column, str(bad)))
+        result.imported += len(good)
+        staging.write(good)  # even when the file will be rejected: its repeated keys are named too
+        raws.clear()
+
+    for line, raw in rows:
+        result.rows += 1
+        raws.append((line, raw))
+        if len(raws) >= batch_size:
+            flush()
+    flush()
+
+
+def _duplicate_errors(staging: Staging, result: ImportResult) -> list[Duplicate]:
+    """A key on several lines is fine when the lines agree; when they differ both lines are bad."""
+    duplicates = staging.duplicates()
+    conflicting = [d for d in duplicates if d.conflicting]
+    column = ", ".join(staging.keys)
+    for d in conflicting:
+        key = ", ".join(str(v) for v in d.key)
+        for line, other in ((d.first_line, d.last_line), (d.last_line, d.first_line)):
+            reason = f"{column} {key} is also on line {other}, with different values"
+            result.errors.append(RowError(line, column, reason))
+    result.errors.sort(key=lambda e: e.line)
+    return duplicates
+
+
+ANALYZE_ROWS = 10_000  # smaller imports leave the statistics alone (they hardly change the shape)
+
+
+def _analyze(conn: Connection, table: Table, *, rows: int) -> None:
+    """Keep the planner's statistics current, so that e.g. recomputing one shop's health reads
+    that shop's rows by primary key rather than a whole day by the date index. Only after a large
+    import, or when a table has none yet: new statistics make every connection reload the schema
+    and prepare its statements again, which the first request after a small import should not pay.
+    SQLite samples (`analysis_limit`): a few milliseconds at any size."""
+    names = [table.name, ShopHealth.__tablename__]
+    if conn.dialect.name == "sqlite":
+        if rows < ANALYZE_ROWS:
+            has_table = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            known = "SELECT count(DISTINCT tbl) FROM sqlite_stat1 WHERE tbl IN (?, ?)"
+            if (
+                conn.exec_driver_sql(has_table).scalar()
+                and conn.exec_driver_sql(known, tuple(names)).scalar() == 2
             ):
-                self.accounts.setdefault(shop_id, set()).add(handle)
-        self.parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(self, f"_{kind.value}")
-
-    def _known_shop(self, row: dict[str, str]) -> str:
-        shop_id = fields.text(row, "shop_id", max_len=64)
-        assert shop_id is not None
-        if shop_id not in self.shop_ids:
-            raise BadValue("shop_id", f"{shop_id!r} is not a known shop (import the shops file first)")
-        return shop_id
-
-    def _shops(self, row: dict[str, str]) -> dict[str, Any]:
-        shop_id = fields.text(row, "shop_id", max_len=64)
-        code = fields.text(row, "shop_code", max_len=64)
-        assert shop_id is not None and code is not None
-        if self.code_owner.setdefault(code, shop_id) != shop_id:
-            raise BadValue("shop_code", f"{code!r} already belongs to shop {self.code_owner[code]}")
-        region = fields.text(row, "region", max_len=8)
-        assert region is not None
-        # IDs end up inside <@…> and <#…> in messages: only Slack's own ID shapes are accepted.
-        owner = fields.text(row, "owner", required=False, max_len=32)
-        if owner and not fields.USER_ID.fullmatch(owner):
-            raise BadValue("owner", f"{owner[:40]!r} is not a Slack user ID (U…)")
-        channel = fields.text(row, "slack_channel", required=False, max_len=64)
-        if channel and not fields.CHANNEL_ID.fullmatch(channel.lstrip("#")):
-            raise BadValue(
-                "slack_channel", f"{channel[:40]!r} is not a Slack channel ID (C…) or name (#seller-glow)"
-            )
-        parsed = {
-            "shop_id": shop_id,
-            "shop_code": code,
-            "shop_name": fields.text(row, "shop_name"),
-            "region": region.upper(),
-            "authorized": fields.boolean(row, "authorized"),
-            "chr_authorized": fields.boolean(row, "chr_authorized"),
-            "owner": owner,
-            "seller_center_url": fields.url(row, "seller_center_url"),
-            "auth_request_url": fields.url(row, "auth_request_url"),
-            "slack_channel": channel.lstrip("#") if channel else None,
-            "timezone": fields.timezone(row),
-        }
-        # An optional column the file does not have leaves the stored value alone (e.g. an owner
-        # assigned from Slack survives a shops file without an owner column).
-        return {k: v for k, v in parsed.items() if k in REQUIRED[Kind.SHOPS] or k in row}
-
-    def _metrics(self, row: dict[str, str]) -> dict[str, Any]:
-        parsed = {
-            "date": fields.date(row, "date"),
-            "shop_id": self._known_shop(row),
-            "ahr": fields.integer(row, "ahr", 0, 1000),
-            "sps_tenths": fields.sps(row),
-            "gmv_7d": fields.money(row, "gmv_7d"),
-        }
-        if "completed_orders_7d" in row:  # optional column: absent leaves stored values alone
-            parsed["completed_orders_7d"] = fields.integer(row, "completed_orders_7d", 0, 100_000_000)
-        for column in VIOLATION_COUNTS:  # Partner Center's Health List: counts as it gives them
-            if column in row:
-                parsed[column] = fields.integer(row, column, 0, 1_000_000)
-        return parsed
-
-    def _accounts(self, row: dict[str, str]) -> dict[str, Any]:
-        shop_id = self._known_shop(row)
-        handle = fields.handle(row)
-        assert handle is not None
-        linked = self.accounts.setdefault(shop_id, set())
-        if handle not in linked:
-            if len(linked) >= MAX_ACCOUNTS_PER_SHOP:
-                raise BadValue(
-                    "tiktok_handle", f"shop {shop_id} already has {MAX_ACCOUNTS_PER_SHOP} linked accounts"
-                )
-            linked.add(handle)
-        return {
-            "date": fields.date(row, "date"),
-            "shop_id": shop_id,
-            "tiktok_handle": handle,
-            "chr": fields.integer(row, "chr", 0, 1000),
-        }
-
-    def _violations(self, row: dict[str, str]) -> dict[str, Any]:
-        scope = (row.get("scope") or "").strip().lower()
-        if scope not in {"shop", "account"}:
-            raise BadValue("scope", f"{scope!r} is not shop or account")
-        notified = fields.date(row, "notified_at")
-        rejected = fields.date(row, "appeal_rejected_at", required=False)
-        if rejected and notified and rejected < notified:
-            raise BadValue("appeal_rejected_at", "is before notified_at")
-        return {
-            "violation_id": fields.text(row, "violation_id", max_len=64),
-            "shop_id": self._known_shop(row),
-            "scope": scope,
-            "tiktok_handle": fields.handle(row, required=scope == "account"),
-            "policy": fields.text(row, "policy"),
-            "notified_at": notified,
-            "enforcement_status": fields.status(row, "enforcement_status", domain.ENFORCEMENT_STATUSES),
-            "appeal_status": fields.status(row, "appeal_status", domain.APPEAL_STATUSES),
-            "points": fields.integer(row, "points", 0, 1000, required=True),
-            "appeal_rejected_at": rejected,
-            "violation_status": fields.status(
-                row, "violation_status", domain.VIOLATION_STATUSES, required=False
-            ),
-        }
-
-    def _security(self, row: dict[str, str]) -> dict[str, Any]:
-        kind = fields.SECURITY_KINDS.get(domain.normalize_status(row.get("kind") or ""))
-        if kind is None:
-            raise BadValue(
-                "kind",
-                f"{(row.get('kind') or '')[:40]!r} is not one of: security alert order, risk refund, fraud blocked",
-            )
-        state = fields.SECURITY_STATES.get(domain.normalize_status(row.get("state") or ""))
-        if state is None:
-            raise BadValue("state", f"{(row.get('state') or '')[:40]!r} is not one of: open, resolved")
-        parsed: dict[str, Any] = {
-            "signal_id": fields.text(row, "signal_id", max_len=64),
-            "shop_id": self._known_shop(row),
-            "kind": kind,
-            "occurred_at": fields.date(row, "occurred_at"),
-            "state": "resolved" if kind == "fraud_blocked" else state,  # blocked fraud has nothing left to do
-        }
-        if "order_id" in row:
-            parsed["order_id"] = fields.text(row, "order_id", required=False, max_len=64)
-        if "amount" in row:
-            parsed["amount"] = fields.money(row, "amount")
-        return parsed
-
-    def _orders(self, row: dict[str, str]) -> dict[str, Any]:
-        status = domain.ORDER_STATUSES.get(domain.normalize_status(row.get("status") or ""))
-        if status is None:
-            known = ", ".join(dict.fromkeys(domain.ORDER_STATUSES.values()))
-            raise BadValue("status", f"{(row.get('status') or '')[:40]!r} is not one of TikTok's: {known}")
-        created = fields.timestamp(row, "created_at")
-        parsed: dict[str, Any] = {
-            "order_id": fields.text(row, "order_id", max_len=64),
-            "shop_id": self._known_shop(row),
-            "created_at": created,
-            "status": status,
-            "source": "csv",
-            "due_at": None,  # settled again by the dispatch watch, in the shop's zone
-            "due_zone": None,
-        }
-        for column in ("in_transit_at", "sla_deadline"):  # optional: absent leaves stored values alone
-            if column in row:
-                parsed[column] = fields.timestamp(row, column, required=False)
-        if created and parsed.get("in_transit_at") and parsed["in_transit_at"] < created:
-            raise BadValue("in_transit_at", "is before created_at")
-        return parsed
-
-
-def _stamp_authorization(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Carry `authorization_lost_at` forward, stamping it when access goes from granted to lost."""
-    current = {
-        shop_id: (authorized, lost_at)
-        for shop_id, authorized, lost_at in session.execute(
-            select(Shop.shop_id, Shop.authorized, Shop.authorization_lost_at).where(
-                Shop.shop_id.in_([r["shop_id"] for r in rows])
-            )
-        )
-    }
-    now = dt.datetime.now(dt.UTC)
-    for row in rows:
-        was_authorized, lost_at = current.get(row["shop_id"], (None, None))
-        if row["authorized"]:
-            row["authorization_lost_at"] = None
-        elif was_authorized:
-            row["authorization_lost_at"] = now
-        else:
-            row["authorization_lost_at"] = lost_at
-
-
-def _upsert(session: Session, kind: Kind, rows: list[dict[str, Any]]) -> None:
-    if kind is Kind.SHOPS:
-        _stamp_authorization(session, rows)
-    conn = session.connection()
-    table = cast(Table, MODELS[kind].__table__)
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    keys = [c.name for c in table.primary_key.columns]
-    # Rows of one file share their columns; rows given in code may not. Each set of columns is
-    # written on its own, so an absent optional column never overwrites what is stored.
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    for columns, group in groups.items():
-        updates = {name: stmt.excluded[name] for name in columns if name not in keys}
-        conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), group)
+                return
+        conn.exec_driver_sql("PRAGMA analysis_limit = 400")
+        for name in names:
+            conn.exec_driver_sql(f"ANALYZE {name}")
+    elif rows >= ANALYZE_ROWS:
+        for name in names:
+            conn.exec_driver_sql(f"ANALYZE {name}")
 
 
 def import_rows(
-    session: Session,
+    conn: Connection,
     kind: Kind,
     rows: Iterable[tuple[int, dict[str, str]]],
     *,
     source: str,
     skip_invalid: bool = False,
+    rebuild: bool = True,
+    batch_size: int = BATCH_SIZE,
+    commit: bool = True,
 ) -> ImportResult:
-    """Validate and upsert rows inside the caller's transaction; the caller commits or not."""
+    """Validate, stage and merge one file on `conn`, committing when it is accepted.
+
+    SQLite: staging writes only the connection's TEMP database, so the main database's write lock
+    is held only by the merge transaction at the end. `commit=False` (a dry run): everything
+    happens inside the caller's transaction, which decides what stays."""
     result = ImportResult(source=source, kind=kind)
-    validator = _Validator(session, kind)
-    batch: list[dict[str, Any]] = []
-    # Keyed on the natural key so a key repeated in one batch is written once (last wins).
-    keys = [c.name for c in MODELS[kind].__table__.primary_key.columns]  # type: ignore[attr-defined]
-    seen: dict[tuple[Any, ...], int] = {}
-    for line, raw in rows:
-        result.rows += 1
-        try:
-            parsed = validator.parse(raw)
-        except BadValue as bad:
-            result.errors.append(RowError(line, bad.column, str(bad)))
-            continue
-        if result.errors and not skip_invalid:
-            continue  # the file will be rejected: keep validating, stop writing
-        key = tuple(parsed[k] for k in keys)
-        if key in seen:
-            batch[seen[key]] = parsed
-        else:
-            seen[key] = len(batch)
-            batch.append(parsed)
-        result.imported += 1
-        if len(batch) >= BATCH_SIZE:
-            _upsert(session, kind, batch)
-            batch.clear()
-            seen.clear()
-    if batch and (skip_invalid or not result.errors):
-        _upsert(session, kind, batch)
-    if result.errors and not skip_invalid:
-        result.imported = 0
-    return result
+    table = cast(Table, MODELS[kind].__table__)
+    staging = Staging(conn, table, optional=OPTIONAL[kind], name=f"staging_{kind.value}")
+    try:
+        _stage(
+            staging,
+            Validator(conn, kind),
+            rows,
+            result,
+            skip_invalid=skip_invalid,
+            batch_size=batch_size,
+        )
+        now = dt.datetime.now(dt.UTC)
+        if commit:
+            conn.commit()  # the staged rows; the merge starts a fresh transaction (no stale snapshot)
+        # PostgreSQL refuses to upsert one key twice in a statement, which tells us at no cost
+        # whether any key is repeated; SQLite finds that out with a count over the ordered staging.
+        if result.errors or not staging.merge_unless_repeated(now):
+            duplicates = _duplicate_errors(staging, result)
+            if result.errors and not skip_invalid:
+                result.imported = 0
+                return result
+            conflicting = [d for d in duplicates if d.conflicting]
+            if conflicting:
+                staging.discard(conflicting)
+                result.imported -= sum(d.lines for d in conflicting)
+            staging.merge(deduplicate=bool(duplicates), now=now)
+        with Session(bind=conn) as session:  # joins the merge's transaction
+            if rebuild and kind in HEALTH_KINDS:
+                refresh_shop_health(session, staging.shop_ids())
+                data_changed(session)
+            record_refresh(session, "csv")
+            session.flush()
+        if not commit:
+            return result
+        _analyze(conn, table, rows=result.imported)
+        conn.commit()
+        result.committed = True
+        return result
+    finally:
+        if commit:
+            conn.rollback()
+        staging.drop()
+        if commit:
+            conn.commit()
 
 
 def import_files(
@@ -320,25 +232,20 @@ def import_source(
     source: str,
     skip_invalid: bool = False,
     rebuild: bool = True,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportResult:
-    with factory() as session:
+    """Import one source's rows in its own transaction; nothing is written when it is rejected."""
+    engine = factory.kw["bind"]
+    with engine.connect() as conn:
         try:
-            with session.begin():
-                result = import_rows(session, kind, rows, source=source, skip_invalid=skip_invalid)
-                if result.errors and not skip_invalid:
-                    raise _Rejected(result)
-                if rebuild and kind in (Kind.METRICS, Kind.ACCOUNTS, Kind.SHOPS):
-                    rebuild_shop_health(session)
-                record_refresh(session, "csv")
-        except _Rejected as rejected:
-            return rejected.result
+            return import_rows(
+                conn,
+                kind,
+                rows,
+                source=source,
+                skip_invalid=skip_invalid,
+                rebuild=rebuild,
+                batch_size=batch_size,
+            )
         except ImportFileError as exc:
             return ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])
-    result.committed = True
-    return result
-
-
-class _Rejected(Exception):
-    def __init__(self, result: ImportResult) -> None:
-        super().__init__("rejected")
-        self.result = result

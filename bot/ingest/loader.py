@@ -72,8 +72,7 @@ def _check(
     factory: sessionmaker[Session], opened: list[Opened], *, skip_invalid: bool, progress: Progress | None
 ) -> list[ImportResult]:
     results = []
-    with factory() as session, session.begin():
-        connection = session.connection()
+    with factory.kw["bind"].connect() as connection:
         if connection.dialect.name == "sqlite":
             # pysqlite opens no transaction before a SAVEPOINT, so releasing one would commit it:
             # open the real transaction first, as SQLAlchemy's SQLite notes advise.
@@ -81,10 +80,16 @@ def _check(
         for item in opened:
             # A savepoint per file: a rejected file leaves nothing for the next one to lean on,
             # exactly as its own rolled-back transaction would in a real import.
-            nested = session.begin_nested()
+            nested = connection.begin_nested()
             try:
                 result = import_rows(
-                    session, item.kind, _counted(item, progress), source=item.name, skip_invalid=skip_invalid
+                    connection,
+                    item.kind,
+                    _counted(item, progress),
+                    source=item.name,
+                    skip_invalid=skip_invalid,
+                    rebuild=False,
+                    commit=False,
                 )
             except ImportFileError as exc:
                 result = ImportResult(item.name, item.kind, errors=[RowError(exc.line, "-", exc.reason)])
@@ -93,7 +98,7 @@ def _check(
             else:
                 nested.commit()
             results.append(_describe(result, item, progress))
-        session.rollback()  # a dry run writes nothing
+        connection.rollback()  # a dry run writes nothing
     return results
 
 

@@ -1,18 +1,26 @@
-"""Answers cached per (database, question, data version).
+"""Answers cached per (database, question, data version), in this process and in the database.
 
 An answer is reused only while the stamp that every health, access or owner write renews is
 unchanged, so no replica or worker process serves a stale one: each reads the stamp (one indexed
-row) before trusting its cache.
+row) before trusting its cache. The writes that renew the stamp also store the portfolio-wide
+answers for it (`portfolio_answers`, see `bot.services.portfolio.data_changed`), so the first
+request after a change, in any process, reads one row instead of running the query.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar, cast
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.models import PortfolioAnswer
 from bot.services.health import data_version
 
 T = TypeVar("T")
@@ -22,7 +30,28 @@ _LOCK = threading.Lock()
 _SIZE = 256
 
 
-def cached(session: Session, question: tuple[Any, ...], compute: Callable[[], T]) -> T:
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How an answer is stored as JSON and read back."""
+
+    encode: Callable[[T], Any]
+    decode: Callable[[Any], T]
+
+
+def question_key(question: tuple[Any, ...]) -> str:
+    """A question as text, e.g. ('atrisk', (AHR, SPS), Window.DAY, 0, 10) -> 'atrisk|ahr,sps|1d|0|10'."""
+
+    def word(part: Any) -> str:
+        if isinstance(part, tuple):
+            return ",".join(word(p) for p in part)
+        return str(part.value if isinstance(part, Enum) else part)
+
+    return "|".join(word(part) for part in question)
+
+
+def cached(
+    session: Session, question: tuple[Any, ...], compute: Callable[[], T], codec: Codec[T] | None = None
+) -> T:
     stamp = data_version(session)
     if stamp is None:  # no stamp yet (an empty database): nothing to key on
         return compute()
@@ -30,9 +59,35 @@ def cached(session: Session, question: tuple[Any, ...], compute: Callable[[], T]
     with _LOCK:
         if key in _CACHE:
             return cast(T, _CACHE[key])
-    value = compute()
+    value: T | None = None
+    if codec is not None:
+        body = session.scalar(
+            select(PortfolioAnswer.body).where(
+                PortfolioAnswer.question == question_key(question), PortfolioAnswer.stamp == stamp
+            )
+        )
+        if body is not None:
+            value = codec.decode(json.loads(body))
+    if value is None:
+        value = compute()
     with _LOCK:
         if len(_CACHE) >= _SIZE:
             _CACHE.clear()
         _CACHE[key] = value
     return value
+
+
+def store(session: Session, stamp: str, answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]]) -> None:
+    """Write answers for `stamp` in the caller's transaction (one upsert; older stamps are overwritten)."""
+    if not answers:
+        return
+    rows = [
+        {"question": question_key(question), "stamp": stamp, "body": json.dumps(codec.encode(value))}
+        for question, (value, codec) in answers.items()
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(PortfolioAnswer)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["question"], set_={"stamp": stmt.excluded.stamp, "body": stmt.excluded.body}
+    )
+    session.execute(stmt, rows)

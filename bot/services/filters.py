@@ -57,16 +57,19 @@ def band(column: Any, bounds: tuple[int, int], shown: ColumnElement[bool]) -> Co
     return and_(shown, column >= low, column <= high)
 
 
-def drop(score: Score, window: Window) -> ColumnElement[bool]:
+def drop(score: Score, window: Window, *, shown: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+    """`shown`: the visibility condition (default: `visible(score)`; `true()` for the raw rule)."""
     now, then = now_column(score), then_column(window, score)
     condition = and_(now.is_not(None), then.is_not(None), now - then < -domain.DROP_LIMITS[score])
     if score is Score.SPS:
         condition = and_(condition, now > 0, then > 0)  # unscored is never a drop
-    return and_(visible(score), condition)
+    return and_(visible(score) if shown is None else shown, condition)
 
 
-def in_level(score: Score, level: domain.Level) -> ColumnElement[bool]:
-    return band(now_column(score), domain.LEVELS[score][level], visible(score))
+def in_level(
+    score: Score, level: domain.Level, *, shown: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
+    return band(now_column(score), domain.LEVELS[score][level], visible(score) if shown is None else shown)
 
 
 def critical_band(score: Score) -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Acknowledgement, AuthRequestSend, OwnerPreference, Shop, ShopHealth, Snooze
-from bot.services.health import bump_data_version
+from bot.services.portfolio import data_changed
 from bot.services.records import SellerRow, TeamState
 
 
@@ -139,7 +139,7 @@ def assign_owner(session: Session, shop_id: str, owner: str | None) -> bool:
     if shop is None:
         return False
     shop.owner = owner
-    bump_data_version(session)  # lists show owners: cached answers are stale now
+    data_changed(session)  # lists show owners: cached answers are stale now
     return True
 
 

@@ -10,10 +10,13 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Select, and_, case, delete, func, insert, literal, null, select, true, update
+from sqlalchemy.orm import Session, aliased
 
+from bot import domain
 from bot.db.models import AccountSnapshot, DataRefresh, DataVersion, MetricSnapshot, Shop, ShopHealth
+from bot.domain import Score, Window
+from bot.services.filters import drop, in_level
 from bot.services.records import Freshness
 
 STALE_AFTER = dt.timedelta(hours=36)
@@ -24,78 +27,143 @@ def latest_data_date(session: Session) -> dt.date | None:
 
 
 def rebuild_shop_health(session: Session) -> dt.date | None:
-    """Recompute every shop's current row from the snapshots; returns the data date used."""
+    """Recompute every shop's row from the snapshots; returns the data date used."""
+    return refresh_shop_health(session, None)
+
+
+def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.date | None:
+    """Recompute the rows of the shops `touched` selects (a query of shop IDs), or of every shop when
+    it is None or when the newest data day has moved (then every shop's "today" changed).
+
+    Two set-based statements (delete, insert from select), whatever the number of shops; returns
+    the data date used. The caller renews the data version afterwards.
+    """
     as_of = latest_data_date(session)
-    session.execute(delete(ShopHealth))
-    shop_ids = list(session.scalars(select(Shop.shop_id)))
-    if not shop_ids:
+    stored = session.execute(select(ShopHealth.as_of).limit(1)).first()
+    if stored is None or stored[0] != as_of:
+        touched = None
+    chosen = Shop.shop_id.in_(touched) if touched is not None else true()
+    if touched is None:
+        session.execute(delete(ShopHealth))
+    else:
+        session.execute(delete(ShopHealth).where(ShopHealth.shop_id.in_(touched)))
+    columns = [c.name for c in ShopHealth.__table__.columns if c.name != "flags"]
+    if as_of is None:
+        rows = select(Shop.shop_id, *(null() for _ in columns[1:])).where(chosen)
+        session.execute(insert(ShopHealth).from_select(columns, rows))
+        _set_flags(session, touched)
         return as_of
-    rows: dict[str, dict[str, Any]] = {shop_id: {"shop_id": shop_id, "as_of": as_of} for shop_id in shop_ids}
-    if as_of is not None:
-        days = {as_of: "", as_of - dt.timedelta(days=1): "_1d", as_of - dt.timedelta(days=7): "_7d"}
-        metrics = select(
-            MetricSnapshot.shop_id,
-            MetricSnapshot.date,
-            MetricSnapshot.ahr,
-            MetricSnapshot.sps_tenths,
-            MetricSnapshot.gmv_7d,
-        ).where(MetricSnapshot.date.in_(days))
-        for shop_id, day, ahr, sps, gmv in session.execute(metrics):
-            row = rows.get(shop_id)
-            if row is None:
-                continue
-            suffix = days[day]
-            row["ahr" + suffix] = ahr
-            row["sps_tenths" + suffix] = sps
-            if not suffix:
-                row["gmv_7d"] = gmv
-        # CHR of a shop = its worst linked account today. Drops are per account (an account that
-        # fell 50 matters even when another is lower), so chr_1d/chr_7d are stored as today's CHR
-        # minus the worst per-account change: chr - chr_1d is that change, and it is unknown when
-        # no account has a value on both days.
-        accounts: dict[tuple[str, str], dict[str, int | None]] = {}
-        for shop_id, handle, day, chr_ in session.execute(
-            select(
-                AccountSnapshot.shop_id,
-                AccountSnapshot.tiktok_handle,
-                AccountSnapshot.date,
-                AccountSnapshot.chr,
-            ).where(AccountSnapshot.date.in_(days))
-        ):
-            accounts.setdefault((shop_id, handle), {})[days[day]] = chr_
-        worst_change: dict[tuple[str, str], int] = {}
-        for (shop_id, _handle), account in accounts.items():
-            row = rows.get(shop_id)
-            if row is None:
-                continue
-            today = account.get("")
-            if today is not None and (row.get("chr") is None or today < row["chr"]):
-                row["chr"] = today
-            for suffix in ("_1d", "_7d"):
-                then = account.get(suffix)
-                if today is not None and then is not None:
-                    key = (shop_id, suffix)
-                    worst_change[key] = min(worst_change.get(key, today - then), today - then)
-        for (shop_id, suffix), change in worst_change.items():
-            rows[shop_id]["chr" + suffix] = rows[shop_id]["chr"] - change
-    columns = [c.name for c in ShopHealth.__table__.columns]
-    values = [{c: row.get(c) for c in columns} for row in rows.values()]
-    for start in range(0, len(values), 5000):
-        session.execute(insert(ShopHealth), values[start : start + 5000])
-    bump_data_version(session)
+    d1, d7 = as_of - dt.timedelta(days=1), as_of - dt.timedelta(days=7)
+    m0, m1, m7 = (aliased(MetricSnapshot) for _ in range(3))
+    # CHR of a shop = its worst linked account today. Drops are per account (an account that fell
+    # 50 matters even when another is lower), so chr_1d/chr_7d are stored as today's CHR minus the
+    # worst per-account change: chr - chr_1d is that change, and it is unknown when no account has
+    # a value on both days.
+    on_day = {
+        day: func.max(case((AccountSnapshot.date == day, AccountSnapshot.chr), else_=None))
+        for day in (as_of, d1, d7)
+    }
+    per_account = (
+        select(
+            AccountSnapshot.shop_id,
+            on_day[as_of].label("c0"),
+            on_day[d1].label("c1"),
+            on_day[d7].label("c7"),
+        )
+        .where(AccountSnapshot.date.in_([as_of, d1, d7]))
+        .group_by(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle)
+    )
+    if touched is not None:
+        per_account = per_account.where(AccountSnapshot.shop_id.in_(touched))
+    accounts = per_account.subquery()
+    per_shop = (
+        select(
+            accounts.c.shop_id,
+            func.min(accounts.c.c0).label("chr"),
+            func.min(accounts.c.c0 - accounts.c.c1).label("fall_1d"),
+            func.min(accounts.c.c0 - accounts.c.c7).label("fall_7d"),
+        )
+        .group_by(accounts.c.shop_id)
+        .subquery()
+    )
+    rows = (
+        select(
+            Shop.shop_id,
+            literal(as_of, Date()),
+            m0.ahr,
+            m1.ahr,
+            m7.ahr,
+            m0.sps_tenths,
+            m1.sps_tenths,
+            m7.sps_tenths,
+            per_shop.c.chr,
+            per_shop.c.chr - per_shop.c.fall_1d,
+            per_shop.c.chr - per_shop.c.fall_7d,
+            m0.gmv_7d,
+        )
+        .outerjoin(m0, and_(m0.shop_id == Shop.shop_id, m0.date == as_of))
+        .outerjoin(m1, and_(m1.shop_id == Shop.shop_id, m1.date == d1))
+        .outerjoin(m7, and_(m7.shop_id == Shop.shop_id, m7.date == d7))
+        .outerjoin(per_shop, per_shop.c.shop_id == Shop.shop_id)
+        .where(chosen)
+    )
+    assert columns == [
+        "shop_id",
+        "as_of",
+        "ahr",
+        "ahr_1d",
+        "ahr_7d",
+        "sps_tenths",
+        "sps_tenths_1d",
+        "sps_tenths_7d",
+        "chr",
+        "chr_1d",
+        "chr_7d",
+        "gmv_7d",
+    ]  # fmt: skip (flags are set from these just after)
+    session.execute(insert(ShopHealth).from_select(columns, rows))
+    _set_flags(session, touched)
     return as_of
 
 
-def bump_data_version(session: Session) -> None:
-    """Renew the stamp in the caller's transaction: cached answers made before it are stale."""
+def flag(score: Score, what: Window | domain.Level) -> int:
+    """The bit of `shop_health.flags` saying the shop's `score` fell beyond the limit over a
+    window, or is in a level (critical, warning); whether the partner may see the score is not in
+    it (access changes without a recompute), so readers apply visibility themselves."""
+    order = [*Window, domain.Level.CRITICAL, domain.Level.WARNING]
+    return 1 << (list(Score).index(score) * len(order) + order.index(what))
+
+
+def _set_flags(session: Session, touched: Select[Any] | None) -> None:
+    bits: Any = literal(0)
+    for score in Score:
+        for window in Window:
+            bits = bits + case((drop(score, window, shown=true()), flag(score, window)), else_=0)
+        for level in (domain.Level.CRITICAL, domain.Level.WARNING):
+            bits = bits + case((in_level(score, level, shown=true()), flag(score, level)), else_=0)
+    stmt = update(ShopHealth).values(flags=bits)
+    if touched is not None:
+        stmt = stmt.where(ShopHealth.shop_id.in_(touched))
+    session.execute(stmt)
+
+
+def bump_data_version(session: Session) -> str:
+    """Renew the stamp in the caller's transaction: cached answers made before it are stale.
+
+    Writers call `bot.services.portfolio.data_changed`, which also stores the answers for it."""
     row = session.get(DataVersion, 1) or DataVersion(id=1)
     row.stamp = uuid.uuid4().hex
     row.changed_at = dt.datetime.now(dt.UTC)
     session.add(row)
+    return row.stamp
 
 
 def data_version(session: Session) -> str | None:
-    return session.scalar(select(DataVersion.stamp).where(DataVersion.id == 1))
+    # Read on every cached answer: straight on the connection, without the ORM's per-statement work.
+    return session.connection().execute(_STAMP).scalar()
+
+
+_STAMP = select(DataVersion.stamp).where(DataVersion.id == 1)
 
 
 def record_refresh(
@@ -117,7 +185,7 @@ def record_refresh(
 
 def freshness(session: Session, now: dt.datetime | None = None) -> Freshness:
     now = now or dt.datetime.now(dt.UTC)
-    rows = list(session.scalars(select(DataRefresh)))
+    rows = session.connection().execute(select(*DataRefresh.__table__.columns)).all()
     stamps = [aware(r.refreshed_at) for r in rows if r.refreshed_at]
     return Freshness(
         data_date=max((r.data_date for r in rows if r.data_date), default=None),

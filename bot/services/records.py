@@ -172,18 +172,6 @@ class ViolationSummary:
 
 
 @dataclass(frozen=True)
-class Acknowledged:
-    user_id: str
-    at: dt.datetime
-
-
-@dataclass(frozen=True)
-class Snoozed:
-    user_id: str
-    until: dt.date | None  # None: until the scores change
-
-
-@dataclass(frozen=True)
 class ShopDetail:
     shop: ShopInfo
     health: HealthScores | None
@@ -196,8 +184,6 @@ class ShopDetail:
     today: dt.date
     completed_orders_7d: int | None = None
     next_expiry: tuple[dt.date, int] | None = None  # when the oldest deductions leave the window
-    acknowledgement: Acknowledged | None = None
-    snooze: Snoozed | None = None
     # Partner Center's own counts, shown when no violation rows were imported for the shop.
     given_counts: GivenCounts | None = None
 

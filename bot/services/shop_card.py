@@ -6,28 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot import domain
 from bot.db.models import (
     AccountSnapshot,
-    Acknowledgement,
     MetricSnapshot,
     Shop,
     ShopHealth,
-    Snooze,
     Violation,
 )
-from bot.services.followup import snooze_state
 from bot.services.health import freshness
 from bot.services.lookup import health_scores, shop_info
 from bot.services.records import (
     AccountHealth,
-    Acknowledged,
     GivenCounts,
     ShopDetail,
-    Snoozed,
     ViolationItem,
     ViolationSummary,
 )
@@ -86,6 +81,30 @@ def summarize_violations(violations: Sequence[Violation], today: dt.date) -> Vio
     )
 
 
+# Built once: the card runs these for every request, and building a statement costs more than
+# running it (SQLAlchemy caches the compiled SQL, not the statement objects).
+_HISTORY = (
+    select(
+        MetricSnapshot.date, MetricSnapshot.ahr, MetricSnapshot.sps_tenths, MetricSnapshot.completed_orders_7d
+    )
+    .where(
+        MetricSnapshot.shop_id == bindparam("shop_id"),
+        MetricSnapshot.date >= bindparam("since"),
+        MetricSnapshot.date <= bindparam("as_of"),
+    )
+    .order_by(MetricSnapshot.date)
+)
+_ACCOUNTS = select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountSnapshot.chr).where(
+    AccountSnapshot.shop_id == bindparam("shop_id"),
+    AccountSnapshot.date.in_(bindparam("days", expanding=True)),
+)
+_VIOLATIONS = (
+    select(Violation)
+    .where(Violation.shop_id == bindparam("shop_id"), Violation.notified_at >= bindparam("since"))
+    .order_by(Violation.notified_at)
+)
+
+
 def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30) -> ShopDetail | None:
     shop = session.get(Shop, shop_id)
     if shop is None:
@@ -93,57 +112,30 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
     health = session.get(ShopHealth, shop_id)
     as_of = health.as_of if health and health.as_of else today
     since = as_of - dt.timedelta(days=trend_days - 1)
-    history = session.execute(
-        select(MetricSnapshot.date, MetricSnapshot.ahr, MetricSnapshot.sps_tenths)
-        .where(MetricSnapshot.shop_id == shop_id, MetricSnapshot.date >= since, MetricSnapshot.date <= as_of)
-        .order_by(MetricSnapshot.date)
-    ).all()
+    conn = session.connection()
+    history = conn.execute(_HISTORY, {"shop_id": shop_id, "since": since, "as_of": as_of}).all()
     days = {as_of: 0, as_of - dt.timedelta(days=1): 1, as_of - dt.timedelta(days=7): 2}
     by_handle: dict[str, list[int | None]] = {}
-    for handle, day, chr_ in session.execute(
-        select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountSnapshot.chr).where(
-            AccountSnapshot.shop_id == shop_id, AccountSnapshot.date.in_(days)
-        )
-    ):
+    for handle, day, chr_ in conn.execute(_ACCOUNTS, {"shop_id": shop_id, "days": list(days)}):
         by_handle.setdefault(handle, [None, None, None])[days[day]] = chr_
     violations = list(
-        session.scalars(
-            select(Violation)
-            .where(Violation.shop_id == shop_id, Violation.notified_at >= today - dt.timedelta(days=180))
-            .order_by(Violation.notified_at)
-        )
+        session.scalars(_VIOLATIONS, {"shop_id": shop_id, "since": today - dt.timedelta(days=180)})
     )
-    ack = session.scalars(
-        select(Acknowledgement)
-        .where(Acknowledgement.shop_id == shop_id)
-        .order_by(Acknowledgement.acknowledged_at.desc())
-        .limit(1)
-    ).first()
-    snooze = session.get(Snooze, shop_id)
-    snoozed = None
-    if snooze is not None and snooze_state(snooze, health, today).active:  # an ended one is not shown
-        snoozed = Snoozed(snooze.user_id, snooze.until)
     return ShopDetail(
         shop=shop_info(shop),
         health=health_scores(health) if health else None,
-        ahr_trend=[(d, a) for d, a, _ in history],
-        sps_trend=[(d, s) for d, _, s in history],
+        ahr_trend=[(d, a) for d, a, _, _ in history],
+        sps_trend=[(d, s) for d, _, s, _ in history],
         accounts=[AccountHealth(h, *values) for h, values in sorted(by_handle.items())],
         shop_violations=summarize_violations([v for v in violations if v.scope == "shop"], today),
         account_violations=summarize_violations([v for v in violations if v.scope == "account"], today),
         freshness=freshness(session),
         today=today,
-        completed_orders_7d=session.scalar(
-            select(MetricSnapshot.completed_orders_7d).where(
-                MetricSnapshot.shop_id == shop_id, MetricSnapshot.date == as_of
-            )
-        ),
+        completed_orders_7d=next((orders for day, _, _, orders in history if day == as_of), None),
         # A deactivated shop gets nothing back: no outlook of points leaving the window.
         next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today)
         if domain.can_recover(health.ahr if health else None)
         else None,
-        acknowledgement=Acknowledged(ack.user_id, ack.acknowledged_at) if ack else None,
-        snooze=snoozed,
         given_counts=None if violations else given_counts(session, shop_id, as_of),
     )
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import ApiToken, OAuthState, Shop, TikTokSeller, TikTokShopLink
 from bot.services.access import set_authorization
-from bot.services.health import aware, bump_data_version
+from bot.services.health import aware, refresh_shop_health
+from bot.services.portfolio import data_changed
 from bot.services.records import ListedShop, SellerCredentials, SellerStatus, SourceAuthority
 from bot.services.vault import TokenVault
 from bot.settings import Settings
@@ -133,8 +134,10 @@ def apply_listed_shops(
     links = {link.shop_id: link for link in session.scalars(select(TikTokShopLink))}
     known = set(session.scalars(select(Shop.shop_id)))
     authorized = lost = 0
+    new: list[str] = []
     for shop_id, (seller_id, api_shop) in listed.items():
         if shop_id not in known:
+            new.append(shop_id)
             session.add(
                 Shop(
                     shop_id=shop_id,
@@ -163,7 +166,9 @@ def apply_listed_shops(
             and set_authorization(session, shop_id, False, now)
         ):
             lost += 1
-    bump_data_version(session)  # new shops change the counts even when no access changed
+    if new:  # new shops get their (empty) health row, so the lists count them
+        refresh_shop_health(session, select(Shop.shop_id).where(Shop.shop_id.in_(new)))
+    data_changed(session)  # new shops change the counts even when no access changed
     return authorized, lost
 
 

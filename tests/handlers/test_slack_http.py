@@ -257,7 +257,8 @@ def test_database_outage_gets_an_apology_with_a_reference(env: Env, caplog: pyte
 
     engine = env.factory.kw["bind"]
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE shop_health RENAME TO shop_health_away"))
+        # Every portfolio answer reads the data-version stamp first.
+        conn.execute(text("ALTER TABLE data_version RENAME TO data_version_away"))
     try:
         response = env.sender.command("overview")
         assert response.status_code == 200
@@ -265,7 +266,7 @@ def test_database_outage_gets_an_apology_with_a_reference(env: Env, caplog: pyte
         assert reply["response_type"] == "ephemeral"
         message = text_of(reply["blocks"])
         assert "something went wrong on our side (reference " in message
-        assert "Traceback" not in message and "shop_health" not in message and "SELECT" not in message
+        assert "Traceback" not in message and "data_version" not in message and "SELECT" not in message
         reference = message.split("(reference ")[1][:8]
         # The reference leads to the full trace in the log, and the log holds no secret.
         logged = [r for r in caplog.records if reference in r.getMessage()]
@@ -276,7 +277,7 @@ def test_database_outage_gets_an_apology_with_a_reference(env: Env, caplog: pyte
         assert "something went wrong on our side" in text_of(dict(env.slack.responses)["outage"]["blocks"])
     finally:
         with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE shop_health_away RENAME TO shop_health"))
+            conn.execute(text("ALTER TABLE data_version_away RENAME TO data_version"))
 
 
 def test_command_text_arrives_html_escaped_and_is_understood(env: Env) -> None:

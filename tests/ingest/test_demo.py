@@ -33,7 +33,10 @@ def dump(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with factory() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name == "data_version":  # bookkeeping: renewed by every rebuild
+            if table.name in (
+                "data_version",
+                "portfolio_answers",
+            ):  # bookkeeping, stamped anew by every write
                 continue
             columns = [
                 c for c in table.columns if not (table.name == "data_refresh" and c.name.endswith("_at"))

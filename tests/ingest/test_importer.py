@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import cli
-from bot.db.models import AccountSnapshot, Base, MetricSnapshot, Shop, ShopHealth, Violation
+from bot import cli, db
+from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
 from bot.ingest.formats import ImportResult, Kind
-from bot.ingest.importer import import_files
+from bot.ingest.importer import import_files, import_source
 from tests.conftest import TODAY
 from tests.support.data import load, shop
 
@@ -34,7 +34,10 @@ def dump(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
     out: dict[str, list[tuple[Any, ...]]] = {}
     with factory() as session:
         for table in Base.metadata.sorted_tables:
-            if table.name == "data_version":  # bookkeeping: renewed by every rebuild
+            if table.name in (
+                "data_version",
+                "portfolio_answers",
+            ):  # bookkeeping, stamped anew by every write
                 continue
             columns = [
                 c for c in table.columns if not (table.name == "data_refresh" and c.name.endswith("_at"))
@@ -452,12 +455,60 @@ def test_reimport_with_changed_rows_updates_them(factory, write_csv) -> None:  #
     assert h is not None and h.ahr == 150
 
 
-def test_a_key_repeated_in_one_file_keeps_the_last_row(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
-    path = write_csv("m.csv", METRICS_HEADER, f"{D},1,180,3.1,100", f"{D},1,170,3.0,90")
+def test_a_key_repeated_with_different_values_is_a_bad_row_on_both_lines(
+    factory, write_csv, two_shops
+) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv("m.csv", METRICS_HEADER, f"{D},1,180,3.1,100", f"{D},2,150,4.0,10", f"{D},1,170,3.0,90")
     result = one(import_files(factory, [path]))
-    assert result.committed
+    assert not result.committed and result.imported == 0
+    assert errors_of(result) == [(2, "shop_id, date"), (4, "shop_id, date")]
+    assert "also on line 4, with different values" in result.errors[0].reason
+    assert "also on line 2" in result.errors[1].reason
+    assert count(factory, MetricSnapshot) == 0
+
+
+def test_a_key_repeated_with_the_same_values_is_fine(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    # The same values written differently (3.0 and 3, 90 and 90.00) are the same values.
+    path = write_csv(
+        "m.csv", METRICS_HEADER, f"{D},1,170,3.0,90", f"{D},2,,,", f"{D},1,170,3,90.00", f"{D},2,,,"
+    )
+    result = one(import_files(factory, [path]))
+    assert result.committed and not result.errors
     with factory() as session:
-        assert [m.ahr for m in session.scalars(select(MetricSnapshot))] == [170]
+        assert [
+            (m.shop_id, m.ahr)
+            for m in session.scalars(select(MetricSnapshot).order_by(MetricSnapshot.shop_id))
+        ] == [
+            ("1", 170),
+            ("2", None),
+        ]
+
+
+def test_skip_invalid_leaves_out_both_lines_of_a_disagreeing_key(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv("m.csv", METRICS_HEADER, f"{D},1,180,3.1,100", f"{D},2,150,4.0,10", f"{D},1,170,3.0,90")
+    result = one(import_files(factory, [path], skip_invalid=True))
+    assert result.committed and result.imported == 1
+    assert errors_of(result) == [(2, "shop_id, date"), (4, "shop_id, date")]
+    with factory() as session:
+        assert [m.shop_id for m in session.scalars(select(MetricSnapshot))] == ["2"]
+
+
+def test_a_shop_repeated_with_another_name_is_a_bad_row(factory, write_csv) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv(
+        "s.csv", SHOPS_HEADER, "1,A1,Glow,US,yes,yes", "1,A1,Glow,US,yes,yes", "1,A1,Kite,US,yes,yes"
+    )
+    result = one(import_files(factory, [path]))
+    assert errors_of(result) == [(2, "shop_id"), (4, "shop_id")]
+    assert count(factory, Shop) == 0
+
+
+def test_a_duplicated_header_column_is_a_file_error_naming_it(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv("m.csv", "date,shop_id,ahr,sps,gmv_7d,AHR", f"{D},1,180,3.1,100,170")
+    result = one(import_files(factory, [path]))
+    assert not result.committed
+    assert len(result.errors) == 1 and "ahr" in result.errors[0].reason
+    assert "repeats column" in result.errors[0].reason
+    assert count(factory, MetricSnapshot) == 0
 
 
 def test_status_words_match_loosely(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
@@ -647,3 +698,65 @@ def test_settings_reject_a_link_template_with_an_unknown_placeholder() -> None:
         Settings(_env_file=None, healthbot_seller_center_url="https://x.example/{shopid}")  # type: ignore[call-arg]
     ok = Settings(_env_file=None, healthbot_auth_request_url="https://x.example/{shop_id}/{service_id}")  # type: ignore[call-arg]
     assert "{service_id}" in ok.healthbot_auth_request_url
+
+
+# ---- staging: requests keep writing while a file is read ----
+
+
+def test_requests_write_while_a_file_is_staged(factory, two_shops) -> None:  # type: ignore[no-untyped-def]
+    # Rows are validated and staged (SQLite: in the connection's TEMP database) before one merge;
+    # a request that writes meanwhile is not kept waiting (a short busy timeout would fail it).
+    engine = factory.kw["bind"]
+
+    def rows():  # type: ignore[no-untyped-def]
+        for i in range(6):
+            yield (
+                i + 2,
+                {
+                    "date": (TODAY - dt.timedelta(days=i // 2)).isoformat(),
+                    "shop_id": str(i % 2 + 1),
+                    "ahr": str(200 + i),
+                    "sps": "",
+                    "gmv_7d": "",
+                },
+            )
+            if i == 4:  # two batches of two are staged by now
+                with engine.connect() as conn:
+                    if engine.dialect.name == "sqlite":
+                        conn.exec_driver_sql("PRAGMA busy_timeout = 100")
+                    conn.execute(
+                        ActionClaim.__table__.insert(),  # type: ignore[attr-defined]
+                        {"key": "during-import", "user_id": "U1", "created_at": dt.datetime.now(dt.UTC)},
+                    )
+                    conn.commit()
+
+    result = import_source(factory, Kind.METRICS, rows(), source="test", batch_size=2)
+    assert result.committed, result.errors
+    assert count(factory, ActionClaim) == 1
+    with factory() as session:
+        assert sorted(m.ahr for m in session.scalars(select(MetricSnapshot))) == list(range(200, 206))
+
+
+def test_an_import_leaves_sqlite_the_planner_statistics(tmp_path, write_csv) -> None:  # type: ignore[no-untyped-def]
+    # Without them SQLite recomputes one shop's health by reading a whole day (the date index).
+    # (PostgreSQL's autovacuum analyses by itself; the importer only hurries it after large files.)
+    url = f"sqlite:///{tmp_path / 'stats.db'}"
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    factory = db.session_factory(engine)
+    shops = write_csv("s.csv", SHOPS_HEADER, "1,A1,Glow,US,yes,yes")
+    assert all(
+        r.committed
+        for r in import_files(factory, [shops, write_csv("m.csv", METRICS_HEADER, f"{D},1,200,4.0,1")])
+    )
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1").scalars())
+    engine.dispose()
+    assert {"shops", "metric_snapshots", "shop_health"} <= tables
+
+
+def test_a_rejected_file_names_its_repeated_keys_too(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    path = write_csv("m.csv", METRICS_HEADER, f"{D},1,abc,3.1,100", f"{D},2,150,4.0,10", f"{D},2,140,4.0,10")
+    result = one(import_files(factory, [path]))
+    assert not result.committed
+    assert errors_of(result) == [(2, "ahr"), (3, "shop_id, date"), (4, "shop_id, date")]

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import DataRefresh
-from bot.services.health import aware, freshness, record_refresh
+from bot.db import transaction
+from bot.db.models import DataRefresh, PortfolioAnswer, ShopHealth
+from bot.ingest.formats import Kind
+from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
+from bot.services.portfolio import at_risk, overview
 from tests.conftest import TODAY
+from tests.support.data import account, load, metric, shop
 
 # ---- freshness ----
 
@@ -54,3 +60,79 @@ def test_freshness_failing_source_keeps_its_last_success(
         record_refresh(session, "tiktok", now=now)
     with factory() as session:
         assert freshness(session, now=now).failing_sources == ("never",)
+
+
+# ---- incremental shop_health ----
+
+
+def _health(factory: sessionmaker[Session]) -> dict[str, tuple[object, ...]]:
+    with factory() as session:
+        return {
+            h.shop_id: (h.as_of, h.ahr, h.ahr_1d, h.ahr_7d, h.sps_tenths, h.chr, h.chr_1d, h.chr_7d, h.gmv_7d)
+            for h in session.scalars(select(ShopHealth))
+        }
+
+
+def _mark(factory: sessionmaker[Session], shop_id: str) -> None:
+    """Write a value no recompute would give, to see whether a later import recomputes the row."""
+    with transaction(factory) as session:
+        session.execute(update(ShopHealth).where(ShopHealth.shop_id == shop_id).values(ahr_7d=999))
+
+
+def test_an_import_recomputes_only_the_shops_it_touched(factory: sessionmaker[Session]) -> None:
+    yesterday = TODAY - dt.timedelta(days=1)
+    load(factory, Kind.SHOPS, [shop("A"), shop("B")])
+    load(factory, Kind.METRICS, [metric(s, d, 300, "4.0", 10) for s in "AB" for d in (yesterday, TODAY)])
+    _mark(factory, "B")
+    load(factory, Kind.METRICS, [metric("A", TODAY, 250, "4.0", 12)])
+    health = _health(factory)
+    assert health["A"][1:3] == (250, 300) and health["A"][-1] == 12
+    assert health["B"][3] == 999  # untouched: not recomputed
+
+
+def test_a_new_latest_day_recomputes_every_shop(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("A"), shop("B")])
+    load(factory, Kind.METRICS, [metric(s, TODAY - dt.timedelta(days=1), 300, "4.0", 10) for s in "AB"])
+    _mark(factory, "B")
+    load(factory, Kind.METRICS, [metric("A", TODAY, 250, "4.0", 12)])  # a new day, for one shop only
+    health = _health(factory)
+    assert health["B"] == (TODAY, None, 300, None, None, None, None, None, None)
+    assert health["A"][:3] == (TODAY, 250, 300)
+
+
+def test_incremental_rows_equal_a_full_rebuild(factory: sessionmaker[Session]) -> None:
+    # Shops, metrics and accounts arriving in several imports give the rows a full rebuild gives.
+    days = [TODAY - dt.timedelta(days=d) for d in (0, 1, 7)]
+    load(factory, Kind.SHOPS, [shop("A"), shop("B"), shop("C")])
+    load(factory, Kind.METRICS, [metric("A", d, 300 - i * 10, "4.0", 5) for i, d in enumerate(days)])
+    load(factory, Kind.ACCOUNTS, [account("B", d, "b1", 500 + i * 30) for i, d in enumerate(days)])
+    load(factory, Kind.ACCOUNTS, [account("B", d, "b2", 400 + i) for i, d in enumerate(days)])
+    load(factory, Kind.METRICS, [metric("C", TODAY, None, "0", None), metric("A", days[1], 280, "3.5", 4)])
+    load(factory, Kind.SHOPS, [shop("D")])
+    incremental = _health(factory)
+    with transaction(factory) as session:
+        rebuild_shop_health(session)
+    assert _health(factory) == incremental
+    assert incremental["B"][5:8] == (400, 430, 460)  # worst account today; the largest fall per window
+    assert set(incremental) == {"A", "B", "C", "D"}
+
+
+# ---- portfolio answers stored with the change ----
+
+
+def test_an_import_stores_the_portfolio_answers_for_its_stamp(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("A"), shop("B", authorized="false")])
+    load(factory, Kind.METRICS, [metric("A", TODAY, 40, "4.0", 10)])
+    with factory() as session:
+        stamp = data_version(session)
+        stored = {a.question: a.stamp for a in session.scalars(select(PortfolioAnswer))}
+    assert stored and set(stored.values()) == {stamp}
+    assert {"totals", "atrisk|ahr,sps,chr|1d|0|10", "atrisk|chr|7d|0|10"} <= set(stored)
+    # Every worker reads them as stored: change the stored overview and a request sees the change.
+    with transaction(factory) as session:
+        row = session.get(PortfolioAnswer, "totals")
+        assert row is not None
+        row.body = json.dumps({**json.loads(row.body), "unauthorized": 41})
+    with factory() as session:
+        assert overview(session).unauthorized == 41
+        assert [r.shop_id for r in at_risk(session).rows] == ["A"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.ingest.formats import Kind
 from bot.services.lookup import find_shop
 from tests.conftest import TODAY
 from tests.services.conftest import seed
-from tests.support.data import account, metric, shop
+from tests.support.data import account, load, metric, shop
 
 # ---- lookup ----
 
@@ -77,3 +81,71 @@ def test_find_shop_nothing_for_gibberish(factory: sessionmaker[Session], named: 
     with factory() as session:
         found = find_shop(session, query)
     assert (found.shop, found.matches, found.suggestions) == (None, [], [])
+
+
+# ---- by index only ----
+
+
+def _statements(factory: sessionmaker[Session], query: str) -> list[tuple[str, Any]]:
+    """Every SELECT that find_shop sends to the database for `query` (an engine event, no patching)."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with factory() as session:
+            find_shop(session, query)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.parametrize("query", ["GLOW1", "glow1", "1002", "kite goods", "@KITE.official"])
+def test_exact_lookups_read_indexes_only(factory: sessionmaker[Session], named: None, query: str) -> None:
+    # A code, an ID, an exact name or a handle costs index seeks whatever the portfolio's size.
+    statements = _statements(factory, query)
+    assert statements
+    engine = factory.kw["bind"]
+    with engine.connect() as conn:
+        # Tiny tables: take away what tells the planner a scan would be cheap here.
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        else:
+            conn.exec_driver_sql("DELETE FROM sqlite_stat1")
+            conn.exec_driver_sql("ANALYZE sqlite_schema")  # reload the (now empty) statistics
+        for statement, parameters in statements:
+            explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement, parameters))
+            if "data_version" in statement or "portfolio_answers" in statement:
+                continue  # one-row bookkeeping tables
+            assert "SCAN shops" not in plan and "Seq Scan" not in plan, (statement, plan)
+            assert "SCAN account_snapshots" not in plan, (statement, plan)
+
+
+def test_a_code_wins_over_another_shops_name(factory: sessionmaker[Session]) -> None:
+    # Code, then ID, then exact name: the first that finds something answers.
+    seed(factory, [shop("1", "GLOW", "Kite"), shop("2", "KITE", "Glow")], [], [])
+    with factory() as session:
+        found = find_shop(session, "glow").shop
+    assert found is not None and found.shop_id == "1"
+
+
+def test_fragments_and_close_names_follow_new_and_renamed_shops(
+    factory: sessionmaker[Session], named: None
+) -> None:
+    # The name list is cached per data version: an import that adds or renames a shop renews it.
+    with factory() as session:
+        assert find_shop(session, "walnut").shop is None
+    load(
+        factory, Kind.SHOPS, [shop("1006", "WAL1", "Walnut Workshop"), shop("1004", "CED1", "Birch Kitchen")]
+    )
+    with factory() as session:
+        walnut = find_shop(session, "walnut").shop
+        assert walnut is not None and walnut.shop_id == "1006"
+        assert find_shop(session, "cedar").shop is None
+        birch = find_shop(session, "birch kitchn")  # a typo: the closest names
+        assert [s.shop_id for s in birch.suggestions][:1] == ["1004"]
