@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from blocks.ids import ActionId, CommandRef, ShopRef
-from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
+from blocks.kit import DOT, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import escape, name, plural
 from bot import domain
 from bot.domain import Level
@@ -196,19 +196,14 @@ def card_blocks(rate: LateDispatch | None, sources: SourceAuthority | None) -> l
     return blocks
 
 
-def with_late_dispatch(
-    reply: Reply, rows: Sequence[tuple[ShopInfo, LateDispatch]], *, limit: int = 5
-) -> Reply:
-    """The digest with its Late Dispatch section appended (sellers above 3%, worst first)."""
-    if not rows or len(reply.blocks) >= MAX_BLOCKS:
-        return reply
+def late_dispatch_block(rows: Sequence[tuple[ShopInfo, LateDispatch]], *, limit: int = 5) -> Block:
+    """The digest's Late Dispatch section (sellers above the warning rate, worst first)."""
     lines = [
         f"• *{name(shop.shop_name)}* `{escape(shop.shop_code)}`: {ldr_text(rate)}"
         for shop, rate in rows[:limit]
     ]
     more = f"\n… and {len(rows) - limit} more" if len(rows) > limit else ""
-    block = section(
+    return section(
         f":truck: *Late Dispatch Rate above {domain.LDR_WARNING_PERCENT}%* (30 days; enforcement above "
         f"{domain.LDR_CRITICAL_PERCENT}%)\n" + "\n".join(lines) + more
-    ).to_dict()
-    return Reply(reply.text, [*reply.blocks, block])
+    )

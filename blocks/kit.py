@@ -119,7 +119,7 @@ def sparkline(values: Sequence[int | None]) -> str:
     return "".join(" " if v is None else SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in values)
 
 
-def finish(blocks: list[Block], *, footer: list[Block] | None = None) -> list[dict[str, Any]]:
+def finish(blocks: Sequence[Block], *, footer: Sequence[Block] | None = None) -> list[dict[str, Any]]:
     """Cap to Slack's 50 blocks, keeping the footer (buttons, freshness) and noting what was cut."""
     footer = footer or []
     room = MAX_BLOCKS - len(footer)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, Option, OverflowMenuElement
+from slack_sdk.models.blocks import ActionsBlock, Block
 
 from blocks.followup import team_line
-from blocks.ids import ActionId, CommandRef, Place, RowAction, ShopRef
+from blocks.ids import ActionId, CommandRef, Place, ShopRef
 from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
 from blocks.text import NO_DATA, escape, money, name, signed
 from bot import domain
 from bot.domain import Level, Window
-from bot.services.records import Page, SellerRow
+from bot.services.records import Page, SellerRow, TeamState
 
 SPS_WORDS = {Level.GOOD: "good", Level.WARNING: "warning", Level.CRITICAL: "critical"}
 
@@ -72,61 +72,31 @@ def _score_line(row: SellerRow, window: Window) -> str:
     return " · ".join(parts)
 
 
-SNOOZE_CHOICES = (
-    ("Snooze 1 day", "snooze:1d"),
-    ("Snooze 7 days", "snooze:7d"),
-    ("Snooze until scores change", "snooze:change"),
-)
-# Slack allows five options in an overflow menu; the card has the rest (trend, snooze until change).
-ROW_MENU = (("Open card", "open"), ("Acknowledge", "ack"), *SNOOZE_CHOICES[:2], ("Assign owner", "assign"))
-ROW_MENU_UNAUTHORIZED = (("Open card", "open"), ("Send request link", "request"), ("Acknowledge", "ack"),
-                         SNOOZE_CHOICES[1], ("Assign owner", "assign"))  # fmt: skip
-
-
-def row_menu(shop_id: str, index: int, *, authorized: bool) -> OverflowMenuElement:
-    """The follow-ups for one seller in a single overflow menu, so a row stays one block."""
-    choices = ROW_MENU if authorized else ROW_MENU_UNAUTHORIZED
-    return OverflowMenuElement(
-        action_id=f"{ActionId.SHOP_MENU.value}:{index}",
-        options=[
-            Option(text=label, value=RowAction(op=op, shop_id=shop_id).encode()) for label, op in choices
-        ],
-    )
-
-
 def seller_row(
     row: SellerRow,
     window: Window,
     index: int,
     *,
-    note: str | None = None,
-    menu: bool = False,
     now: dt.datetime | None = None,
     zone: dt.tzinfo = dt.UTC,
 ) -> list[Block]:
-    """One seller as one section, its team state (`row.team`) on the last line. `note` is trusted
-    mrkdwn; `menu` swaps the single button for the follow-up overflow menu. The block_id names
-    the seller (its `Place`), so a follow-up on it can redraw it in place."""
-    owner = f" · owner <@{row.owner}>" if row.owner else ""
+    """One seller as one section: who, its scores, why it needs action, who is on it (team state,
+    `row.team`), and one button (Open card, or Send request link without access). The block_id
+    names the seller (its `Place`), so a follow-up on it can redraw it in place."""
     gmv = money(row.gmv_7d) if row.authorized else NO_DATA
     lines = [
-        f"*{name(row.shop_name)}* `{escape(row.shop_code)}` · {escape(row.region)} · GMV 7d {gmv}{owner}",
+        f"*{name(row.shop_name)}* `{escape(row.shop_code)}` · {escape(row.region)} · GMV 7d {gmv}",
         _score_line(row, window),
     ]
     if row.reasons:
         lines.append("_" + escape("; ".join(row.reasons)) + "_")
     if not row.authorized:
         lines.append("_Not authorized: data hidden until the seller grants access._")
-    if note:
-        lines.append(note)
-    team = team_line(row.team, now or dt.datetime.now(dt.UTC), zone)
+    team = team_line(row.team or TeamState(owner=row.owner), now or dt.datetime.now(dt.UTC), zone)
     if team:
         lines.append(team)
     ref = ShopRef(shop_id=row.shop_id).encode()
-    accessory: ButtonElement | OverflowMenuElement
-    if menu:
-        accessory = row_menu(row.shop_id, index, authorized=row.authorized)
-    elif not row.authorized:
+    if not row.authorized:
         accessory = button("Send request link", ActionId.REQUEST_AUTHORIZATION, ref, suffix=str(index))
     else:  # a seller missing only the Data Compass scope has a card too (without CHR)
         accessory = button("Open card", ActionId.OPEN_SHOP, ref, suffix=str(index))

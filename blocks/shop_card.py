@@ -22,11 +22,16 @@ from blocks.kit import (
     share_button,
     sparkline,
 )
-from blocks.seller_list import SNOOZE_CHOICES
 from blocks.text import NO_DATA, escape, money, signed
 from bot import domain
 from bot.domain import Level
 from bot.services.records import GivenCounts, ShopDetail, TeamState
+
+SNOOZE_CHOICES = (
+    ("Snooze 1 day", "snooze:1d"),
+    ("Snooze 7 days", "snooze:7d"),
+    ("Snooze until scores change", "snooze:change"),
+)
 
 
 def _deadline(day: dt.date | None, today: dt.date) -> str:

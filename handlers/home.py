@@ -19,11 +19,13 @@ from blocks.home import CLAIM_BLOCK, claim_modal, home_view
 from blocks.ids import ActionId, CallbackId
 from blocks.text import truncate
 from bot.deps import DbSession, after_ack, asker_of, deps_of, session_of
-from bot.domain import Window
 from bot.services import followup
+from bot.services.attention import lens_for
+from bot.services.followup import with_team_page
 from bot.services.lookup import find_shop
 from bot.services.portfolio import at_risk, overview, own_sellers
 from bot.services.records import Lookup
+from bot.settings import Settings
 from handlers.respond import matching, user_of
 
 log = logging.getLogger(__name__)
@@ -38,7 +40,8 @@ def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClie
     user_id = event.get("user")
     if not isinstance(user_id, str) or not user_id:
         return
-    view = _view(session_of(context), user_id, asker_of(context).zone() or deps_of(context).settings.tz)
+    settings = deps_of(context).settings
+    view = _view(session_of(context), settings, user_id, asker_of(context).zone() or settings.tz)
 
     def publish() -> None:  # after Slack has its answer
         try:
@@ -54,13 +57,14 @@ def app_home_opened(event: dict[str, Any], context: BoltContext, client: WebClie
     deps_of(context).later.run(publish)
 
 
-def _view(session: DbSession, user_id: str, zone: dt.tzinfo) -> dict[str, Any]:
-    window = Window.DAY
+def _view(session: DbSession, settings: Settings, user_id: str, zone: dt.tzinfo) -> dict[str, Any]:
+    lens = lens_for(settings)
+    today = lens.today
     return home_view(
         user_id,
-        own_sellers(session, user_id, window=window),
-        overview(session, window),
-        at_risk(session, window=window, limit=AT_RISK_LIMIT),
+        with_team_page(session, own_sellers(session, user_id, lens), today),
+        overview(session, lens),
+        with_team_page(session, at_risk(session, lens, limit=AT_RISK_LIMIT), today),
         zone,
     )
 
@@ -97,7 +101,9 @@ def seller_taken(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: 
 
     def republish(session: DbSession) -> None:
         try:
-            client.views_publish(user_id=user_id, view=_view(session, user_id, asker.zone() or settings.tz))
+            client.views_publish(
+                user_id=user_id, view=_view(session, settings, user_id, asker.zone() or settings.tz)
+            )
         except SlackApiError as exc:
             log.warning("could not publish App Home for %s: %s", user_id, exc.response.get("error"))
 

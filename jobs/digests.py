@@ -10,21 +10,25 @@ import datetime as dt
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.digest import digest_reply, milestone_dm, shown_shop_ids, thread_updates
-from blocks.dispatch import with_late_dispatch
+from blocks.digest import digest_reply, milestone_dm, shown_shop_ids, thread_lists, thread_updates
 from blocks.kit import Reply
-from bot.services import digest_runs, dispatch, posts
+from blocks.trend import portfolio_alt_text, portfolio_comment
+from bot import domain
+from bot.services import claims, digest_runs, dispatch, posts
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.digest_runs import WORKER
+from bot.services.portfolio_trend import chart_title, portfolio_png, portfolio_trend
 from bot.services.records import Digest, Subscription
 from bot.slack.channels import Channels
 from bot.slack.poster import Outcome, Poster
-from jobs.pacer import PACER
+from jobs.pacer import PACER, ChannelPacer
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +85,13 @@ def run_due(
     dry_run: bool = False,
     workers: int = 8,
     uk_48_point: bool = False,
+    rules: domain.PointsRules = domain.DEFAULT_RULES,
     poster: Poster | None = None,
     channels: Channels | None = None,
+    pacer: ChannelPacer = PACER,
 ) -> RunReport:
-    """Post every digest that is due now and not yet posted today (local to each subscription).
+    """Post every digest that is due now and not yet posted today (local to each subscription),
+    then, in its thread, the full lists it could not show and (Mondays) the portfolio's trend.
 
     Each post is claimed first and carries the claim in its metadata; a claim whose post was not
     confirmed (a timeout, a reset connection, a crash) is settled from the channel's history before
@@ -112,19 +119,18 @@ def run_due(
     built: dict[dt.date, Digest] = {}
     for day in {d for _, _, d in due}:
         with factory() as session:
-            built[day] = build_digest(
-                session, day=day, since=now - dt.timedelta(hours=24), uk_48_point=uk_48_point
-            )
+            built[day] = build_digest(session, Lens(today=day, rules=rules, uk_48_point=uk_48_point))
 
     with factory() as session:  # the dispatch watch's section, the same for every channel
         late_dispatch = dispatch.late_dispatch_rows(session, now) if due else []
 
     thread_posts: list[tuple[str, str, str, Reply]] = []  # (claim key, channel, thread ts, reply)
+    charts: list[tuple[str, str, str, dt.date]] = []  # (claim key, channel, thread ts, day)
 
     def post(item: tuple[int, Subscription, dt.date]) -> None:
         sub_id, sub, day = item
         digest = built[day]
-        if digest.quiet and sub.skip_quiet_days:
+        if digest.quiet and not late_dispatch and sub.skip_quiet_days:
             report.skipped.append(sub.channel_id)
             return
         if dry_run:
@@ -141,10 +147,10 @@ def run_due(
         if claim is None:
             report.skipped.append(sub.channel_id)
             return
-        run_id = claim.run_id
+        run_id, zone = claim.run_id, ZoneInfo(sub.timezone)
         with factory() as session:
             threaded = digest_runs.open_threads(session, sub.channel_id, digest.shop_ids, day)
-        reply = with_late_dispatch(digest_reply(digest, threaded=threaded), late_dispatch)
+        reply = digest_reply(digest, threaded=threaded, late_dispatch=late_dispatch, now=now, zone=zone)
         delivery = poster.deliver(
             f"digest-run-{run_id}",
             digest_runs.day_start(sub, day),
@@ -152,7 +158,7 @@ def run_due(
             text=reply.text,
             blocks=reply.blocks,
             unsettled=claim.takeover,
-            pace=PACER.wait,
+            pace=pacer.wait,
         )
         if delivery.outcome is Outcome.FAILED:
             # Slack refused it: give the claim back so the next run (same day) tries again.
@@ -170,23 +176,71 @@ def run_due(
         report.posted.append(sub.channel_id)
         shown = shown_shop_ids(digest, threaded) | set(threaded)
         digest_runs.remember_threads(factory, sub.channel_id, shown, threaded, ts, day)
-        for thread_ts, update_reply in thread_updates(digest, threaded).items():
+        for i, full_list in enumerate(thread_lists(digest, threaded=threaded, now=now, zone=zone)):
+            thread_posts.append((f"digest-list:{run_id}:{i}", sub.channel_id, ts, full_list))
+        for thread_ts, update_reply in thread_updates(digest, threaded, now=now, zone=zone).items():
             thread_posts.append(
                 (f"digest-thread:{run_id}:{thread_ts}", sub.channel_id, thread_ts, update_reply)
             )
+        if day.weekday() == WEEKLY_CHART_DAY and not digest.quiet:
+            charts.append((f"digest-chart:{run_id}", sub.channel_id, ts, day))
 
     def post_in_thread(item: tuple[str, str, str, Reply]) -> None:
         key, channel, thread_ts, reply = item
         delivery = poster.post(
-            key, channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks, pace=PACER.wait
+            key, channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks, pace=pacer.wait
         )
         if delivery.outcome in (Outcome.FAILED, Outcome.UNKNOWN):
-            log.warning("thread update in %s: %s (%s)", channel, delivery.outcome, delivery.error)
+            log.warning("thread post in %s: %s (%s)", channel, delivery.outcome, delivery.error)
 
-    # Every channel's digest first, thread updates in a second pass: a channel's next message then
+    # Every channel's digest first, thread posts in a second pass: a channel's next message then
     # comes after the others' digests, not straight into Slack's one-per-second limit.
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         list(pool.map(post, due))
-        thread_posts.sort(key=lambda item: PACER.next_slot(item[1]))  # channels free first go first
+        thread_posts.sort(key=lambda item: pacer.next_slot(item[1]))  # channels free first go first
         list(pool.map(post_in_thread, thread_posts))
+    for key, channel, ts, day in charts:
+        post_weekly_chart(factory, client, key, channel, ts, day, uk_48_point=uk_48_point)
     return report
+
+
+WEEKLY_CHART_DAY = 0  # Monday: the week's digest thread gets the portfolio's trend
+WEEKLY_CHART_DAYS = 90
+
+
+def post_weekly_chart(
+    factory: sessionmaker[Session],
+    client: WebClient,
+    key: str,
+    channel: str,
+    thread_ts: str,
+    day: dt.date,
+    *,
+    uk_48_point: bool = False,
+) -> bool:
+    """The portfolio's bands and GMV at risk over 90 days, uploaded into the digest's thread once.
+
+    A file upload carries no metadata to settle an unknown outcome from, so the claim is kept
+    unless Slack refused: at most once (a lost chart is shown again next Monday), never twice."""
+    if not claims.claim(factory, key, WORKER):
+        return False
+    with factory() as session:
+        chart = portfolio_trend(session, WEEKLY_CHART_DAYS, end=day, uk_48_point=uk_48_point)
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            file=portfolio_png(chart),
+            filename=f"portfolio-trend-{day.isoformat()}.png",
+            title=chart_title(chart.days),
+            alt_txt=portfolio_alt_text(chart),
+            initial_comment=portfolio_comment("", chart),
+        )
+    except SlackApiError as exc:
+        claims.release(factory, key)
+        log.warning("weekly chart for %s refused: %s", channel, exc.response.get("error"))
+        return False
+    except SlackClientError as exc:
+        log.warning("weekly chart for %s not confirmed: %s", channel, type(exc).__name__)
+        return False
+    return True

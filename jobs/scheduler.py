@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.services.attention import points_rules
 from bot.settings import Settings
 from jobs.digests import notify_milestones, run_due
 from jobs.dispatch_alerts import run_dispatch_alerts
@@ -31,7 +32,8 @@ def build_scheduler(
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_job(
         run_due, "interval", minutes=1, id=DIGEST_JOB_ID, replace_existing=True, args=[factory, client],
-        kwargs={"uk_48_point": settings.healthbot_uk_48_point}, misfire_grace_time=300,
+        kwargs={"uk_48_point": settings.healthbot_uk_48_point, "rules": points_rules(settings)},
+        misfire_grace_time=300,
     )  # fmt: skip
     scheduler.add_job(
         notify_milestones, "interval", minutes=5, id=MILESTONE_DM_JOB_ID, replace_existing=True,

@@ -305,6 +305,7 @@ def cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.deps import web_client
+    from bot.services.attention import points_rules
     from jobs.digests import notify_milestones, run_due
 
     if not args.dry_run and settings.slack_bot_token is None:
@@ -315,7 +316,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     factory, client = _factory(settings), web_client(settings)
     uk = settings.healthbot_uk_48_point
-    report = run_due(factory, client, dry_run=args.dry_run, uk_48_point=uk)
+    report = run_due(factory, client, dry_run=args.dry_run, uk_48_point=uk, rules=points_rules(settings))
     if not args.dry_run:
         for shop_id in notify_milestones(factory, client, uk_48_point=uk):
             print(f"milestone DM sent for shop {shop_id}")

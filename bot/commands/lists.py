@@ -3,23 +3,20 @@ the cached page), in the asker's time zone, each row able to redraw itself in pl
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from blocks.kit import Reply
 from blocks.seller_list import seller_list_card
 from bot.commands.spec import Invocation
 from bot.domain import Window
-from bot.services.followup import with_team
+from bot.services.followup import with_team_page
 from bot.services.records import Page, SellerRow
 
 
 def list_reply(
     invocation: Invocation, title: str, page: Page[SellerRow], *, window: Window, empty: str
 ) -> Reply:
-    rows = with_team(invocation.session, page.rows, invocation.today)
     return seller_list_card(
         title,
-        replace(page, rows=rows),
+        with_team_page(invocation.session, page, invocation.today),
         command=invocation.text,
         window=window,
         empty=empty,

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from blocks.kit import Reply
 from bot.commands.asker import Asker
 from bot.commands.grammar import Words
+from bot.domain import Window
+from bot.services.attention import Lens, lens_for
 from bot.services.portfolio import PAGE_SIZE as PAGE_SIZE  # stored first pages have this size
 from bot.settings import Settings
 
@@ -30,6 +32,10 @@ class Invocation:
     today: dt.date
     # (usage, what it does, example) of every subcommand, for the help card.
     entries: Sequence[tuple[str, str, str]] = ()
+
+    def lens(self, window: Window = Window.DAY) -> Lens:
+        """What "needs action" means for this question: today, the window, the 48-point settings."""
+        return lens_for(self.settings, window, self.today)
 
     @property
     def zone(self) -> tzinfo:

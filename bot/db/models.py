@@ -110,8 +110,13 @@ class Violation(Base):
     points: Mapped[int] = mapped_column(Integer, default=0)
     appeal_rejected_at: Mapped[dt.date | None] = mapped_column(Date)
     violation_status: Mapped[str | None] = mapped_column(String(32))
+    # The last day it can be appealed (bot.domain.appeal_until); None when its status allows none.
+    appeal_until: Mapped[dt.date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_violations_shop_notified", "shop_id", "notified_at"),)
+    __table_args__ = (
+        Index("ix_violations_shop_notified", "shop_id", "notified_at"),
+        Index("ix_violations_appeal_until", "appeal_until"),
+    )
 
 
 class ShopHealth(Base):
@@ -139,6 +144,15 @@ class ShopHealth(Base):
     # Bits: which drops and levels apply (bot.services.health.flag), so portfolio counts are one
     # GROUP BY. NULL until computed (rows from before the column): readers then count in SQL.
     flags: Mapped[int | None] = mapped_column(Integer)
+    # Shops of regions that may be on the 48-point system: penalty points in the 180 days up to the
+    # data date, and the day and week before (NULL elsewhere).
+    points: Mapped[int | None] = mapped_column(Integer)
+    points_1d: Mapped[int | None] = mapped_column(Integer)
+    points_7d: Mapped[int | None] = mapped_column(Integer)
+    # The restriction a milestone brought that is in force on the data date: the day it lifts (in
+    # force while today < restricted_until) and the milestone's score.
+    restricted_until: Mapped[dt.date | None] = mapped_column(Date)
+    restriction: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_shop_health_gmv", "gmv_7d"),

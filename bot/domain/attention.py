@@ -44,13 +44,13 @@ class Reason(StrEnum):
     APPEAL = "appeal"  # an appeal deadline within 7 days
     MILESTONE = "milestone"  # AHR reached a milestone in the window
     RESTRICTED = "restricted"  # a restriction from an earlier milestone is still in force
+    NEAR_MILESTONE = "near-milestone"  # within 10 points above a milestone: a warning, not counted
     POINTS = "points"  # a 48-point shop near the ban, or gaining points fast
     ACCESS = "access"  # the partner lost the shop's authorization in the window
     AHR_DROP = "ahr-drop"
     SPS_DROP = "sps-drop"
     CHR_DROP = "chr-drop"
     CRITICAL = "critical"  # a score in its critical band, with no fresher news
-    NEAR_MILESTONE = "near-milestone"  # within 10 points above a milestone: a warning, not counted
 
     @property
     def act_today(self) -> bool:
@@ -153,11 +153,7 @@ def findings(
     if facts.chr_authorized:
         if action_required(Score.CHR, facts.chr, facts.chr_then):
             fall = -(delta(facts.chr, facts.chr_then) or 0)
-            found.append(
-                Finding(
-                    Reason.CHR_DROP, f"a TikTok account's CHR fell {fall} {when} (lowest now {facts.chr})"
-                )
-            )
+            found.append(Finding(Reason.CHR_DROP, f"CHR fell {fall} {when} (lowest account now {facts.chr})"))
         if chr_level(facts.chr) is Level.CRITICAL:
             found.append(Finding(Reason.CRITICAL, f"CHR {facts.chr} is {chr_band(facts.chr)}"))
     return sorted(found, key=lambda f: URGENCY[f.reason])

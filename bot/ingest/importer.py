@@ -64,7 +64,8 @@ OPTIONAL: dict[Kind, tuple[str, ...]] = {
     Kind.SECURITY: ("order_id", "amount"),
     Kind.ORDERS: ("in_transit_at", "sla_deadline"),
 }
-HEALTH_KINDS = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS)  # what `shop_health` is derived from
+# What `shop_health` is derived from (violations: the 48-point shops' penalty points).
+HEALTH_KINDS = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS)
 
 
 def _stage(

@@ -207,7 +207,7 @@ class Validator:
         rejected = fields.date(row, "appeal_rejected_at", required=False)
         if rejected and notified and rejected < notified:
             raise BadValue("appeal_rejected_at", "is before notified_at")
-        return {
+        parsed: dict[str, Any] = {
             "violation_id": fields.text(row, "violation_id", max_len=64),
             "shop_id": self._known_shop(row),
             "scope": scope,
@@ -222,6 +222,18 @@ class Validator:
                 row, "violation_status", domain.VIOLATION_STATUSES, required=False
             ),
         }
+        assert notified is not None
+        parsed["appeal_until"] = domain.appeal_until(
+            domain.ViolationFacts(
+                scope=scope,
+                notified_at=notified,
+                enforcement_status=parsed["enforcement_status"],
+                appeal_status=parsed["appeal_status"],
+                appeal_rejected_at=rejected,
+                violation_status=parsed["violation_status"],
+            )
+        )
+        return parsed
 
     def _orders(self, row: dict[str, str]) -> dict[str, Any]:
         status = domain.ORDER_STATUSES.get(domain.normalize_status(row.get("status") or ""))

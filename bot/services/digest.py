@@ -1,108 +1,64 @@
-"""What goes in a daily digest: sellers who need action since yesterday, by section. No Slack.
+"""What goes in a daily digest: the sellers that need action, each once under its most urgent
+reason (DOMAIN.md "One definition of needs action"), and the overview's own headline numbers.
 
-Highest GMV first in each section; snoozed sellers are left out unless they got worse; shops in
-48-point regions never get AHR advice.
+Sections: appeals nearest first; every other one highest GMV first. Snoozed sellers are left out
+(and counted) unless they got worse since. Sellers within 10 points of a milestone are shown as a
+warning but not counted as needing action. No Slack here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import domain
-from bot.db.models import Shop, ShopHealth, Violation
-from bot.domain import Score, Window
+from bot.db.models import Shop, Violation
 from bot.services import followup, security
-from bot.services.filters import needs_action, seller_row, seller_select
-from bot.services.records import Digest, Section, SellerRow
-from bot.services.shop_card import violation_facts
-
-APPEAL_SOON_DAYS = 7
-
+from bot.services.attention import ALL_SCORES, Lens, explain, near_milestone, nearest_appeals, needs
+from bot.services.filters import seller_row, seller_select
+from bot.services.portfolio import needs_key, portfolio_totals
+from bot.services.records import SECTION_OF, Digest, Section, SellerRow
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
 
 
-def _forecast(row: SellerRow) -> str:
-    """How far the score is from the next milestone, e.g. '15 above 150 (7 days without ...)'."""
-    if row.ahr is None:
-        return ""
-    milestone = domain.next_milestone(row.ahr, row.region)
-    if milestone is None:
-        return ""
-    warn = ":warning: " if domain.milestone_warning(row.ahr, row.region) else ""
-    return f" · {warn}{row.ahr - milestone.score} above {milestone.score}"
-
-
-def build_digest(
-    session: Session, *, day: dt.date, since: dt.datetime | None = None, uk_48_point: bool = False
-) -> Digest:
-    """What changed since yesterday that a manager must act on, highest GMV first in each section.
-
-    Snoozed sellers are left out unless they got worse since they were snoozed.
-    """
-    # Access lost since the previous daily digest (24 hours ago), so no loss is reported twice.
-    since = since or dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
-    window = Window.DAY
-    query = seller_select(window).where(
-        needs_action(tuple(Score), window)
-        | (ShopHealth.ahr < ShopHealth.ahr_1d)  # any fall may cross a milestone, however small
-        | (Shop.authorization_lost_at.is_not(None))
+def build_digest(session: Session, lens: Lens) -> Digest:
+    """The digest of `lens.today` (its window is the day before)."""
+    totals = portfolio_totals(session, lens)
+    digest = Digest(
+        day=lens.today,
+        sections={section: [] for section in Section},
+        needs_action=totals[needs_key(ALL_SCORES)],
+        gmv_at_risk=float(totals["gmv at risk"]),
     )
-    rows = [seller_row(values, Window.DAY) for values in session.execute(query)]
-    digest = Digest(day=day, sections={name: [] for name in Section.ORDER})
+    query = seller_select(lens.window).where(or_(needs(lens), near_milestone(lens)))
+    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
+    snoozed = followup.active_snoozes(session, lens.today)
+    digest.snoozed = sum(1 for row in rows if row.shop_id in snoozed and _counted(row))
+    rows = followup.with_team(session, [r for r in rows if r.why and r.shop_id not in snoozed], lens.today)
     for row in rows:
-        # 48-point regions collect penalty points: never AHR milestones or AHR advice (DOMAIN.md).
-        if row.authorized and not domain.uses_penalty_points(row.region, uk_48_point=uk_48_point):
-            crossed = domain.crossed_milestones(row.ahr_then, row.ahr, row.region)
-            if crossed:
-                text = (
-                    f"AHR {row.ahr_then} → {row.ahr}: reached {crossed[-1].score}, {crossed[-1].restriction}"
-                )
-                digest.sections[Section.MILESTONE].append(_with(row, text))
-            elif domain.action_required(Score.AHR, row.ahr, row.ahr_then):
-                text = f"AHR {row.ahr_then} → {row.ahr}{_forecast(row)}"
-                digest.sections[Section.AHR_DROP].append(_with(row, text))
-        if row.authorized and domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
-            text = f"SPS {domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)}"
-            digest.sections[Section.SPS_DROP].append(_with(row, text))
-        if row.authorized and row.chr_authorized and domain.action_required(Score.CHR, row.chr, row.chr_then):
-            change = domain.delta(row.chr, row.chr_then) or 0
-            text = f"CHR fell {-change} (lowest account now {row.chr})"
-            digest.sections[Section.CHR_DROP].append(_with(row, text))
-    lost = session.execute(
-        seller_select(window)
-        .add_columns(Shop.authorization_lost_at)
-        .where(Shop.authorization_lost_at >= since)
-    )
-    for *values, _lost_at in lost:
-        digest.sections[Section.AUTH_LOST].append(
-            _with(seller_row(values, Window.DAY), "shop data access was revoked")
-        )
-    for row, text in _appeals_closing(session, day):
-        digest.sections[Section.APPEALS].append(_with(row, text))
-    snoozed = followup.active_snoozes(session, day)
-    before = digest.shop_ids
-    for name in Section.ORDER:
-        kept = [r for r in digest.sections[name] if r.shop_id not in snoozed]
-        digest.sections[name] = sorted(kept, key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
-    digest.snoozed = len(before - digest.shop_ids)
-    seen: set[str] = set()
-    for rows_in_section in digest.sections.values():
-        for row in rows_in_section:
-            if row.shop_id not in seen and row.authorized:
-                seen.add(row.shop_id)
-                digest.gmv_at_risk += row.gmv_7d or 0
-    for shop_id, ack in followup.latest_acknowledgements(session, sorted(digest.shop_ids)).items():
-        digest.notes[shop_id] = (
-            f":white_check_mark: acknowledged by <@{ack.user_id}> {ack.acknowledged_at:%b %-d}"
-        )
-    digest.groups = _incidents(session, day)
+        digest.sections[SECTION_OF[row.why[0]]].append(row)
+    appeals = nearest_appeals(session, [r.shop_id for r in digest.sections[Section.APPEALS]], lens)
+    for section, listed in digest.sections.items():
+        if section is Section.APPEALS:
+            listed.sort(key=lambda r: (appeals[r.shop_id].until, -(r.gmv_7d or 0), r.shop_code))
+        else:
+            listed.sort(key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
+    digest.groups = _incidents(session, lens.today)
     digest.security = security.shops_with_open_items(session)
     return digest
+
+
+def _counted(row: SellerRow) -> bool:
+    return any(reason.counted for reason in row.why)
+
+
+def seller_reasons(session: Session, shop_ids: list[str], lens: Lens) -> dict[str, SellerRow]:
+    """Given sellers with their reasons today (for updates in their existing digest threads)."""
+    query = seller_select(lens.window).where(Shop.shop_id.in_(shop_ids))
+    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
+    return {row.shop_id: row for row in rows}
 
 
 def _incidents(session: Session, day: dt.date) -> list[tuple[str, int]]:
@@ -119,39 +75,3 @@ def _incidents(session: Session, day: dt.date) -> list[tuple[str, int]]:
     )
     groups = [(policy, int(n)) for policy, n in counts if n >= GROUP_MIN_SELLERS]
     return sorted(groups, key=lambda g: (-g[1], g[0]))
-
-
-def _with(row: SellerRow, reason: str) -> SellerRow:
-    return replace(row, reasons=(reason,))
-
-
-def _appeals_closing(session: Session, day: dt.date) -> list[tuple[SellerRow, str]]:
-    """Appealable violations whose deadline falls within the next 7 days (deadline day included)."""
-    # Shop violations stay appealable for 60 days after notice (a second appeal after a rejection).
-    candidates = session.scalars(
-        select(Violation)
-        .join(Shop, Shop.shop_id == Violation.shop_id)
-        .where(Shop.authorized.is_(True), Violation.notified_at >= day - dt.timedelta(days=60))
-    )
-    nearest: dict[str, tuple[dt.date, Violation]] = {}
-    for violation in candidates:
-        facts = violation_facts(violation)
-        if not domain.appealable(facts, day):
-            continue
-        deadline = domain.appeal_deadline(facts)
-        if (deadline - day).days <= APPEAL_SOON_DAYS and (
-            violation.shop_id not in nearest or deadline < nearest[violation.shop_id][0]
-        ):
-            nearest[violation.shop_id] = (deadline, violation)
-    if not nearest:
-        return []
-    rows = {
-        values[0]: seller_row(values, Window.DAY)
-        for values in session.execute(seller_select(Window.DAY).where(Shop.shop_id.in_(list(nearest))))
-    }
-    out = []
-    for shop_id, (deadline, violation) in nearest.items():
-        left = (deadline - day).days
-        text = f"{violation.policy}: appeal by {deadline:%b %-d} ({left} day{'s' if left != 1 else ''} left)"
-        out.append((rows[shop_id], text))
-    return out

@@ -187,7 +187,7 @@ def milestone_crossings(
     if day is None:
         return None, []
     rows = [
-        seller_row(values, Window.DAY)
+        seller_row(values)
         for values in session.execute(
             seller_select(Window.DAY).where(
                 Shop.owner.is_not(None), Shop.authorized.is_(True), ShopHealth.ahr < ShopHealth.ahr_1d

@@ -6,11 +6,12 @@ Lists read the derived `shop_health` table, one row per shop.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 
 from bot import domain
 from bot.db.models import Shop, ShopHealth
@@ -80,10 +81,6 @@ def warning_band(score: Score) -> ColumnElement[bool]:
     return in_level(score, domain.Level.WARNING)
 
 
-def needs_action(scores: Sequence[Score], window: Window) -> ColumnElement[bool]:
-    return or_(*(or_(drop(s, window), critical_band(s)) for s in scores))
-
-
 def seller_select(window: Window) -> Select[Any]:
     """The columns of a SellerRow, shops joined to their health, compared over `window`."""
     return select(
@@ -101,38 +98,18 @@ def seller_select(window: Window) -> Select[Any]:
         ShopHealth.chr,
         then_column(window, Score.CHR),
         ShopHealth.gmv_7d,
+        ShopHealth.points,
+        ShopHealth.points_1d if window is Window.DAY else ShopHealth.points_7d,
+        ShopHealth.restricted_until,
+        ShopHealth.restriction,
+        Shop.authorization_lost_at,
     ).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
 
 
-def seller_row(values: Sequence[Any], window: Window, scores: Sequence[Score] = ()) -> SellerRow:
-    """A SellerRow from `seller_select`'s columns, with its reasons when `scores` are given."""
+def seller_row(values: Sequence[Any]) -> SellerRow:
+    """A SellerRow from `seller_select`'s columns (its reasons come from `attention.explain`)."""
     row = SellerRow(*values)
-    if not scores:
-        return row
-    return replace(row, reasons=tuple(reasons_for(row, window, scores)))
-
-
-def reasons_for(row: SellerRow, window: Window, scores: Sequence[Score] = tuple(Score)) -> list[str]:
-    """Why a seller needs action, in the manager's words."""
-    reasons: list[str] = []
-    when = "since yesterday" if window is Window.DAY else "in 7 days"
-    if Score.AHR in scores and row.authorized:
-        change = domain.delta(row.ahr, row.ahr_then)
-        if domain.action_required(Score.AHR, row.ahr, row.ahr_then):
-            reasons.append(f"AHR fell {-change if change else 0} {when} ({row.ahr_then} → {row.ahr})")
-        if domain.ahr_level(row.ahr) is domain.Level.CRITICAL:
-            reasons.append(f"AHR {row.ahr} is {domain.ahr_band(row.ahr)}")
-    if Score.SPS in scores and row.authorized:
-        if domain.action_required(Score.SPS, row.sps_tenths, row.sps_tenths_then):
-            reasons.append(
-                f"SPS fell {when} ({domain.format_sps(row.sps_tenths_then)} → {domain.format_sps(row.sps_tenths)})"
-            )
-        if domain.sps_level(row.sps_tenths) is domain.Level.CRITICAL:
-            reasons.append(f"SPS {domain.format_sps(row.sps_tenths)} is critical")
-    if Score.CHR in scores and row.authorized and row.chr_authorized:
-        change = domain.delta(row.chr, row.chr_then)
-        if domain.action_required(Score.CHR, row.chr, row.chr_then):
-            reasons.append(f"CHR fell {-change if change else 0} {when} (lowest account now {row.chr})")
-        if domain.chr_level(row.chr) is domain.Level.CRITICAL:
-            reasons.append(f"CHR {row.chr} is {domain.chr_band(row.chr)}")
-    return reasons
+    lost = row.access_lost_at
+    if lost is not None and lost.tzinfo is None:  # SQLite keeps no offset: the stamp is UTC
+        row = replace(row, access_lost_at=lost.replace(tzinfo=dt.UTC))
+    return row

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Acknowledgement, AuthRequestSend, OwnerPreference, Shop, ShopHealth, Snooze
 from bot.services.portfolio import data_changed
-from bot.services.records import SellerRow, TeamState
+from bot.services.records import Page, SellerRow, TeamState
 
 
 class SnoozeMode(StrEnum):
@@ -215,3 +215,7 @@ def with_team(session: Session, rows: Sequence[SellerRow], today: dt.date) -> li
     """The rows with their team state, read now (it changes far more often than the scores)."""
     states = team_states(session, [row.shop_id for row in rows], today)
     return [replace(row, team=states.get(row.shop_id)) for row in rows]
+
+
+def with_team_page(session: Session, page: Page[SellerRow], today: dt.date) -> Page[SellerRow]:
+    return replace(page, rows=with_team(session, page.rows, today))

@@ -8,13 +8,37 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, Select, and_, case, delete, func, insert, literal, null, select, true, update
+from sqlalchemy import (
+    Date,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from bot import domain
-from bot.db.models import AccountSnapshot, DataRefresh, DataVersion, MetricSnapshot, Shop, ShopHealth
+from bot.db.models import (
+    AccountSnapshot,
+    DataRefresh,
+    DataVersion,
+    MetricSnapshot,
+    Shop,
+    ShopHealth,
+    Violation,
+)
 from bot.domain import Score, Window
 from bot.services.filters import drop, in_level
 from bot.services.records import Freshness
@@ -47,7 +71,7 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
         session.execute(delete(ShopHealth))
     else:
         session.execute(delete(ShopHealth).where(ShopHealth.shop_id.in_(touched)))
-    columns = [c.name for c in ShopHealth.__table__.columns if c.name != "flags"]
+    columns = [c.name for c in ShopHealth.__table__.columns if c.name not in SET_AFTER]
     if as_of is None:
         rows = select(Shop.shop_id, *(null() for _ in columns[1:])).where(chosen)
         session.execute(insert(ShopHealth).from_select(columns, rows))
@@ -123,7 +147,97 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
     ]  # fmt: skip (flags are set from these just after)
     session.execute(insert(ShopHealth).from_select(columns, rows))
     _set_flags(session, touched)
+    _set_points(session, touched, as_of)
+    _set_restrictions(session, touched, as_of)
     return as_of
+
+
+# Computed from the row's other columns (flags) or from other tables, once the rows exist.
+SET_AFTER = ("flags", "points", "points_1d", "points_7d", "restricted_until", "restriction")
+# Regions that are, or may be configured as (the UK), on the 48-point system: their shops' points
+# are kept whatever HEALTHBOT_UK_48_POINT says, so changing it needs no recompute.
+POINT_CANDIDATES = domain.penalty_point_regions(uk_48_point=True)
+RESTRICTION_LOOKBACK = 35  # the longest restriction (28 days), and a week of gaps before its start
+
+
+def _set_points(session: Session, touched: Select[Any] | None, as_of: dt.date) -> None:
+    """Penalty points of shops in 48-point regions: points of every violation not revoked in the
+    180 days up to the data date (and the day and week before)."""
+
+    def points_on(day: dt.date) -> Any:
+        start = day - dt.timedelta(days=domain.WINDOW_DAYS)
+        return (
+            select(func.coalesce(func.sum(Violation.points), 0))
+            .where(
+                Violation.shop_id == ShopHealth.shop_id,
+                Violation.enforcement_status != "Revoked",
+                Violation.notified_at > start,
+                Violation.notified_at <= day,
+            )
+            .scalar_subquery()
+        )
+
+    candidates = select(Shop.shop_id).where(func.upper(Shop.region).in_(POINT_CANDIDATES))
+    stmt = (
+        update(ShopHealth)
+        .where(ShopHealth.shop_id.in_(candidates))
+        .values(
+            points=points_on(as_of),
+            points_1d=points_on(as_of - dt.timedelta(days=1)),
+            points_7d=points_on(as_of - dt.timedelta(days=7)),
+        )
+    )
+    if touched is not None:
+        stmt = stmt.where(ShopHealth.shop_id.in_(touched))
+    session.execute(stmt)
+
+
+def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.date) -> None:
+    """The restriction in force on the data date (DOMAIN.md "Restrictions in force"): found from
+    the days a shop's AHR reached a milestone from above. Only shops at or below the highest
+    milestone lately are read, each day beside its previous known value (a window function)."""
+    start = as_of - dt.timedelta(days=RESTRICTION_LOOKBACK)
+    highest = max(m.score for m in domain.milestones_for("US"))
+    recent = MetricSnapshot.date > as_of - dt.timedelta(days=RESTRICTION_LOOKBACK - 7)
+    low = select(MetricSnapshot.shop_id).where(recent, MetricSnapshot.ahr <= highest)
+    if touched is not None:
+        low = low.where(MetricSnapshot.shop_id.in_(touched))
+    known = (
+        select(
+            MetricSnapshot.shop_id,
+            MetricSnapshot.date,
+            MetricSnapshot.ahr,
+            func.lag(MetricSnapshot.ahr)
+            .over(partition_by=MetricSnapshot.shop_id, order_by=MetricSnapshot.date)
+            .label("before"),
+        )
+        .where(
+            MetricSnapshot.shop_id.in_(low),
+            MetricSnapshot.date >= start,
+            MetricSnapshot.date <= as_of,
+            MetricSnapshot.ahr.is_not(None),
+        )
+        .subquery()
+    )
+    crossings = session.execute(
+        select(known.c.shop_id, Shop.region, known.c.date, known.c.ahr, known.c.before)
+        .join(Shop, Shop.shop_id == known.c.shop_id)
+        .where(known.c.before > known.c.ahr, known.c.ahr <= highest)
+    ).all()
+    found: dict[str, domain.Restriction] = {}
+    for shop_id, region, day, ahr, before in crossings:
+        for restriction in domain.restrictions([(day - dt.timedelta(days=1), before), (day, ahr)], region):
+            current = found.get(shop_id)
+            if restriction.in_force(as_of) and (current is None or restriction.until > current.until):
+                found[shop_id] = restriction
+    if found:
+        table = cast(Table, ShopHealth.__table__)
+        session.execute(
+            update(table)
+            .where(table.c.shop_id == bindparam("id"))
+            .values(restricted_until=bindparam("until"), restriction=bindparam("score")),
+            [{"id": shop_id, "until": r.until, "score": r.milestone.score} for shop_id, r in found.items()],
+        )
 
 
 def flag(score: Score, what: Window | domain.Level) -> int:
@@ -134,6 +248,11 @@ def flag(score: Score, what: Window | domain.Level) -> int:
     return 1 << (list(Score).index(score) * len(order) + order.index(what))
 
 
+def milestone_flag(window: Window) -> int:
+    """The bit saying the AHR reached a milestone (from above) over the window."""
+    return 1 << (len(Score) * (len(Window) + 2) + list(Window).index(window))
+
+
 def _set_flags(session: Session, touched: Select[Any] | None) -> None:
     bits: Any = literal(0)
     for score in Score:
@@ -141,6 +260,11 @@ def _set_flags(session: Session, touched: Select[Any] | None) -> None:
             bits = bits + case((drop(score, window, shown=true()), flag(score, window)), else_=0)
         for level in (domain.Level.CRITICAL, domain.Level.WARNING):
             bits = bits + case((in_level(score, level, shown=true()), flag(score, level)), else_=0)
+    scores = sorted({m.score for region in domain.MILESTONES for m in domain.milestones_for(region)})
+    for window in Window:
+        then = ShopHealth.ahr_1d if window is Window.DAY else ShopHealth.ahr_7d
+        crossed = or_(*(and_(then > score, ShopHealth.ahr <= score) for score in scores))
+        bits = bits + case((crossed, milestone_flag(window)), else_=0)
     stmt = update(ShopHealth).values(flags=bits)
     if touched is not None:
         stmt = stmt.where(ShopHealth.shop_id.in_(touched))

@@ -6,14 +6,27 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from bot import domain
 from bot.db.models import Shop, ShopHealth
 from bot.domain import Level, Score, SortKey, Window
+from bot.services.attention import (
+    ALL_SCORES,
+    GROUP_COLUMNS,
+    REASON_WORDS,
+    Group,
+    Lens,
+    appeal_groups,
+    as_group,
+    explain,
+    group_needs,
+    needs,
+)
 from bot.services.cache import Codec, cached, store
 from bot.services.filters import (
     AHR_BANDS,
@@ -22,7 +35,6 @@ from bot.services.filters import (
     band,
     critical_band,
     drop,
-    needs_action,
     seller_row,
     seller_select,
     visible,
@@ -32,27 +44,27 @@ from bot.services.health import bump_data_version, flag, freshness
 from bot.services.records import ListFilter, Overview, Page, SellerRow
 
 OWN_LIMIT = 25
-
-
 PAGE_SIZE = 10  # rows per page of every list (the commands' page size)
 
 
-def overview(session: Session, window: Window = Window.DAY) -> Overview:
-    totals = cached(session, ("totals",), lambda: _totals(session), TOTALS)
+def overview(session: Session, lens: Lens) -> Overview:
+    totals = portfolio_totals(session, lens)
     return Overview(
-        window=window,
+        window=lens.window,
         counts={score: (totals[f"warning {score}"], totals[f"critical {score}"]) for score in Score},
-        needs_action=totals[_needs_key(tuple(Score), window)],
+        needs_action=totals[needs_key(ALL_SCORES)],
         unauthorized=totals["unauthorized"],
         total=totals["total"],
         without_chr_scope=totals["without chr scope"],
-        gmv_at_risk=float(totals[f"gmv at risk {window}"]),
+        gmv_at_risk=float(totals["gmv at risk"]),
         freshness=freshness(session),
+        points=(totals["warning points"], totals["critical points"]),
+        points_shops=totals["points shops"],
     )
 
 
-def _needs_key(scores: Sequence[Score], window: Window) -> str:
-    return f"needs {','.join(s.value for s in scores)} {window}"
+def needs_key(scores: Sequence[Score]) -> str:
+    return f"needs {','.join(s.value for s in scores)}"
 
 
 def _score_sets() -> list[tuple[Score, ...]]:
@@ -60,74 +72,107 @@ def _score_sets() -> list[tuple[Score, ...]]:
     return [combo for n in range(1, len(Score) + 1) for combo in itertools.combinations(Score, n)]
 
 
-def _totals(session: Session) -> dict[str, Any]:
-    """Every count the overview and the at-risk pages show, from one GROUP BY over the shops'
-    access and their health flags (a few dozen groups); the rules are applied to each group."""
+def groups(session: Session) -> list[Group]:
+    """The portfolio as groups of shops alike in everything the rules read (a few hundred at L):
+    one GROUP BY over access, region, the health flags, points, restrictions and lost access.
+    Stored with every data change, so no request pays for it."""
+    return cached(session, ("groups",), lambda: _groups(session), GROUPS)
+
+
+def _groups(session: Session) -> list[Group]:
     query = (
         select(
-            Shop.authorized,
-            Shop.chr_authorized,
-            ShopHealth.flags,
+            *GROUP_COLUMNS,
             func.count(),
             func.count(ShopHealth.shop_id),
-            func.sum(ShopHealth.gmv_7d),
+            func.coalesce(func.sum(ShopHealth.gmv_7d), 0.0),
         )
         .select_from(Shop)
         .join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
-        .group_by(Shop.authorized, Shop.chr_authorized, ShopHealth.flags)
+        .group_by(*GROUP_COLUMNS)
     )
+    return [as_group(row) for row in session.execute(query)]
+
+
+def portfolio_totals(session: Session, lens: Lens) -> dict[str, Any]:
+    """Every count the overview and the at-risk pages show, for one lens: the stored groups with
+    the rules applied, and the shops with an appeal due (an indexed range) added where nothing
+    else counted them."""
+    return cached(session, ("totals", *lens.key()), lambda: _totals(session, lens))
+
+
+def _totals(session: Session, lens: Lens) -> dict[str, Any]:
+    every = groups(session)
+    if any(g.flags is None and g.listed for g in every):
+        return _totals_by_rows(session, lens)  # rows from before flags existed: count them in SQL
     totals: dict[str, Any] = {
-        "unauthorized": 0, "total": 0, "listed": 0, "without chr scope": 0,
+        "unauthorized": 0, "total": 0, "listed": 0, "without chr scope": 0, "gmv at risk": 0.0,
+        "points shops": 0, "warning points": 0, "critical points": 0,
         **{f"{level} {score}": 0 for score in Score for level in ("warning", "critical")},
-        **{f"gmv at risk {window}": 0.0 for window in Window},
-        **{_needs_key(scores, window): 0 for window in Window for scores in _score_sets()},
+        **{needs_key(scores): 0 for scores in _score_sets()},
     }  # fmt: skip
-    for authorized, chr_authorized, flags, shops, listed, gmv in session.execute(query):
-        if flags is None and listed:
-            return _totals_in_sql(session)  # rows from before flags existed: count them in SQL
+    for group in every:
+        shops, flags = group.shops, group.flags or 0
         totals["total"] += shops
-        totals["listed"] += listed
-        totals["unauthorized"] += 0 if authorized else shops
-        totals["without chr scope"] += shops if authorized and not chr_authorized else 0
-        if flags is None:
-            continue
-        seen = {s: bool(authorized and (chr_authorized or s is not Score.CHR)) for s in Score}
+        totals["listed"] += group.listed
+        totals["unauthorized"] += 0 if group.authorized else shops
+        totals["without chr scope"] += shops if group.authorized and not group.chr_authorized else 0
+        on_points = domain.uses_penalty_points(group.region, uk_48_point=lens.uk_48_point)
+        seen = {
+            Score.AHR: group.authorized and not on_points,  # no AHR for a 48-point shop
+            Score.SPS: group.authorized,
+            Score.CHR: group.authorized and group.chr_authorized,
+        }
         for score in Score:
             if seen[score]:
                 totals[f"warning {score}"] += shops if flags & flag(score, Level.WARNING) else 0
                 totals[f"critical {score}"] += shops if flags & flag(score, Level.CRITICAL) else 0
-        for window in Window:
-            acting = {s for s in Score if seen[s] and flags & (flag(s, window) | flag(s, Level.CRITICAL))}
-            for scores in _score_sets():
-                if acting.intersection(scores):
-                    totals[_needs_key(scores, window)] += shops
-            if acting:
-                totals[f"gmv at risk {window}"] += float(gmv or 0)
+        if on_points and group.authorized:
+            totals["points shops"] += shops
+            level = lens.rules.level(group.points)
+            totals["warning points"] += shops if level is Level.WARNING else 0
+            totals["critical points"] += shops if level is Level.CRITICAL else 0
+        for scores in _score_sets():
+            if group_needs(group, lens, scores):
+                totals[needs_key(scores)] += shops
+                if scores == ALL_SCORES:
+                    totals["gmv at risk"] += group.gmv if group.authorized else 0.0
+    for shop in appeal_groups(session, lens):  # each a group of one shop
+        if shop.authorized and not group_needs(shop, lens) and group_needs(shop, lens, appeal=True):
+            totals[needs_key(ALL_SCORES)] += 1
+            totals["gmv at risk"] += shop.gmv
     return totals
 
 
-def _totals_in_sql(session: Session) -> dict[str, Any]:
+def _totals_by_rows(session: Session, lens: Lens) -> dict[str, Any]:
     """The same counts evaluated row by row in SQL (one pass over the portfolio)."""
 
     def count(condition: ColumnElement[bool]) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    on_points = Shop.region.in_(domain.penalty_point_regions(uk_48_point=lens.uk_48_point))
+    authorized_points = and_(Shop.authorized.is_(True), on_points)
+    rules = lens.rules
     columns: dict[str, Any] = {
         "unauthorized": count(Shop.authorized.is_(False)),
         "total": func.count(),
         "listed": func.count(ShopHealth.shop_id),  # the Health List joins shops to their health row
         "without chr scope": count(and_(Shop.authorized.is_(True), Shop.chr_authorized.is_(False))),
+        "gmv at risk": func.coalesce(
+            func.sum(case((and_(Shop.authorized.is_(True), needs(lens)), ShopHealth.gmv_7d), else_=0.0)), 0.0
+        ),
+        "points shops": count(authorized_points),
+        "warning points": count(
+            and_(authorized_points, ShopHealth.points >= rules.warning, ShopHealth.points < rules.critical)
+        ),
+        "critical points": count(and_(authorized_points, ShopHealth.points >= rules.critical)),
     }
     for score in Score:
-        columns[f"warning {score}"] = count(warning_band(score))
-        columns[f"critical {score}"] = count(critical_band(score))
-    for window in Window:
-        needs = needs_action(tuple(Score), window)
-        columns[f"gmv at risk {window}"] = func.coalesce(
-            func.sum(case((needs, ShopHealth.gmv_7d), else_=0.0)), 0.0
-        )
-        for scores in _score_sets():
-            columns[_needs_key(scores, window)] = count(needs_action(scores, window))
+        shown = ~on_points if score is Score.AHR else true()
+        columns[f"warning {score}"] = count(and_(shown, warning_band(score)))
+        columns[f"critical {score}"] = count(and_(shown, critical_band(score)))
+    for scores in _score_sets():
+        columns[needs_key(scores)] = count(needs(lens, scores))
     query = select(*(c.label(f"c{i}") for i, c in enumerate(columns.values()))).select_from(Shop)
     query = query.join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
     values = session.execute(query).one()
@@ -149,50 +194,48 @@ def _count(session: Session, where: ColumnElement[bool]) -> int:
 
 def at_risk(
     session: Session,
+    lens: Lens,
     *,
-    scores: Sequence[Score] = tuple(Score),
-    window: Window = Window.DAY,
+    scores: Sequence[Score] = ALL_SCORES,
+    reason: str | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
 ) -> Page[SellerRow]:
-    """Sellers needing action (drop beyond the limit, or a critical band), highest GMV first."""
+    """Sellers needing action (or, with `reason`, those with one kind of reason: a word of
+    `attention.REASON_WORDS`), highest GMV first, each with its reasons."""
     scores = tuple(s for s in Score if s in scores)  # the same question in any order
-    question = ("atrisk", scores, window, offset, limit)
-    return cached(session, question, lambda: _at_risk(session, scores, window, offset, limit), PAGE)
+    question = ("atrisk", scores, reason or "", offset, limit, *lens.key())
+    return cached(session, question, lambda: _at_risk(session, lens, scores, reason, offset, limit))
 
 
 def _at_risk(
-    session: Session,
-    scores: Sequence[Score],
-    window: Window,
-    offset: int,
-    limit: int,
-    total: int | None = None,
+    session: Session, lens: Lens, scores: Sequence[Score], reason: str | None, offset: int, limit: int
 ) -> Page[SellerRow]:
-    condition = needs_action(scores, window)
+    condition = REASON_WORDS[reason][0](lens) if reason else needs(lens, scores)
     query = (
-        seller_select(window)
+        seller_select(lens.window)
         .where(condition)
         .order_by(ShopHealth.gmv_7d.desc().nulls_last(), Shop.shop_code)
         .offset(offset)
         .limit(limit)
     )
-    rows = [seller_row(values, window, scores) for values in session.execute(query)]
-    if total is None:
-        total = _count(session, condition)
+    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens, scores)
+    total = _count(session, condition) if reason else portfolio_totals(session, lens)[needs_key(scores)]
     return Page(rows=rows, total=total, offset=offset, limit=limit)
 
 
 def seller_list(
-    session: Session, filters: ListFilter, *, offset: int = 0, limit: int = PAGE_SIZE
+    session: Session, filters: ListFilter, lens: Lens, *, offset: int = 0, limit: int = PAGE_SIZE
 ) -> Page[SellerRow]:
-    """Partner Center's Health List: any combination of band and action filters, sorted."""
-    question = ("list", filters, offset, limit)
-    return cached(session, question, lambda: _seller_list(session, filters, offset, limit), PAGE)
+    """Partner Center's Health List: any combination of band and action filters, sorted; each row
+    with its reasons to act, if any."""
+    lens = replace(lens, window=filters.window)
+    question = ("list", filters, offset, limit, *lens.key())
+    return cached(session, question, lambda: _seller_list(session, filters, lens, offset, limit))
 
 
 def _seller_list(
-    session: Session, filters: ListFilter, offset: int, limit: int, total: int | None = None
+    session: Session, filters: ListFilter, lens: Lens, offset: int, limit: int
 ) -> Page[SellerRow]:
     conditions: list[ColumnElement[bool]] = []
     if filters.ahr:
@@ -228,84 +271,66 @@ def _seller_list(
         .offset(offset)
         .limit(limit)
     )
-    scores = filters.action or tuple(Score)
-    rows = [seller_row(values, filters.window, scores) for values in session.execute(query)]
-    if total is None:
-        total = _count(session, where)
+    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
+    total = portfolio_totals(session, lens)["listed"] if not conditions else _count(session, where)
     return Page(rows=rows, total=total, offset=offset, limit=limit)
 
 
-def unauthorized(session: Session, *, offset: int = 0, limit: int = 10) -> Page[SellerRow]:
+def unauthorized(session: Session, *, offset: int = 0, limit: int = PAGE_SIZE) -> Page[SellerRow]:
+    """Sellers the partner cannot fully see: without a Seller Center role first (nothing is
+    visible), then those missing only the Data Compass scope (no CHR); by name within each."""
     where = or_(Shop.authorized.is_(False), Shop.chr_authorized.is_(False))
     total = session.scalar(select(func.count()).select_from(Shop).where(where))
     query = (
         seller_select(Window.DAY)
         .where(where)
-        .order_by(Shop.authorized, Shop.shop_name)
+        .order_by(Shop.authorized, Shop.shop_name, Shop.shop_code)
         .offset(offset)
         .limit(limit)
     )
-    rows = [seller_row(values, Window.DAY) for values in session.execute(query)]
+    rows = [seller_row(values) for values in session.execute(query)]
     return Page(rows=rows, total=int(total or 0), offset=offset, limit=limit)
 
 
-def own_sellers(
-    session: Session, user_id: str, *, limit: int = OWN_LIMIT, window: Window = Window.DAY
-) -> Page[SellerRow]:
+def own_sellers(session: Session, user_id: str, lens: Lens, *, limit: int = OWN_LIMIT) -> Page[SellerRow]:
     """The user's sellers (`Shop.owner`), worst first.
 
-    Order: needing action (a drop beyond the limit or a critical band), then a warning band, then
-    not authorized (the partner cannot see them), then the rest; within each, highest GMV first,
-    as in every list of sellers needing action (DOMAIN.md).
+    Order: needing action, then a warning band, then not authorized (the partner cannot see
+    them), then the rest; within each, highest GMV first, as in every list of sellers needing
+    action (DOMAIN.md).
     """
-    scores = tuple(Score)
     mine = Shop.owner == user_id
-    warning = or_(*(warning_band(score) for score in scores))
-    rank = case(
-        (needs_action(scores, window), 0),
-        (warning, 1),
-        (Shop.authorized.is_(False), 2),
-        else_=3,
-    )
+    warning = or_(*(warning_band(score) for score in Score))
+    rank = case((needs(lens), 0), (warning, 1), (Shop.authorized.is_(False), 2), else_=3)
     query = (
-        seller_select(window)
+        seller_select(lens.window)
         .where(mine)
         .order_by(rank, ShopHealth.gmv_7d.desc().nulls_last(), Shop.shop_code)
         .limit(limit)
     )
-    rows = [seller_row(values, window, scores) for values in session.execute(query)]
+    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
     return Page(rows=rows, total=_count(session, mine), offset=0, limit=limit)
 
 
 def data_changed(session: Session) -> None:
     """Seller health, access or owners changed in the caller's transaction: renew the data-version
-    stamp and store the answers every request would otherwise compute cold (the overview's counts,
-    the first page of each at-risk question and of the unfiltered Health List), so they commit with
-    the change and every worker and replica reads them ready-made. Call once per transaction."""
+    stamp and store the portfolio's groups for it (what every count is made from), so they commit
+    with the change and every worker and replica reads them ready-made. Call once per transaction."""
     stamp = bump_data_version(session)
     session.flush()
-    totals = _totals(session)
-    answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]] = {("totals",): (totals, TOTALS)}
-    for window in Window:
-        for scores in _score_sets():
-            total = totals[_needs_key(scores, window)]
-            page = _at_risk(session, scores, window, 0, PAGE_SIZE, total=total)
-            answers[("atrisk", scores, window, 0, PAGE_SIZE)] = (page, PAGE)
-    everyone = ListFilter()
-    page = _seller_list(session, everyone, 0, PAGE_SIZE, total=totals["listed"])
-    answers[("list", everyone, 0, PAGE_SIZE)] = (page, PAGE)
-    store(session, stamp, answers)
+    store(session, stamp, {("groups",): (_groups(session), GROUPS)})
 
 
-def _encode_page(page: Page[SellerRow]) -> dict[str, Any]:
-    rows = [{f.name: getattr(row, f.name) for f in fields(row)} for row in page.rows]
-    return {"rows": rows, "total": page.total, "offset": page.offset, "limit": page.limit}
+def _encode_groups(found: list[Group]) -> list[list[Any]]:
+    return [
+        [
+            g.authorized, g.chr_authorized, g.region, g.flags, g.points, g.points_1d, g.points_7d,
+            g.restricted_until.isoformat() if g.restricted_until else None,
+            g.lost_at.isoformat() if g.lost_at else None,
+            g.shops, g.listed, g.gmv,
+        ]
+        for g in found
+    ]  # fmt: skip
 
 
-def _decode_page(body: dict[str, Any]) -> Page[SellerRow]:
-    rows = [SellerRow(**{**values, "reasons": tuple(values["reasons"])}) for values in body["rows"]]
-    return Page(rows=rows, total=body["total"], offset=body["offset"], limit=body["limit"])
-
-
-PAGE: Codec[Page[SellerRow]] = Codec(_encode_page, _decode_page)
-TOTALS: Codec[dict[str, Any]] = Codec(dict, dict)
+GROUPS: Codec[list[Group]] = Codec(_encode_groups, lambda body: [as_group(row) for row in body])

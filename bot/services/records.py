@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Generic, TypeVar
 
-from bot.domain import AhrBand, Score, SortKey, Window
+from bot.domain import AhrBand, Reason, Score, SortKey, Window
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class HealthScores:
     chr_1d: int | None = None
     chr_7d: int | None = None
     gmv_7d: float | None = None
+    points: int | None = None  # 48-point regions: penalty points in the last 180 days
+    points_1d: int | None = None
+    points_7d: int | None = None
+    restricted_until: dt.date | None = None  # the restriction in force on the data date: when it lifts
+    restriction: int | None = None  # and the milestone that brought it
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,13 @@ class SellerRow:
     chr: int | None
     chr_then: int | None
     gmv_7d: float | None
-    reasons: tuple[str, ...] = ()
+    points: int | None = None  # 48-point regions: penalty points, and at the window's start
+    points_then: int | None = None
+    restricted_until: dt.date | None = None  # a restriction in force on the data date lifts then
+    restriction: int | None = None  # the milestone that brought it
+    access_lost_at: dt.datetime | None = None
+    reasons: tuple[str, ...] = ()  # why it needs action, most urgent first, in words
+    why: tuple[Reason, ...] = ()  # the same, as reasons
     team: TeamState | None = None
 
 
@@ -116,6 +128,8 @@ class Overview:
     without_chr_scope: int  # authorized, but no Data Compass scope: no CHR
     gmv_at_risk: float
     freshness: Freshness
+    points: tuple[int, int] = (0, 0)  # 48-point shops: (warning, critical) by the configured points
+    points_shops: int = 0  # authorized 48-point shops (no AHR band for them)
 
 
 @dataclass(frozen=True)
@@ -240,27 +254,66 @@ class SecuritySummary:
     pending: list[PendingBlock] = field(default_factory=list)  # recorded, not yet confirmed
 
 
-class Section:
-    """The digest's sections, in the order they are shown."""
+class Section(StrEnum):
+    """The digest's sections, in the order they are shown: what must be done today first."""
 
-    MILESTONE = "Crossed an AHR milestone"
-    AHR_DROP = "AHR dropped more than 20"
-    SPS_DROP = "SPS dropped more than 0.5"
-    CHR_DROP = "CHR dropped more than 20"
     APPEALS = "Appeal deadlines within 7 days"
-    AUTH_LOST = "Authorization lost"
+    RESTRICTIONS = "Milestones reached, restrictions in force"
+    NEAR_MILESTONE = "Within 10 points of a milestone"
+    POINTS = "48-point shops near the ban"
+    ACCESS = "Authorization lost"
+    AHR_DROP = "AHR fell more than 20"
+    SPS_DROP = "SPS fell more than 0.5"
+    CHR_DROP = "CHR fell more than 20"
+    CRITICAL = "Still in a critical band"
 
-    ORDER = (MILESTONE, AHR_DROP, SPS_DROP, CHR_DROP, APPEALS, AUTH_LOST)
+    @property
+    def act_today(self) -> bool:
+        return self in ACT_TODAY
+
+    @property
+    def word(self) -> str:
+        """The `/health atrisk` word that lists every seller with this section's reason."""
+        return SECTION_WORDS[self]
+
+
+ACT_TODAY = (Section.APPEALS, Section.RESTRICTIONS, Section.NEAR_MILESTONE, Section.POINTS, Section.ACCESS)
+SECTION_OF: dict[Reason, Section] = {
+    Reason.APPEAL: Section.APPEALS,
+    Reason.MILESTONE: Section.RESTRICTIONS,
+    Reason.RESTRICTED: Section.RESTRICTIONS,
+    Reason.NEAR_MILESTONE: Section.NEAR_MILESTONE,
+    Reason.POINTS: Section.POINTS,
+    Reason.ACCESS: Section.ACCESS,
+    Reason.AHR_DROP: Section.AHR_DROP,
+    Reason.SPS_DROP: Section.SPS_DROP,
+    Reason.CHR_DROP: Section.CHR_DROP,
+    Reason.CRITICAL: Section.CRITICAL,
+}
+SECTION_WORDS: dict[Section, str] = {
+    Section.APPEALS: "appeals",
+    Section.RESTRICTIONS: "restricted",
+    Section.NEAR_MILESTONE: "near",
+    Section.POINTS: "points",
+    Section.ACCESS: "access",
+    Section.AHR_DROP: "ahr",
+    Section.SPS_DROP: "sps",
+    Section.CHR_DROP: "chr",
+    Section.CRITICAL: "critical",
+}
 
 
 @dataclass
 class Digest:
+    """One day's digest: the sellers that need action under their most urgent reason (each once,
+    its other reasons on the same row), and the same headline numbers as the overview."""
+
     day: dt.date
-    sections: dict[str, list[SellerRow]] = field(default_factory=dict)
-    gmv_at_risk: float = 0.0
+    sections: dict[Section, list[SellerRow]] = field(default_factory=dict)
+    needs_action: int = 0  # as the overview counts them (snoozed included)
+    gmv_at_risk: float = 0.0  # likewise
     groups: list[tuple[str, int]] = field(default_factory=list)  # (policy, sellers) hit the same day
-    snoozed: int = 0
-    notes: dict[str, str] = field(default_factory=dict)  # shop_id -> trusted mrkdwn (acknowledged by ...)
+    snoozed: int = 0  # sellers left out because someone snoozed them
     security: list[tuple[str, str, str, int]] = field(default_factory=list)  # open Security Center items
 
     @property

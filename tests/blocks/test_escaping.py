@@ -16,6 +16,7 @@ from blocks.digest import digest_reply
 from bot.commands.asker import Asker
 from bot.commands.registry import answer
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.links import auth_request_url, seller_center_url
 from bot.services.lookup import get_shop
@@ -91,7 +92,7 @@ def test_replies_escape_every_value(evil: sessionmaker[Session], settings: Setti
 
 def test_the_digest_escapes_every_value(evil: sessionmaker[Session]) -> None:
     with evil() as session:
-        reply = digest_reply(build_digest(session, day=TODAY))
+        reply = digest_reply(build_digest(session, Lens(today=TODAY)))
     assert "Glow" in text_of(reply.blocks)
     assert_safe(mrkdwn_of(reply.blocks))
     assert_safe(reply.text)

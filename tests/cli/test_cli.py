@@ -30,9 +30,10 @@ def test_ask_atrisk_prints_sellers(demo: sessionmaker[Session], capsys: pytest.C
     code, out, err = ask(capsys, "/health atrisk")
     assert code == 0, err
     assert "Sellers needing action (AHR/SPS/CHR, vs yesterday)" in out
-    assert "US00001" in out  # the poor, falling archetype
-    assert "AHR fell 35 since yesterday (70 → 35)" in out
-    assert "[Show more (" in out
+    assert "1-10 of " in out and "[Open card]" in out and "[Show more (" in out
+    code, out, err = ask(capsys, "/health atrisk restricted")
+    assert code == 0 and "US00001" in out  # the poor, falling archetype, with every reason in words
+    assert "AHR 70 → 35: reached 50: restricted until" in out and "SPS 2.2 is critical" in out
     assert "Traceback" not in out + err
 
 

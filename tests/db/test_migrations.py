@@ -24,6 +24,9 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
     assert db.current_revision(engine) == db.head_revision()
 
 
+# SQLite's batch mode reflects the tables a changed table refers to (shops, with its expression
+# indexes, which reflection cannot describe); the indexes themselves are untouched.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
     db.upgrade(url)

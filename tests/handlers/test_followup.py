@@ -29,6 +29,7 @@ from bot.db.models import Acknowledgement
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import Call, FakeSlack
 from bot.services import followup
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.records import Digest
 from tests.support.data import acks, load, metric, owner, shop, snoozes
@@ -289,74 +290,65 @@ def test_assign_submission_for_a_vanished_shop_is_an_error(env: Env) -> None:
 # ---- the digest row's overflow menu ----
 
 
-def test_digest_row_menu_actions(env: Env) -> None:
-    with env.factory() as session:
-        reply = digest_reply(build_digest(session, day=env.today))
-    menus = {json.loads(m["options"][0]["value"])["shop_id"]: m for m in overflows(reply.blocks)}
-    assert set(menus) == {"S1", "S2"}
-    alpha, beta = menus["S1"], menus["S2"]
-    assert alpha["action_id"].startswith(f"{ActionId.SHOP_MENU.value}:")
+def test_row_menus_of_digests_posted_before_still_work(env: Env) -> None:
+    # Rows now carry one button (Open card); digests posted earlier carry a menu per row, and every
+    # button works from a message posted hours earlier.
+    def choose(op: str, shop_id: str = "S1", **kwargs: Any) -> None:
+        value = RowAction(op=op, shop_id=shop_id).encode()
+        block_action(env.sender, overflow(f"{ActionId.SHOP_MENU.value}:0", value), **kwargs)
 
-    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "open")), name="open")
+    with env.factory() as session:
+        rows = [
+            b for b in digest_reply(build_digest(session, Lens(today=env.today))).blocks if b.get("accessory")
+        ]
+    assert {b["accessory"]["type"] for b in rows} == {"button"}
+    choose("open", name="open")
     opened = responses(env)["open"]
     assert opened["response_type"] == "ephemeral" and "Alpha Goods" in text_of(opened["blocks"])
     assert "*AHR* (Shop Health Rating)" in text_of(opened["blocks"])
-
-    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "ack")), user_id="UACK", name="ack")
+    choose("ack", user_id="UACK", name="ack")
     assert acks(env.factory) == [("S1", "UACK")]
-
-    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "snooze:1d")), name="s1")
+    choose("snooze:1d", name="s1")
     assert snoozes(env.factory) == {"S1": ("U1", env.today + DAY)}
     assert "snoozed for 1 day" in text_of(responses(env)["s1"]["blocks"])
-    block_action(env.sender, overflow(beta["action_id"], option(beta, "snooze:7d")), name="s7")
+    choose("snooze:7d", "S2", name="s7")
     assert snoozes(env.factory)["S2"] == ("U1", env.today + 7 * DAY)
-
-    block_action(env.sender, overflow(alpha["action_id"], option(alpha, "assign")))
+    choose("assign")
     (opened_view,) = env.slack.calls_to("views.open")
     assert opened_view.params["view"]["callback_id"] == CallbackId.ASSIGN_OWNER.value
     assert json.loads(opened_view.params["view"]["private_metadata"]) == {"shop_id": "S1"}
-
     # Beta lost authorization: its menu sends the request link (to the clicker's DM: no channel).
-    block_action(env.sender, overflow(beta["action_id"], option(beta, "request")), name="req")
+    choose("request", "S2", name="req")
     (link,) = posts(env.slack)
     assert link.params["channel"] == "DU1" and "request-permissions" in link.params["text"]
     assert "sent to your DMs" in text_of(responses(env)["req"]["blocks"])
 
 
-def test_a_follow_up_on_a_posted_digest_redraws_that_row_for_everyone(env: Env) -> None:
-    with env.factory() as session:
-        posted = digest_reply(build_digest(session, day=env.today)).as_message()
-    menus = {json.loads(m["options"][0]["value"])["shop_id"]: m for m in overflows(posted["blocks"])}
-    alpha = menus["S1"]
-    row = block_of(posted["blocks"], alpha["action_id"])
-    block_action(
-        env.sender,
-        overflow(alpha["action_id"], option(alpha, "ack"), row),
-        user_id="UACK",
-        name="ack",
-        message=posted,
-    )
+def test_acknowledge_on_a_shared_card_redraws_it_for_everyone(env: Env) -> None:
+    shared = {"text": "Alpha Goods (US1): AHR 220", "blocks": card(env)}  # as Share posts it
+    (ack_button,) = find_buttons(shared["blocks"], ActionId.ACKNOWLEDGE.value)
+    place = block_of(shared["blocks"], ActionId.ACKNOWLEDGE.value)
+    block_action(env.sender, button(ack_button, place), user_id="UACK", name="ack", message=shared)
     redrawn = responses(env)["ack"]
     assert redrawn["replace_original"] is True and redrawn.get("response_type") != "ephemeral"
     blocks = redrawn["blocks"]
-    assert len(blocks) == len(posted["blocks"]) + 1  # the row, then what was done with its Undo
-    at = next(i for i, b in enumerate(blocks) if b.get("block_id") == row)
-    assert text_of([blocks[at]]).endswith(
-        ":busts_in_silhouette: :white_check_mark: acknowledged by <@UACK> just now"
+    at = next(i for i, b in enumerate(blocks) if b.get("block_id") == place)
+    # Just above the buttons: who is on it now, then what was just done with its Undo.
+    assert (
+        text_of([blocks[at - 2]])
+        == ":busts_in_silhouette: :white_check_mark: acknowledged by <@UACK> just now"
     )
-    assert "<@UACK> acknowledged *Alpha Goods*" in text_of([blocks[at + 1]])
-    others = [b for b in blocks if b.get("block_id") not in (row, blocks[at + 1]["block_id"])]
-    assert others == [b for b in posted["blocks"] if b.get("block_id") != row]  # the rest as it was
+    assert "<@UACK> acknowledged *Alpha Goods*" in text_of([blocks[at - 1]])
+    said = blocks[at - 1]
+    assert [b for b in blocks if b.get("block_id") not in ("team", said["block_id"])] == shared["blocks"]
 
-    # Undo from the redrawn message: the row loses its team line, the notice says it was undone.
-    (undo,) = find_buttons([blocks[at + 1]], ActionId.UNDO.value)
+    # Undo from the redrawn message: the team line goes, the notice says it was undone.
+    (undo,) = find_buttons([said], ActionId.UNDO.value)
     again = {"text": redrawn["text"], "blocks": blocks}
-    block_action(
-        env.sender, button(undo, blocks[at + 1]["block_id"]), user_id="UACK", name="undo", message=again
-    )
+    block_action(env.sender, button(undo, said["block_id"]), user_id="UACK", name="undo", message=again)
     undone = responses(env)["undo"]["blocks"]
-    assert len(undone) == len(blocks)
-    assert "acknowledged by" not in text_of([undone[at]]) and "Undone" in text_of([undone[at + 1]])
+    assert not [b for b in undone if b.get("block_id") == "team"]
+    assert "Undone: *Alpha Goods* is no longer acknowledged" in text_of(undone)
     assert acks(env.factory) == []
 
 
@@ -399,12 +391,13 @@ def test_follow_up_commands_over_signed_http(env: Env) -> None:
     env.sender.command("notify milestones on", user_id="U4")
     with env.factory() as session:
         assert followup.wants_milestone_dm(session, {"U1", "U4"}) == {"U4"}
-    assert "*1* seller(s)" in text_of(digest_reply(build_digest_now(env)).blocks)
+    text = text_of(digest_reply(build_digest_now(env)).blocks)
+    assert "· 1 snoozed" in text and "`US1`" not in text  # snoozed by U2: out of the rows
 
 
 def build_digest_now(env: Env) -> Digest:
     with env.factory() as session:
-        return build_digest(session, day=env.today)
+        return build_digest(session, Lens(today=env.today))
 
 
 def test_a_failing_modal_submission_shows_an_apology_in_the_modal(bot: Env) -> None:

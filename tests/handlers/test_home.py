@@ -16,6 +16,7 @@ from blocks.ids import ActionId, CallbackId, ShopRef
 from bot.db.models import Shop, ShopHealth
 from bot.ingest.demo import DemoSize, load_demo
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.portfolio import at_risk
 from tests.support.data import load, metric, shop
 from tests.support.slack import BOT_TOKEN, Env, find_buttons, text_of
@@ -60,7 +61,7 @@ def shop_id_of(block: dict[str, Any]) -> str:
 
 def test_home_lists_the_users_own_sellers_first_needing_action_first(demo: Env) -> None:
     with demo.factory() as session:
-        flagged = {row.shop_id for row in at_risk(session, limit=1000).rows}
+        flagged = {row.shop_id for row in at_risk(session, Lens(demo.today), limit=1000).rows}
         owners = session.execute(
             select(Shop.owner, Shop.shop_id).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
         ).all()

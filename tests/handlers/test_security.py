@@ -24,6 +24,7 @@ from bot.db.models import BuyerBlock, SecuritySignal
 from bot.ingest.formats import Kind
 from bot.ingest.importer import import_files
 from bot.services import security
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.settings import Settings
 from tests.support.data import load, shop
@@ -161,12 +162,12 @@ def test_digest_mentions_shops_with_open_security_items(
     factory: sessionmaker[Session], imported: dt.date
 ) -> None:
     with factory() as session:
-        digest = build_digest(session, day=imported)
+        digest = build_digest(session, Lens(today=imported))
     assert [(code, n) for _, code, _, n in digest.security] == [("US1", 3), ("US2", 1)]
     assert not digest.quiet  # open security items make a day worth posting
     text = text_of(digest_reply(digest).blocks)
     assert "Security Center: alert orders and risk refunds to handle" in text
-    assert "*Alpha Goods* `US1`: 3 open item(s)" in text and "*Beta Home* `US2`: 1 open item(s)" in text
+    assert "*Alpha Goods* `US1`: 3 open items" in text and "*Beta Home* `US2`: 1 open item" in text
     assert "US3" not in text and "US4" not in text
     assert "/health security &lt;shop&gt;" in text
 

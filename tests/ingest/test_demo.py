@@ -22,6 +22,7 @@ from bot.db.models import (
 from bot.domain import Score
 from bot.ingest.demo import CITIES, DemoSize, generate, load_demo, shop_names
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.health import freshness
 from bot.services.portfolio import overview
 from tests.conftest import TODAY
@@ -103,7 +104,7 @@ def test_demo_has_every_chr_band(demo: sessionmaker[Session]) -> None:
 
 def test_demo_has_every_overview_level_for_authorized_sellers(demo: sessionmaker[Session]) -> None:
     with demo() as session:
-        data = overview(session)
+        data = overview(session, Lens(TODAY))
     for score in Score:
         warning, critical = data.counts[score]
         assert warning > 0 and critical > 0, score

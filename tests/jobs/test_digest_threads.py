@@ -88,8 +88,8 @@ def test_next_day_news_is_a_thread_reply(
     assert reply.params["channel"] == "CDIG"
     top_text = text_of(top.params["blocks"])
     assert "FALL1" not in top_text and "NEW2" in top_text
-    assert "1 seller(s) already in a recent digest: updates are in their threads" in top_text
-    assert "FALL1" in text_of(reply.params["blocks"]) and "AHR 370 → 340" in text_of(reply.params["blocks"])
+    assert ":thread: 1 seller from a recent digest: updates in their threads" in top_text
+    assert "FALL1" in text_of(reply.params["blocks"]) and "(370 → 340)" in text_of(reply.params["blocks"])
     with factory() as session:
         threads = {t.shop_id: (t.thread_ts, t.last_day) for t in session.scalars(select(DigestThread))}
     assert threads == {"S1": (first_ts, D + DAY), "S2": (top.response["ts"], D + DAY)}

@@ -20,7 +20,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.digest import digest_reply
+from blocks.digest import digest_reply, thread_lists
 from blocks.ids import ActionId, ShopRef
 from bot import cli, db
 from bot.commands.asker import Asker
@@ -30,6 +30,7 @@ from bot.deps import web_client
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import FakeSlack
 from bot.services import subscriptions as subscription_service
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.digest_runs import CLAIM_LEASE, WORKER
 from bot.services.records import Section
@@ -227,7 +228,7 @@ def test_list_and_preview_are_for_everyone(factory: sessionmaker[Session], setti
     assert "<#C123> at 08:30 America/New_York" in listed
     assert "<#C456> at 18:00 Europe/Paris (skips quiet days)" in listed
     preview = ask(factory, settings, "digest preview", admin=False, user="UOTHER")
-    assert "Daily seller health digest" in text_of(preview.blocks)
+    assert "Seller health digest" in text_of(preview.blocks)
     assert len(subscriptions(factory)) == 2  # a preview posts and changes nothing
 
 
@@ -293,50 +294,80 @@ def busy(factory: sessionmaker[Session]) -> Portfolio:
 
 def test_digest_sections(factory: sessionmaker[Session], busy: Portfolio) -> None:
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
+        digest = build_digest(session, Lens(today=TODAY))
     s = digest.sections
-    assert codes(s[Section.MILESTONE]) == ["MIL-50", "MIL-0"]  # highest GMV first
-    assert codes(s[Section.AHR_DROP]) == ["DROP-BIG", "DROP-SMALL"]
+    # What must be done today first; each seller once, under its most urgent reason.
+    assert codes(s[Section.APPEALS]) == ["APPEAL-5"]
+    assert codes(s[Section.RESTRICTIONS]) == ["MIL-50", "MIL-0"]  # highest GMV first
+    assert codes(s[Section.NEAR_MILESTONE]) == ["DROP-BIG"]  # fell 30 to 160: 10 above 150
+    assert codes(s[Section.ACCESS]) == ["LOST"]
+    assert codes(s[Section.AHR_DROP]) == ["DROP-SMALL"]
     assert codes(s[Section.SPS_DROP]) == ["SPS-DROP"]
     assert codes(s[Section.CHR_DROP]) == ["CHR-DROP"]
-    assert codes(s[Section.APPEALS]) == ["APPEAL-5"]
-    assert codes(s[Section.AUTH_LOST]) == ["LOST"]
-    assert s[Section.MILESTONE][0].reasons == (
-        "AHR 60 → 45: reached 50, 28 days without creating listings or joining mega campaigns",
+    assert s[Section.POINTS] == [] and s[Section.CRITICAL] == []
+    until = DATA_DAY + dt.timedelta(days=28)
+    assert s[Section.RESTRICTIONS][0].reasons == (
+        f"AHR 60 → 45: reached 50: restricted until {until:%b %-d} "
+        "(28 days without creating listings or joining mega campaigns)",
     )
-    assert "reached 0, permanent deactivation" in s[Section.MILESTONE][1].reasons[0]
-    assert s[Section.AHR_DROP][0].reasons[0].startswith("AHR 190 → 160")
-    assert s[Section.SPS_DROP][0].reasons == ("SPS 4.5 → 3.8",)
-    assert s[Section.CHR_DROP][0].reasons == ("CHR fell 30 (lowest account now 220)",)
+    assert "reached 0: permanent deactivation" in s[Section.RESTRICTIONS][1].reasons[0]
+    # The other reasons are on the same row.
+    assert s[Section.NEAR_MILESTONE][0].reasons == (
+        "AHR 160 is 10 above 150 (within 10): 7 days without creating listings or joining mega "
+        "campaigns if it falls",
+        "AHR fell 30 since yesterday (190 → 160)",
+    )
+    assert s[Section.SPS_DROP][0].reasons == ("SPS fell since yesterday (4.5 → 3.8)",)
+    assert s[Section.CHR_DROP][0].reasons == ("CHR fell 30 since yesterday (lowest account now 220)",)
     deadline = TODAY + dt.timedelta(days=5)
-    assert s[Section.APPEALS][0].reasons == (f"Late dispatch: appeal by {deadline:%b %-d} (5 days left)",)
-    assert digest.sellers == 8
+    assert s[Section.APPEALS][0].reasons == (f"appeal Late dispatch (4 pts) by {deadline:%b %-d}, in 5 days",)
+    assert s[Section.ACCESS][0].reasons[0].startswith("shop access lost")
+    assert digest.sellers == 8 and digest.needs_action == 8
     # GMV at risk counts each authorized seller once; the lost seller's GMV is no longer ours to see.
     assert digest.gmv_at_risk == 9000 + 3000 + 5000 + 100 + 4000 + 2000 + 1500
     assert not digest.quiet
 
 
-def test_digest_message_has_a_button_per_seller_and_fits_slack(
+def test_the_digest_headline_is_the_overviews(
+    factory: sessionmaker[Session], busy: Portfolio, settings: Settings
+) -> None:
+    # One definition of needs action: the digest, /health overview and /health atrisk agree.
+    with factory() as session:
+        digest = build_digest(session, Lens(today=TODAY))
+        overview = answer(session, "overview", settings=settings, today=TODAY)
+        atrisk = answer(session, "atrisk", settings=settings, today=TODAY)
+    headline = "8 sellers need action · $24.6k GMV (last 7 days) at risk"
+    assert headline in text_of(digest_reply(digest).blocks)
+    assert ":rotating_light: 8 sellers · $24.6k GMV at risk" in text_of(overview.blocks)
+    assert "1-8 of 8" in text_of(atrisk.blocks)
+
+
+def test_digest_message_has_one_button_per_seller_and_fits_slack(
     factory: sessionmaker[Session], busy: Portfolio, client: WebClient, slack: FakeSlack
 ) -> None:
     with factory() as session:
-        reply = digest_reply(build_digest(session, day=TODAY))
+        reply = digest_reply(build_digest(session, Lens(today=TODAY)))
     text = text_of(reply.blocks)
     assert f"{TODAY:%a %b %-d, %Y}" in text
-    assert "*8* seller(s) need action" in text
-    for name in Section.ORDER:
-        assert f"*{name}* (1)" in text or f"*{name}* (2)" in text
+    assert (
+        reply.text
+        == f"Seller health digest · {TODAY:%a %b %-d, %Y}: 8 sellers need action · $24.6k GMV (last 7 days) at risk"
+    )
+    assert text.index("Act today") < text.index("*Appeal deadlines within 7 days* (1)")
+    assert (
+        text.index("*Authorization lost* (1)")
+        < text.index("Also needs action")
+        < text.index("*AHR fell more than 20* (1)")
+    )
     shop_ids = {str(s["shop_code"]): str(s["shop_id"]) for s in busy.shops}
     rows = [b for b in reply.blocks if b["type"] == "section" and b.get("accessory")]
-    assert len(rows) == 8  # one row per seller per section
+    assert len(rows) == 8  # one row per seller
     action_ids = [b["accessory"]["action_id"] for b in rows]
     assert len(set(action_ids)) == len(action_ids)
     for code in ("DROP-BIG", "DROP-SMALL", "MIL-50", "MIL-0", "SPS-DROP", "CHR-DROP", "APPEAL-5", "LOST"):
         (row,) = [b for b in rows if f"`{code}`" in b["text"]["text"]]
-        choices = row_choices(row["accessory"])
-        assert {shop_id for _, shop_id in choices} == {shop_ids[code]}
-        wanted = {"request"} if code == "LOST" else {"open"}
-        assert wanted <= {what for what, _ in choices}
+        wanted = "request" if code == "LOST" else "open"  # one primary button: Open card
+        assert row_choices(row["accessory"]) == {(wanted, shop_ids[code])}
     for absent in ("DROP-20", "SPS-05", "CHR-HIDDEN", "APPEAL-10", "NEVER", "HEALTHY"):
         assert f"`{absent}`" not in text
     # Slack (the fake enforces Block Kit's limits) accepts it as one message.
@@ -344,30 +375,43 @@ def test_digest_message_has_a_button_per_seller_and_fits_slack(
     assert len(posts(slack)) == 1
 
 
-def test_long_digest_is_capped_with_and_n_more(
+def test_every_section_shows_its_own_top_rows_and_the_full_lists_go_to_the_thread(
     factory: sessionmaker[Session], client: WebClient, slack: FakeSlack
 ) -> None:
     p = Portfolio()
-    for i in range(40):
-        p.seller(f"A{i:02d}", ahr=(199, 170), gmv=1000 + i, name="Ñandú 店铺 " + "x" * 230)
+    for i in range(45):
+        p.seller(f"A{i:02d}", ahr=(199, 170), gmv=100_000 + i, name="Ñandú 店铺 " + "x" * 230)
     for i in range(20):
-        p.seller(f"S{i:02d}", sps=("4.9", "3.0"), gmv=100_000 + i)
+        p.seller(f"S{i:02d}", sps=("4.9", "3.0"), gmv=1000 + i)
+    appeal = p.seller("APPEAL", gmv=10)
+    p.violations.append(violation("V1", appeal, TODAY - dt.timedelta(days=28)))
     p.load(factory)
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    assert codes(digest.sections[Section.AHR_DROP])[:2] == ["A39", "A38"]
+        digest = build_digest(session, Lens(today=TODAY))
+    assert codes(digest.sections[Section.AHR_DROP])[:2] == ["A44", "A43"]
     reply = digest_reply(digest)
     assert len(reply.blocks) <= 50
     text = text_of(reply.blocks)
-    assert "*60* seller(s) need action" in text
-    assert "… and 30 more: run `/health atrisk` for the full list" in text
-    assert reply.blocks[-1]["type"] == "context"
-    shown = [b for b in reply.blocks if b["type"] == "section" and b.get("accessory")]
-    assert len(shown) == 30
-    assert "`A39`" in text and "`A10`" in text and "`A09`" not in text  # the highest GMV are the ones shown
+    assert "66 sellers need action" in text
+    # Big drops cannot starve the rest: the small-GMV appeal comes first, SPS keeps its rows.
+    assert text.index("`APPEAL`") < text.index("`A44`") < text.index("`S19`")
+    assert "*AHR fell more than 20* (45) · +43 more in the thread" in text
+    assert "*SPS fell more than 0.5* (20) · +18 more in the thread" in text
+    assert "`A42`" not in text and "`S17`" not in text
     client.chat_postMessage(channel="CDIGEST", text=reply.text, blocks=reply.blocks)
-    assert len(posts(slack)) == 1
     assert len(json.dumps(reply.blocks)) < 40_000
+    ahr_list, sps_list = thread_lists(digest)
+    ahr_rows = [b for b in ahr_list.blocks if b.get("accessory")]
+    assert (
+        len(ahr_rows) == 40
+        and "`A05`" in text_of(ahr_list.blocks)
+        and "`A04`" not in text_of(ahr_list.blocks)
+    )
+    assert "… and 5 more: `/health atrisk ahr` pages through every seller" in text_of(ahr_list.blocks)
+    assert len([b for b in sps_list.blocks if b.get("accessory")]) == 20
+    for full in (ahr_list, sps_list):
+        client.chat_postMessage(channel="CDIGEST", thread_ts="1.0", text=full.text, blocks=full.blocks)
+    assert len(posts(slack)) == 3
 
 
 def test_quiet_day_is_one_all_clear_line(factory: sessionmaker[Session]) -> None:
@@ -375,13 +419,13 @@ def test_quiet_day_is_one_all_clear_line(factory: sessionmaker[Session]) -> None
     p.seller("FINE", gmv=10)
     p.load(factory)
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
+        digest = build_digest(session, Lens(today=TODAY))
     assert digest.quiet
     reply = digest_reply(digest)
-    sections = [b for b in reply.blocks if b["type"] == "section"]
-    assert len(sections) == 1
-    assert "All clear" in sections[0]["text"]["text"]
-    assert not any(b.get("accessory") or b["type"] == "actions" for b in reply.blocks)
+    (only,) = reply.blocks
+    assert only["type"] == "section" and "all clear, no seller needs action today" in only["text"]["text"]
+    assert reply.text.endswith(": all clear")
+    assert thread_lists(digest) == []
 
 
 @pytest.mark.parametrize(
@@ -397,9 +441,30 @@ def test_any_milestone_crossing_is_reported_even_with_a_small_drop(
     p.seller("CROSS", ahr=(before, after), gmv=10)
     p.load(factory)
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    assert codes(digest.sections[Section.MILESTONE]) == ["CROSS"]
-    assert f"reached {milestone}" in digest.sections[Section.MILESTONE][0].reasons[0]
+        digest = build_digest(session, Lens(today=TODAY))
+    assert codes(digest.sections[Section.RESTRICTIONS]) == ["CROSS"]
+    assert f"reached {milestone}" in digest.sections[Section.RESTRICTIONS][0].reasons[0]
+
+
+def test_a_restriction_stays_in_the_digest_until_it_lifts(factory: sessionmaker[Session]) -> None:
+    p = Portfolio()
+    held = p.seller("HELD", ahr=(152, 98), gmv=10)  # reached 150 and 100 on DATA_DAY: 14 days
+    p.load(factory)
+    until = DATA_DAY + dt.timedelta(days=14)
+    with factory() as session:
+        (row,) = build_digest(session, Lens(today=TODAY)).sections[Section.RESTRICTIONS]
+    assert row.reasons[0].startswith(f"AHR 152 → 98: reached 100: restricted until {until:%b %-d}")
+    load(factory, Kind.METRICS, [metric(held, DATA_DAY + dt.timedelta(days=1), 98, "4.8", 10)])  # no news
+    for day, shown in (
+        (TODAY + dt.timedelta(days=5), True),
+        (until - dt.timedelta(days=1), True),
+        (until, False),
+    ):
+        with factory() as session:
+            rows = build_digest(session, Lens(today=day)).sections[Section.RESTRICTIONS]
+        assert bool(rows) is shown, day
+        if shown:
+            assert rows[0].reasons[0].startswith(f"restricted until {until:%b %-d} (reached 100)")
 
 
 def test_milestone_text_follows_the_sellers_region(factory: sessionmaker[Session]) -> None:
@@ -408,15 +473,15 @@ def test_milestone_text_follows_the_sellers_region(factory: sessionmaker[Session
     p.seller("FR-50", ahr=(60, 45), region="FR")
     p.load(factory)
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    (row,) = digest.sections[Section.MILESTONE]
+        digest = build_digest(session, Lens(today=TODAY))
+    (row,) = digest.sections[Section.RESTRICTIONS]
     assert "14 days without listing changes and 28 days without withdrawals" in row.reasons[0]
 
 
 def test_second_appeal_deadline_of_an_older_violation_is_reported(factory: sessionmaker[Session]) -> None:
-    # Regression guard (fixed): _appeals_closing only reads violations notified in the last 45 days, but a shop
-    # violation stays appealable for 60 days and a rejected first appeal opens 15 more days from
-    # the rejection (DOMAIN.md). Notified 50 days ago, rejected 10 days ago: 5 days left.
+    # Regression guard (fixed): a shop violation stays appealable for 60 days and a rejected first
+    # appeal opens 15 more days from the rejection (DOMAIN.md). Notified 50 days ago, rejected 10
+    # days ago: 5 days left.
     p = Portfolio()
     shop_id = p.seller("SECOND")
     p.violations.append(
@@ -430,9 +495,9 @@ def test_second_appeal_deadline_of_an_older_violation_is_reported(factory: sessi
     )
     p.load(factory)
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
+        digest = build_digest(session, Lens(today=TODAY))
     assert codes(digest.sections[Section.APPEALS]) == ["SECOND"]
-    assert "(5 days left)" in digest.sections[Section.APPEALS][0].reasons[0]
+    assert digest.sections[Section.APPEALS][0].reasons[0].endswith(", in 5 days")
 
 
 # ---- posting: exactly once per subscription per local day ----
@@ -451,7 +516,7 @@ def test_run_due_twice_posts_once(
     (run,) = runs(factory)
     assert run.local_date == TODAY
     assert run.message_ts == post.response["ts"] and run.posted_at is not None
-    assert "All clear" in text_of(post.params["blocks"])  # a quiet day still gets its line
+    assert "all clear" in text_of(post.params["blocks"])  # a quiet day still gets its line
 
 
 def test_not_due_before_its_local_time(
@@ -558,11 +623,11 @@ def test_each_subscription_runs_on_its_own_local_day(
         (tokyo, dt.date(2026, 11, 25)),
         (la, dt.date(2026, 11, 24)),
     }
-    headers = [(c.params["channel"], c.params["blocks"][0]["text"]["text"]) for c in posts(slack)]
-    assert headers == [
-        ("CTOKYO", "Daily seller health digest · Tue Nov 24, 2026"),
-        ("CLA", "Daily seller health digest · Tue Nov 24, 2026"),
-        ("CTOKYO", "Daily seller health digest · Wed Nov 25, 2026"),
+    titles = [(c.params["channel"], c.params["text"].partition(":")[0]) for c in posts(slack)]
+    assert titles == [
+        ("CTOKYO", "Seller health digest · Tue Nov 24, 2026"),
+        ("CLA", "Seller health digest · Tue Nov 24, 2026"),
+        ("CTOKYO", "Seller health digest · Wed Nov 25, 2026"),
     ]
 
 
@@ -582,7 +647,7 @@ def test_skip_quiet_days_still_posts_a_busy_day(
     subscribe(factory, "CSKIP", "09:00", "UTC", skip_quiet=True)
     assert run_due(factory, client, now=local(TODAY, 9, 0, "UTC")).posted == ["CSKIP"]
     (post,) = posts(slack)
-    assert "Crossed an AHR milestone" in text_of(post.params["blocks"])
+    assert "Milestones reached, restrictions in force" in text_of(post.params["blocks"])
     assert any(b.get("accessory") for b in post.params["blocks"])
 
 

@@ -20,6 +20,7 @@ from bot import cli
 from bot.db.models import DataRefresh, MetricSnapshot, Shop, ShopHealth
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import FakeSlack
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.health import freshness
 from bot.services.records import Section
@@ -299,8 +300,8 @@ def test_tiktok_sync_updates_authorization_and_gmv(
     assert tiktok_refresh is not None and tiktok_refresh.refreshed_at and tiktok_refresh.last_error is None
     # The lost seller is in today's digest.
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    assert [r.shop_code for r in digest.sections[Section.AUTH_LOST]] == ["CB"]
+        digest = build_digest(session, Lens(today=TODAY))
+    assert [r.shop_code for r in digest.sections[Section.ACCESS]] == ["CB"]
 
 
 def test_a_second_sync_changes_nothing_more(
@@ -424,8 +425,8 @@ def test_webhook_deauthorization_marks_the_shop_unauthorized(
     assert found["200"].authorized
     assert send(url, event).status_code == 200  # a redelivery is harmless
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    assert [r.shop_code for r in digest.sections[Section.AUTH_LOST]] == ["CA"]
+        digest = build_digest(session, Lens(today=TODAY))
+    assert [r.shop_code for r in digest.sections[Section.ACCESS]] == ["CA"]
 
 
 def test_webhook_other_events_and_bad_bodies(factory: sessionmaker[Session], webhook: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.digest import digest_reply
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.digest import GROUP_MIN_SELLERS, build_digest
 from tests.support.data import load, metric, shop, violation
 from tests.support.slack import text_of
@@ -34,7 +35,7 @@ def test_same_policy_on_several_sellers_is_one_grouped_line(
     rows += [violation(f"VC{i}", s, D - 2 * DAY, policy="Counterfeit") for i, s in enumerate(ids[1:])]
     load(factory, Kind.VIOLATIONS, rows)
     with factory() as session:
-        digest = build_digest(session, day=D)
+        digest = build_digest(session, Lens(today=D))
     blocks = digest_reply(digest).blocks
     text = text_of(blocks)
     if sellers >= GROUP_MIN_SELLERS:
@@ -42,8 +43,8 @@ def test_same_policy_on_several_sellers_is_one_grouped_line(
         line = f"• *Late dispatch*: {sellers} sellers"
         assert text.count(line) == 1
         where = next(i for i, b in enumerate(blocks) if line in json.dumps(b, ensure_ascii=False))
-        first_row = next(i for i, b in enumerate(blocks) if b.get("accessory", {}).get("type") == "overflow")
-        assert where < first_row
+        first_row = next(i for i, b in enumerate(blocks) if b.get("accessory", {}).get("type") == "button")
+        assert where > first_row  # after what must be done today and the drops
     else:
         assert digest.groups == []
         assert "Same policy, several sellers" not in text

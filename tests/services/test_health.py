@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.db.models import DataRefresh, PortfolioAnswer, ShopHealth
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
 from bot.services.portfolio import at_risk, overview
 from tests.conftest import TODAY
@@ -127,12 +128,15 @@ def test_an_import_stores_the_portfolio_answers_for_its_stamp(factory: sessionma
         stamp = data_version(session)
         stored = {a.question: a.stamp for a in session.scalars(select(PortfolioAnswer))}
     assert stored and set(stored.values()) == {stamp}
-    assert {"totals", "atrisk|ahr,sps,chr|1d|0|10", "atrisk|chr|7d|0|10"} <= set(stored)
-    # Every worker reads them as stored: change the stored overview and a request sees the change.
+    assert set(stored) == {"groups"}  # what every count is made from, whatever the day or window
+    # Every worker reads them as stored: change the stored groups and a request sees the change.
     with transaction(factory) as session:
-        row = session.get(PortfolioAnswer, "totals")
+        row = session.get(PortfolioAnswer, "groups")
         assert row is not None
-        row.body = json.dumps({**json.loads(row.body), "unauthorized": 41})
+        groups = json.loads(row.body)
+        (hidden,) = [g for g in groups if not g[0]]  # the shops without authorization
+        hidden[9] = 41
+        row.body = json.dumps(groups)
     with factory() as session:
-        assert overview(session).unauthorized == 41
-        assert [r.shop_id for r in at_risk(session).rows] == ["A"]
+        assert overview(session, Lens(TODAY)).unauthorized == 41
+        assert [r.shop_id for r in at_risk(session, Lens(TODAY)).rows] == ["A"]

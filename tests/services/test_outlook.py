@@ -15,6 +15,7 @@ from bot.commands.registry import answer
 from bot.db.models import MetricSnapshot, Violation
 from bot.domain import Milestone
 from bot.ingest.formats import Kind
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.records import Section
 from bot.services.shop_card import next_point_expiry, shop_detail
@@ -281,8 +282,8 @@ def test_48_point_shop_gets_no_ahr_milestone_advice_in_the_digest(factory: sessi
         + [metric(s, TODAY, 140, "4.5", 10.0) for s in ("S1", "S2")],
     )
     with factory() as session:
-        digest = build_digest(session, day=TODAY)
-    assert [r.shop_code for r in digest.sections[Section.MILESTONE]] == ["US2"]
+        digest = build_digest(session, Lens(today=TODAY))
+    assert [r.shop_code for r in digest.sections[Section.RESTRICTIONS]] == ["US2"]
     for rows in digest.sections.values():
         for row in rows:
             if row.shop_code == "PH1":
@@ -473,7 +474,7 @@ def test_uk_follows_the_48_point_setting_in_the_digest(factory: sessionmaker[Ses
         ],
     )
     with factory() as session:
-        as_ahr = build_digest(session, day=TODAY)
-        as_points = build_digest(session, day=TODAY, uk_48_point=True)
-    assert [r.shop_code for r in as_ahr.sections[Section.MILESTONE]] == ["GB1"]
-    assert as_points.sections[Section.MILESTONE] == [] and as_points.sections[Section.AHR_DROP] == []
+        as_ahr = build_digest(session, Lens(today=TODAY))
+        as_points = build_digest(session, Lens(today=TODAY, uk_48_point=True))
+    assert [r.shop_code for r in as_ahr.sections[Section.RESTRICTIONS]] == ["GB1"]
+    assert as_points.sections[Section.RESTRICTIONS] == [] and as_points.sections[Section.AHR_DROP] == []

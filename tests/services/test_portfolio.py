@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import domain
 from bot.db import transaction
 from bot.db.models import Shop, ShopHealth
 from bot.domain import Score, SortKey, Window
@@ -16,6 +17,7 @@ from bot.ingest.demo import DemoSize, load_demo
 from bot.ingest.formats import Kind
 from bot.services import portfolio as portfolio_service
 from bot.services.access import deauthorize
+from bot.services.attention import Lens
 from bot.services.followup import assign_owner
 from bot.services.health import data_version
 from bot.services.portfolio import at_risk, overview, seller_list, unauthorized
@@ -37,7 +39,7 @@ def codes(page: Page) -> list[str]:
 
 def test_overview_counts_per_score(factory: sessionmaker[Session], banded: None) -> None:
     with factory() as session:
-        data = overview(session)
+        data = overview(session, Lens(TODAY))
     assert data.counts[Score.AHR] == (2, 2)  # 51, 199 | 50, 0
     assert data.counts[Score.SPS] == (2, 2)  # 2.5, 3.4 | 2.4, 0.1; 0 unscored left out
     assert data.counts[Score.CHR] == (2, 3)  # 151, 199 | 150, 0, worst account 140; c1 hidden
@@ -59,7 +61,7 @@ def test_overview_leaves_out_a_seller_without_shop_access_even_with_chr_scope(
         [account("u2", TODAY, "u2", 10), account("ok", TODAY, "ok", 300)],
     )
     with factory() as session:
-        data = overview(session)
+        data = overview(session, Lens(TODAY))
     assert data.unauthorized == 1
     assert data.counts == {Score.AHR: (0, 0), Score.SPS: (0, 0), Score.CHR: (0, 0)}
     assert data.needs_action == 0
@@ -68,7 +70,7 @@ def test_overview_leaves_out_a_seller_without_shop_access_even_with_chr_scope(
 
 def test_overview_of_an_empty_portfolio(factory: sessionmaker[Session]) -> None:
     with factory() as session:
-        data = overview(session)
+        data = overview(session, Lens(TODAY))
     assert data.total == 0 and data.needs_action == 0 and data.gmv_at_risk == 0
     assert all(v == (0, 0) for v in data.counts.values())
     assert data.freshness.refreshed_at is None
@@ -131,8 +133,8 @@ def drops(factory: sessionmaker[Session]) -> None:
 
 def test_needs_action_over_one_day(factory: sessionmaker[Session], drops: None) -> None:
     with factory() as session:
-        assert overview(session, Window.DAY).needs_action == 2
-        page = at_risk(session, window=Window.DAY)
+        assert overview(session, Lens(TODAY, Window.DAY)).needs_action == 2
+        page = at_risk(session, Lens(TODAY))
     assert codes(page) == ["D4", "D1"]  # highest GMV first
     assert page.rows[0].reasons == ("SPS fell since yesterday (4.1 → 3.5)",)
     assert page.rows[1].reasons == ("AHR fell 21 since yesterday (221 → 200)",)
@@ -140,8 +142,8 @@ def test_needs_action_over_one_day(factory: sessionmaker[Session], drops: None) 
 
 def test_needs_action_over_seven_days(factory: sessionmaker[Session], drops: None) -> None:
     with factory() as session:
-        data = overview(session, Window.WEEK)
-        page = at_risk(session, window=Window.WEEK)
+        data = overview(session, Lens(TODAY, Window.WEEK))
+        page = at_risk(session, Lens(TODAY, Window.WEEK))
     assert data.needs_action == 3
     assert data.gmv_at_risk == pytest.approx(200 + 500 + 700)
     assert codes(page) == ["D7", "D5", "D2"]
@@ -153,17 +155,17 @@ def test_needs_action_over_seven_days(factory: sessionmaker[Session], drops: Non
 
 def test_at_risk_filtered_by_score(factory: sessionmaker[Session], drops: None) -> None:
     with factory() as session:
-        assert codes(at_risk(session, scores=(Score.SPS,))) == ["D4"]
-        assert codes(at_risk(session, scores=(Score.AHR,))) == ["D1"]
-        assert codes(at_risk(session, scores=(Score.CHR,))) == []
-        assert codes(at_risk(session, scores=(Score.CHR,), window=Window.WEEK)) == ["D5"]
-        page = at_risk(session, scores=(Score.AHR, Score.CHR), window=Window.WEEK)
+        assert codes(at_risk(session, Lens(TODAY), scores=(Score.SPS,))) == ["D4"]
+        assert codes(at_risk(session, Lens(TODAY), scores=(Score.AHR,))) == ["D1"]
+        assert codes(at_risk(session, Lens(TODAY), scores=(Score.CHR,))) == []
+        assert codes(at_risk(session, Lens(TODAY, Window.WEEK), scores=(Score.CHR,))) == ["D5"]
+        page = at_risk(session, Lens(TODAY, Window.WEEK), scores=(Score.AHR, Score.CHR))
     assert codes(page) == ["D7", "D5", "D2"]
 
 
 def test_at_risk_includes_critical_bands_with_reasons(factory: sessionmaker[Session], banded: None) -> None:
     with factory() as session:
-        page = at_risk(session)
+        page = at_risk(session, Lens(TODAY))
     assert codes(page) == ["A6", "A4", "A3"]
     assert page.rows[0].reasons == ("CHR 140 is Critical",)
     assert page.rows[1].reasons == (
@@ -183,9 +185,9 @@ def test_at_risk_pages(factory: sessionmaker[Session]) -> None:
         [metric(i, TODAY, 10, "4.0", None if n == 0 else n * 100) for n, i in enumerate(ids)],
     )
     with factory() as session:
-        first = at_risk(session, offset=0, limit=5)
-        middle = at_risk(session, offset=5, limit=5)
-        last = at_risk(session, offset=10, limit=5)
+        first = at_risk(session, Lens(TODAY), offset=0, limit=5)
+        middle = at_risk(session, Lens(TODAY), offset=5, limit=5)
+        last = at_risk(session, Lens(TODAY), offset=10, limit=5)
     assert codes(first) == ["R11", "R10", "R09", "R08", "R07"]
     assert (first.total, first.offset, first.limit, first.remaining) == (12, 0, 5, 7)
     assert codes(middle) == ["R06", "R05", "R04", "R03", "R02"]
@@ -237,7 +239,7 @@ def portfolio(factory: sessionmaker[Session]) -> None:
 
 def listed(factory: sessionmaker[Session], **filters: object) -> list[str]:
     with factory() as session:
-        page = seller_list(session, ListFilter(**filters), limit=50)  # type: ignore[arg-type]
+        page = seller_list(session, ListFilter(**filters), Lens(TODAY), limit=50)  # type: ignore[arg-type]
     assert page.total == len(page.rows)
     return codes(page)
 
@@ -286,7 +288,7 @@ def test_list_by_action_and_window(factory: sessionmaker[Session], portfolio: No
     assert listed(factory, ahr="fair", sps="2.5-3.5", chr="careful") == ["F1"]
     assert listed(factory, ahr="fair", chr="healthy") == []
     with factory() as session:
-        page = seller_list(session, ListFilter(action=(Score.AHR,)))
+        page = seller_list(session, ListFilter(action=(Score.AHR,)), Lens(TODAY))
     assert page.rows[0].reasons == ("AHR fell 30 since yesterday (280 → 250)",)
 
 
@@ -321,7 +323,7 @@ def test_list_sorts_by_sps_with_unscored_and_unknown_last(
 
 def test_list_paging(factory: sessionmaker[Session], portfolio: None) -> None:
     with factory() as session:
-        page = seller_list(session, ListFilter(), offset=3, limit=2)
+        page = seller_list(session, ListFilter(), Lens(TODAY), offset=3, limit=2)
     assert codes(page) == ["X1", "E2"]
     assert (page.total, page.remaining) == (8, 3)
 
@@ -367,7 +369,7 @@ def test_chr_drops_are_per_account(factory: sessionmaker[Session]) -> None:
         ],
     )
     with factory() as session:
-        page = at_risk(session, scores=(Score.CHR,))
+        page = at_risk(session, Lens(TODAY), scores=(Score.CHR,))
     assert [(r.shop_code, r.reasons) for r in page.rows] == [
         ("CA", ("CHR fell 50 since yesterday (lowest account now 200)",)),
         ("CB", ("CHR 150 is Critical",)),
@@ -379,18 +381,18 @@ def test_overview_is_reused_only_while_the_data_is_unchanged(factory: sessionmak
     load(factory, Kind.SHOPS, [shop("A", "CA"), shop("B", "CB")])
     load(factory, Kind.METRICS, [metric("A", TODAY, 40, "4.0", 10.0), metric("B", TODAY, 300, "4.0", 5.0)])
     with factory() as session:
-        first = overview(session)
+        first = overview(session, Lens(TODAY))
         stamp = data_version(session)
     assert first.counts[Score.AHR] == (0, 1) and first.unauthorized == 0 and stamp
     with factory() as session:  # the webhook takes access away
         assert deauthorize(session, "A")
     with factory() as session:
-        second = overview(session)
+        second = overview(session, Lens(TODAY))
         assert data_version(session) != stamp
     assert second.counts[Score.AHR] == (0, 0) and second.unauthorized == 1
     load(factory, Kind.METRICS, [metric("B", TODAY, 45, "4.0", 5.0)])  # an import
     with factory() as session:
-        assert overview(session).counts[Score.AHR] == (0, 1)
+        assert overview(session, Lens(TODAY)).counts[Score.AHR] == (0, 1)
 
 
 def test_at_risk_pages_follow_owner_changes(factory: sessionmaker[Session]) -> None:
@@ -398,16 +400,24 @@ def test_at_risk_pages_follow_owner_changes(factory: sessionmaker[Session]) -> N
     load(factory, Kind.SHOPS, [shop("A", "CA")])
     load(factory, Kind.METRICS, [metric("A", TODAY, 40, "4.0", 10.0)])
     with factory() as session:
-        assert [r.owner for r in at_risk(session).rows] == [None]
+        assert [r.owner for r in at_risk(session, Lens(TODAY)).rows] == [None]
     with transaction(factory) as session:
         assign_owner(session, "A", "UNEW")
     with factory() as session:
-        assert [r.owner for r in at_risk(session).rows] == ["UNEW"]
+        assert [r.owner for r in at_risk(session, Lens(TODAY)).rows] == ["UNEW"]
 
 
 def _cents(totals: dict[str, object]) -> dict[str, object]:
     """Sums of GMV added up in another order differ in the last bits."""
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in totals.items()}
+
+
+LENSES = [
+    Lens(TODAY),
+    Lens(TODAY, Window.WEEK),
+    Lens(TODAY, uk_48_point=True),
+    Lens(TODAY + dt.timedelta(days=3), rules=domain.PointsRules(warning=10, critical=20, rise=2)),
+]
 
 
 def test_counts_from_health_flags_equal_the_rules_evaluated_in_sql(factory: sessionmaker[Session]) -> None:
@@ -416,8 +426,11 @@ def test_counts_from_health_flags_equal_the_rules_evaluated_in_sql(factory: sess
     # were computed, and for rows written before flags existed (NULL: counted in SQL).
     load_demo(factory, DemoSize(shops=60, days=10), TODAY)
     with factory() as session:
-        assert _cents(portfolio_service._totals(session)) == _cents(portfolio_service._totals_in_sql(session))
-        assert portfolio_service._totals(session)["needs ahr,sps,chr 1d"] > 0
+        for lens in LENSES:
+            assert _cents(portfolio_service._totals(session, lens)) == _cents(
+                portfolio_service._totals_by_rows(session, lens)
+            )
+        assert portfolio_service._totals(session, Lens(TODAY))["needs ahr,sps,chr"] > 0
     with factory() as session:
         for shop_id in session.scalars(select(Shop.shop_id).limit(7)):
             deauthorize(session, shop_id)
@@ -426,4 +439,7 @@ def test_counts_from_health_flags_equal_the_rules_evaluated_in_sql(factory: sess
             update(ShopHealth).where(ShopHealth.shop_id.in_(select(Shop.shop_id).limit(3))).values(flags=None)
         )
     with factory() as session:
-        assert _cents(portfolio_service._totals(session)) == _cents(portfolio_service._totals_in_sql(session))
+        for lens in LENSES:
+            assert _cents(portfolio_service._totals(session, lens)) == _cents(
+                portfolio_service._totals_by_rows(session, lens)
+            )

@@ -9,6 +9,7 @@ from bot.commands.grammar import WINDOWS, CommandError, Words, clip, window_afte
 from bot.commands.lists import list_reply
 from bot.commands.spec import PAGE_SIZE, Invocation, Subcommand
 from bot.domain import Score, Window
+from bot.services.attention import REASON_WORDS
 from bot.services.portfolio import at_risk
 
 
@@ -16,30 +17,47 @@ from bot.services.portfolio import at_risk
 class AtRisk:
     scores: tuple[Score, ...] = tuple(Score)
     window: Window = Window.DAY
+    reason: str | None = None  # a word of REASON_WORDS: only sellers with that kind of reason
 
 
 def _parse(words: Words) -> AtRisk:
     scores: list[Score] = []
+    reason: str | None = None
     window, rest, i = Window.DAY, words.lower, 0
     while i < len(rest):
         word = rest[i]
         if word in Score.__members__.values():
             scores.append(Score(word))
             i += 1
+        elif word in REASON_WORDS and reason in (None, word):
+            reason, i = word, i + 1
         elif word == "vs":
             window, i = window_after(rest, i)
         elif word in WINDOWS:
             window, i = WINDOWS[word], i + 1
         else:
-            raise CommandError(f"`atrisk` takes `ahr`, `sps`, `chr` and `vs 1d|7d`, not `{clip(word)}`")
-    return AtRisk(tuple(dict.fromkeys(scores)) or tuple(Score), window)
+            raise CommandError(
+                f"`atrisk` takes `ahr`, `sps`, `chr`, one of `{'`, `'.join(REASON_WORDS)}` and `vs 1d|7d`, "
+                f"not `{clip(word)}`"
+            )
+    if reason and scores:
+        raise CommandError(
+            f"`atrisk {reason}` lists every seller with that reason: leave out `ahr`, `sps`, `chr`"
+        )
+    return AtRisk(tuple(dict.fromkeys(scores)) or tuple(Score), window, reason)
 
 
 def _run(invocation: Invocation, args: AtRisk) -> Reply:
+    lens = invocation.lens(args.window)
     page = at_risk(
-        invocation.session, scores=args.scores, window=args.window, offset=invocation.offset, limit=PAGE_SIZE
+        invocation.session,
+        lens,
+        scores=args.scores,
+        reason=args.reason,
+        offset=invocation.offset,
+        limit=PAGE_SIZE,
     )
-    which = "/".join(s.value.upper() for s in args.scores)
+    which = REASON_WORDS[args.reason][1] if args.reason else "/".join(s.value.upper() for s in args.scores)
     return list_reply(
         invocation,
         f"Sellers needing action ({which}, {args.window.label})",
@@ -53,8 +71,8 @@ SUBCOMMANDS = (
     Subcommand(
         name="atrisk",
         aliases=("at-risk", "risk", "action"),
-        usage="atrisk [ahr|sps|chr] [vs 1d|7d]",
-        summary="sellers needing action (a drop beyond the limits or a critical band), highest GMV first",
+        usage="atrisk [ahr|sps|chr|appeals|restricted|near|points|access|critical] [vs 1d|7d]",
+        summary="sellers needing action, highest GMV first, each with its reasons; or one kind of reason",
         example="atrisk vs 7d",
         parse=_parse,
         run=_run,

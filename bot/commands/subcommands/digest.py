@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from blocks.digest import digest_reply, subscriptions_card
-from blocks.dispatch import with_late_dispatch
 from blocks.kit import Reply
 from blocks.message import message
 from blocks.text import escape
@@ -111,10 +110,11 @@ def _run(invocation: Invocation, args: Digest) -> Reply:
         )
     if args.action == "list":
         return subscriptions_card(subscriptions.subscriptions(session))
-    preview = digest_reply(
-        build_digest(session, day=invocation.today, uk_48_point=settings.healthbot_uk_48_point)
+    now = dt.datetime.now(dt.UTC)
+    late = dispatch.late_dispatch_rows(session, now)
+    return digest_reply(
+        build_digest(session, invocation.lens()), late_dispatch=late, now=now, zone=invocation.zone
     )
-    return with_late_dispatch(preview, dispatch.late_dispatch_rows(session, dt.datetime.now(dt.UTC)))
 
 
 SUBCOMMANDS = (

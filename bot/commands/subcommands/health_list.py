@@ -58,7 +58,9 @@ def _parse(words: Words) -> ListFilter:
 
 
 def _run(invocation: Invocation, filters: ListFilter) -> Reply:
-    page = seller_list(invocation.session, filters, offset=invocation.offset, limit=PAGE_SIZE)
+    page = seller_list(
+        invocation.session, filters, invocation.lens(), offset=invocation.offset, limit=PAGE_SIZE
+    )
     return list_reply(
         invocation,
         "Health list",

@@ -13,7 +13,7 @@ from bot.services.portfolio import own_sellers
 
 
 def _run(invocation: Invocation, args: Any) -> Reply:
-    page = own_sellers(invocation.session, invocation.asker.user_id, window=Window.DAY, limit=PAGE_SIZE)
+    page = own_sellers(invocation.session, invocation.asker.user_id, invocation.lens(), limit=PAGE_SIZE)
     return list_reply(
         invocation,
         "Your sellers",

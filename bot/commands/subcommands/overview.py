@@ -24,7 +24,9 @@ def parse_window_only(words: Words, name: str) -> Window:
 
 
 def _run(invocation: Invocation, window: Window) -> Reply:
-    return overview_card(overview(invocation.session, window), invocation.text, invocation.zone)
+    return overview_card(
+        overview(invocation.session, invocation.lens(window)), invocation.text, invocation.zone
+    )
 
 
 SUBCOMMANDS = (
