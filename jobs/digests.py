@@ -88,7 +88,7 @@ def run_due(
     rules: domain.PointsRules = domain.DEFAULT_RULES,
     poster: Poster | None = None,
     channels: Channels | None = None,
-    pacer: ChannelPacer = PACER,
+    pacer: ChannelPacer | None = None,
 ) -> RunReport:
     """Post every digest that is due now and not yet posted today (local to each subscription),
     then, in its thread, the full lists it could not show and (Mondays) the portfolio's trend.
@@ -99,6 +99,7 @@ def run_due(
     now = now or dt.datetime.now(dt.UTC)
     poster = poster or Poster(client, factory, worker=WORKER)
     channels = channels or Channels(client)
+    pacer = pacer or PACER
     report = RunReport()
     with factory() as session:
         subs = digest_runs.all_subscriptions(session)

@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import DigestSubscription, DigestThread
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import Call, FakeSlack
-from jobs import digests
 from jobs.digests import run_due
-from jobs.pacer import ChannelPacer
 from tests.support.data import load, metric, shop
 from tests.support.slack import text_of
 
@@ -33,13 +31,6 @@ def posts(slack: FakeSlack, channel: str | None = None) -> list[Call]:
 
 
 # ---- threads: a seller's later news goes into the thread of its first digest row ----
-
-
-@pytest.fixture(autouse=True)
-def no_channel_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """run_due spaces one channel's messages about a second apart (Slack's limit); these tests are
-    about what goes where, so they post without the wall-clock wait."""
-    monkeypatch.setattr(digests, "PACER", ChannelPacer(interval=0.0))
 
 
 def subscribe(factory: sessionmaker[Session], channel: str = "CDIG") -> None:

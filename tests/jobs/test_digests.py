@@ -500,6 +500,53 @@ def test_second_appeal_deadline_of_an_older_violation_is_reported(factory: sessi
     assert digest.sections[Section.APPEALS][0].reasons[0].endswith(", in 5 days")
 
 
+def test_the_full_lists_go_into_the_digests_thread_once(
+    factory: sessionmaker[Session], client: WebClient, slack: FakeSlack
+) -> None:
+    p = Portfolio()
+    for i in range(5):
+        p.seller(f"A{i}", ahr=(199, 170), gmv=100 + i)  # 5 AHR drops: 2 shown, the rest in the thread
+    p.seller("ONE", sps=("4.9", "3.0"), gmv=5)  # a section the message shows whole: no thread list
+    p.load(factory)
+    subscribe(factory, "CLISTS")
+    now = local(TODAY, 9, 0, "UTC")
+    assert run_due(factory, client, now=now).posted == ["CLISTS"]
+    digest, *in_thread = posts(slack, "CLISTS")
+    assert "thread_ts" not in digest.params and "+3 more in the thread" in text_of(digest.params["blocks"])
+    (full,) = in_thread
+    assert full.params["thread_ts"] == digest.response["ts"]
+    assert "*AHR fell more than 20*: all 5 sellers, highest GMV first" in text_of(full.params["blocks"])
+    assert [b["text"]["text"].split("`")[1] for b in full.params["blocks"] if b.get("accessory")] == [
+        "A4", "A3", "A2", "A1", "A0",
+    ]  # fmt: skip
+    # Another run the same day posts nothing: neither the digest nor its lists again.
+    assert run_due(factory, client, now=now + dt.timedelta(minutes=5)).posted == []
+    assert len(posts(slack, "CLISTS")) == 2
+
+
+def test_mondays_digest_carries_the_portfolio_trend_in_its_thread(
+    factory: sessionmaker[Session], client: WebClient, slack: FakeSlack
+) -> None:
+    p = Portfolio()
+    p.seller("FALL", ahr=(199, 170), gmv=100)
+    p.load(factory)
+    subscribe(factory, "CWEEK")
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    tuesday = monday + dt.timedelta(days=1)
+    for day in (monday, tuesday):
+        assert run_due(factory, client, now=local(day, 9, 0, "UTC")).posted == ["CWEEK"]
+    (complete,) = slack.calls_to("files.completeUploadExternal")  # Monday's only
+    (monday_post, *_) = posts(slack, "CWEEK")
+    assert (
+        complete.params["channel_id"] == "CWEEK"
+        and complete.params["thread_ts"] == monday_post.response["ts"]
+    )
+    assert "sellers per AHR band and GMV at risk, last 90 days" in complete.params["files"][0]["title"]
+    assert slack.uploads[0].startswith(b"\x89PNG")
+    run_due(factory, client, now=local(monday, 10, 0, "UTC"))
+    assert len(slack.calls_to("files.completeUploadExternal")) == 1  # once
+
+
 # ---- posting: exactly once per subscription per local day ----
 
 

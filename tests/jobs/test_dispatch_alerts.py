@@ -19,9 +19,7 @@ from bot.deps import web_client
 from bot.ingest.formats import Kind
 from bot.playground.fakeslack import FakeSlack
 from bot.settings import Settings
-from jobs import dispatch_alerts
 from jobs.dispatch_alerts import run_dispatch_alerts
-from jobs.pacer import ChannelPacer
 from tests.support.data import load, shop
 from tests.support.slack import configure, find_buttons, text_of
 
@@ -42,12 +40,6 @@ def order(
     }
     row.update(extra)
     return row
-
-
-@pytest.fixture(autouse=True)
-def unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The fake Slack has no per-channel limit to respect; the pacer's second would only slow tests.
-    monkeypatch.setattr(dispatch_alerts, "PACER", ChannelPacer(interval=0.0))
 
 
 @pytest.fixture

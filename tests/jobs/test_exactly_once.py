@@ -27,18 +27,11 @@ from bot.services import subscriptions
 from bot.services.digest_runs import CLAIM_LEASE
 from bot.settings import Settings
 from bot.slack.poster import EVENT_TYPE, Outcome, Poster
-from jobs import digests
 from jobs.digests import run_due
-from jobs.pacer import ChannelPacer
 from tests.support.slack import configure
 
 POST = "chat.postMessage"
 UTC = dt.UTC
-
-
-@pytest.fixture(autouse=True)
-def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(digests, "PACER", ChannelPacer(interval=0.0))
 
 
 @pytest.fixture
