@@ -21,6 +21,7 @@ from bot.services.portfolio import needs_key, portfolio_totals
 from bot.services.records import SECTION_OF, Digest, Section, SellerRow
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
+SHOWN_ROWS = 60  # at most the rows of a section the message and its thread list show
 
 
 def build_digest(session: Session, lens: Lens) -> Digest:
@@ -36,15 +37,17 @@ def build_digest(session: Session, lens: Lens) -> Digest:
     rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
     snoozed = followup.active_snoozes(session, lens.today)
     digest.snoozed = sum(1 for row in rows if row.shop_id in snoozed and _counted(row))
-    rows = followup.with_team(session, [r for r in rows if r.why and r.shop_id not in snoozed], lens.today)
     for row in rows:
-        digest.sections[SECTION_OF[row.why[0]]].append(row)
+        if row.why and row.shop_id not in snoozed:
+            digest.sections[SECTION_OF[row.why[0]]].append(row)
     appeals = nearest_appeals(session, [r.shop_id for r in digest.sections[Section.APPEALS]], lens)
     for section, listed in digest.sections.items():
         if section is Section.APPEALS:
             listed.sort(key=lambda r: (appeals[r.shop_id].until, -(r.gmv_7d or 0), r.shop_code))
         else:
             listed.sort(key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
+        # The rows a message or its thread can show get their team state.
+        listed[:SHOWN_ROWS] = followup.with_team(session, listed[:SHOWN_ROWS], lens.today)
     digest.groups = _incidents(session, lens.today)
     digest.security = security.shops_with_open_items(session)
     return digest
@@ -52,13 +55,6 @@ def build_digest(session: Session, lens: Lens) -> Digest:
 
 def _counted(row: SellerRow) -> bool:
     return any(reason.counted for reason in row.why)
-
-
-def seller_reasons(session: Session, shop_ids: list[str], lens: Lens) -> dict[str, SellerRow]:
-    """Given sellers with their reasons today (for updates in their existing digest threads)."""
-    query = seller_select(lens.window).where(Shop.shop_id.in_(shop_ids))
-    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
-    return {row.shop_id: row for row in rows}
 
 
 def _incidents(session: Session, day: dt.date) -> list[tuple[str, int]]:
