@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import math
 import statistics
@@ -33,7 +34,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from blocks.digest import digest_reply
+from blocks.digest import digest_reply, thread_lists
 from bot import db
 from bot.commands.asker import Asker
 from bot.commands.registry import answer
@@ -42,6 +43,7 @@ from bot.db.models import DigestRun, DigestSubscription, Shop
 from bot.deps import web_client
 from bot.ingest.demo import DemoSize, load_demo
 from bot.playground.fakeslack import FakeSlack
+from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.health import latest_data_date
 from bot.settings import Settings
@@ -93,9 +95,10 @@ def time_build(factory: sessionmaker[Session], day: dt.date, runs: int) -> dict[
     for _ in range(runs + 2):
         t0 = time.perf_counter()
         with factory() as session:
-            digest = build_digest(session, day=day)
+            digest = build_digest(session, Lens(today=day))
         t1 = time.perf_counter()
         message = digest_reply(digest)
+        lists = thread_lists(digest)
         t2 = time.perf_counter()
         build.append((t1 - t0) * 1000)
         reply.append((t2 - t1) * 1000)
@@ -109,7 +112,11 @@ def time_build(factory: sessionmaker[Session], day: dt.date, runs: int) -> dict[
         "sellers": digest.sellers,
         "rows": sum(len(rows) for rows in digest.sections.values()),
         "blocks": len(message.blocks),
-        "bytes": len(str(message.blocks).encode()),
+        "chars": len(json.dumps(message.blocks, ensure_ascii=False)),
+        "text": message.text,
+        "thread lists": len(lists),
+        "thread blocks": max((len(r.blocks) for r in lists), default=0),
+        "thread chars": max((len(json.dumps(r.blocks, ensure_ascii=False)) for r in lists), default=0),
     }
 
 
@@ -221,13 +228,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(f"digest for {day} over {args.shops:,} shops x {args.days} days ({args.runs} runs, ms):")
     print(f"  {'step':<24}{'p50':>9}{'p95':>9}")
-    for label, key in (("build_digest", "build"), ("digest_reply", "reply"), ("build + reply", "total")):
+    for label, key in (
+        ("build_digest", "build"),
+        ("digest_reply + thread lists", "reply"),
+        ("build + reply", "total"),
+    ):
         p50, p95 = built[key]
         print(f"  {label:<24}{p50:>9.1f}{p95:>9.1f}")
     print(
-        f"  content: {built['sellers']} sellers, {built['rows']} section rows, "
-        f"{built['blocks']} blocks, {built['bytes']:,} bytes of blocks"
+        f"  content: {built['sellers']} sellers, {built['rows']} section rows; the message "
+        f"{built['blocks']} blocks, {built['chars']:,} characters of blocks (Slack: 50 blocks); "
+        f"{built['thread lists']} full lists in its thread, the largest {built['thread blocks']} blocks, "
+        f"{built['thread chars']:,} characters"
     )
+    print(f"  notification text: {built['text']}")
 
     # 2. posting to N channels under Slack's per-channel rate limit
     channels = [f"CBENCH{i:04d}" for i in range(args.channels)]

@@ -124,7 +124,7 @@ def findings(
     when = "since yesterday" if window is Window.DAY else "in 7 days"
     if facts.access_lost_at is not None and facts.access_lost_at >= since and not facts.authorized:
         found.append(
-            Finding(Reason.ACCESS, f"shop access lost {facts.access_lost_at:%b %-d}: request it again")
+            Finding(Reason.ACCESS, f"Shop access lost {facts.access_lost_at:%b %-d}: request it again")
         )
     if not facts.authorized:
         return found
@@ -134,7 +134,7 @@ def findings(
         due = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
         found.append(
             Finding(
-                Reason.APPEAL, f"appeal {appeal.policy} ({appeal.points} pts) by {appeal.until:%b %-d}, {due}"
+                Reason.APPEAL, f"Appeal {appeal.policy} ({appeal.points} pts) by {appeal.until:%b %-d}, {due}"
             )
         )
     if facts.points_region:
@@ -171,7 +171,7 @@ def _ahr(facts: Facts, today: dt.date, when: str) -> list[Finding]:
         found.append(
             Finding(
                 Reason.RESTRICTED,
-                f"restricted until {facts.restricted_until:%b %-d} (reached {facts.restriction}): "
+                f"Restricted until {facts.restricted_until:%b %-d} (reached {facts.restriction}): "
                 "no new listings or mega campaigns",
             )
         )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot import domain
 from bot.db.models import Shop, ShopHealth, Violation
 from bot.domain import Level, Reason, Score, Window
-from bot.services.filters import critical_band, drop, then_column
+from bot.services.filters import critical_band, drop, seller_row, seller_select, then_column
 from bot.services.health import flag, milestone_flag
 from bot.services.records import SellerRow
 from bot.settings import Settings
@@ -293,10 +293,24 @@ def explain(
 ) -> list[SellerRow]:
     """The rows with their reasons (most urgent first) in the manager's words."""
     rows = list(rows)
+    found = findings_of(session, rows, lens, scores)
+    return [
+        replace(
+            row,
+            reasons=tuple(f.text for f in found[row.shop_id]),
+            why=tuple(f.reason for f in found[row.shop_id]),
+        )
+        for row in rows
+    ]
+
+
+def findings_of(
+    session: Session, rows: Sequence[SellerRow], lens: Lens, scores: Sequence[Score] = ALL_SCORES
+) -> dict[str, list[domain.Finding]]:
+    """Each row's findings (`bot.domain.findings`), the nearest appeal read for them all at once."""
     appeals = nearest_appeals(session, [r.shop_id for r in rows], lens)
-    out = []
-    for row in rows:
-        found = [
+    return {
+        row.shop_id: [
             f
             for f in domain.findings(
                 facts(row, lens, appeals.get(row.shop_id)),
@@ -307,8 +321,17 @@ def explain(
             )
             if _about(f.reason, scores)
         ]
-        out.append(replace(row, reasons=tuple(f.text for f in found), why=tuple(f.reason for f in found)))
-    return out
+        for row in rows
+    }
+
+
+def shop_findings(session: Session, shop_id: str, lens: Lens) -> list[domain.Finding]:
+    """One seller's findings, for its card."""
+    rows = [
+        seller_row(values)
+        for values in session.execute(seller_select(lens.window).where(Shop.shop_id == shop_id))
+    ]
+    return findings_of(session, rows, lens).get(shop_id, [])
 
 
 SCORE_REASONS = {

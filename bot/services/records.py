@@ -181,8 +181,11 @@ class ViolationSummary:
     last_60d: int
     appealable: int
     nearest_deadline: dt.date | None
-    appealable_items: list[tuple[ViolationItem, dt.date]] = field(default_factory=list)
+    appealable_items: list[tuple[ViolationItem, dt.date]] = field(default_factory=list)  # (item, last day)
     points_180d: int = 0
+    recent: list[ViolationItem] = field(
+        default_factory=list
+    )  # counted, in the last 7 days, most points first
 
 
 @dataclass(frozen=True)

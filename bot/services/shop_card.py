@@ -61,8 +61,12 @@ def summarize_violations(violations: Sequence[Violation], today: dt.date) -> Vio
     facts = [(v, violation_facts(v)) for v in violations]
     counted = [f for _, f in facts if domain.counted(f)]
     open_appeals = sorted(
-        ((_item(v), domain.appeal_deadline(f)) for v, f in facts if domain.appealable(f, today)),
+        ((_item(v), domain.appeal_until(f) or today) for v, f in facts if domain.appealable(f, today)),
         key=lambda item: item[1],
+    )
+    recent = sorted(
+        (_item(v) for v, f in facts if domain.counted(f) and domain.in_last_days(f.notified_at, today, 7)),
+        key=lambda item: (-item.points, item.notified_at, item.violation_id),
     )
     # A deduction leaves the rolling window exactly 180 days after it happened (next_point_expiry).
     window_start = today - dt.timedelta(days=domain.WINDOW_DAYS)
@@ -78,6 +82,7 @@ def summarize_violations(violations: Sequence[Violation], today: dt.date) -> Vio
         nearest_deadline=open_appeals[0][1] if open_appeals else None,
         appealable_items=open_appeals,
         points_180d=points,
+        recent=recent,
     )
 
 

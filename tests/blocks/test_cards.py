@@ -493,7 +493,9 @@ def test_unauthorized_seller_card_hides_every_data_field() -> None:
     violations = [make_violation(1)]
     reply = shop_card(make_detail(shop=shop, violations=violations))
     check_limits(reply)
-    fields = {f["text"].split("\n")[0]: f["text"].split("\n", 1)[1] for f in reply.blocks[2]["fields"]}
+    assert "*What to do*" in reply.blocks[2]["text"]["text"]  # what to do leads the card
+    (with_fields,) = [b for b in reply.blocks if b.get("fields")]
+    fields = {f["text"].split("\n")[0]: f["text"].split("\n", 1)[1] for f in with_fields["fields"]}
     assert fields == {"*AHR*": "-", "*SPS*": "-", "*Last 7 days GMV*": "-", "*Violations*": "-"}
     text = payload_text(reply)
     assert "155" not in text and "3.3" not in text and "12.3k" not in text and "140" not in text
@@ -531,7 +533,7 @@ def test_48_point_shop_card_shows_penalty_points_and_no_ahr() -> None:
     )
     check_limits(reply)
     text = payload_text(reply)
-    assert "*Penalty points* (48-point system)\n:warning: *36* / 48 in 180 days" in text
+    assert "*Penalty points* (48-point system)\n🔴 *36* / 48 in 180 days" in text and "critical at 36" in text
     assert "AHR" not in text and "milestone" not in text.lower() and "Shop Health Rating" not in text
     assert "SPS last 30 days" in text
 
@@ -612,3 +614,109 @@ def test_a_seller_missing_only_the_data_compass_scope_has_an_open_card() -> None
     assert (
         "CHR - (no Data Compass scope)" in only["text"]["text"] and "🟡 AHR 179 Fair" in only["text"]["text"]
     )
+
+
+# ---- what happened and what to do first ----
+
+
+def card_findings(detail: ShopDetail, **facts: Any) -> list[domain.Finding]:
+    """The findings `bot.domain.findings` gives for this card's seller, as the command passes them."""
+    h, shop = detail.health, detail.shop
+    assert h is not None
+    values: dict[str, Any] = {
+        "region": shop.region,
+        "authorized": shop.authorized,
+        "chr_authorized": shop.chr_authorized,
+        "points_region": False,
+        "ahr": h.ahr,
+        "ahr_then": h.ahr_1d,
+        "sps_tenths": h.sps_tenths,
+        "sps_tenths_then": h.sps_tenths_1d,
+        "chr": h.chr,
+        "chr_then": h.chr_1d,
+    }
+    values.update(facts)
+    return domain.findings(
+        domain.Facts(**values),
+        today=TODAY,
+        window=Window.DAY,
+        since=dt.datetime(2026, 11, 23, tzinfo=dt.UTC),
+    )
+
+
+def primary_buttons(reply: Reply) -> list[str]:
+    return [
+        e["text"]["text"]
+        for b in reply.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("style") == "primary"
+    ]
+
+
+def test_a_restricted_shop_says_what_happened_behind_the_drop_and_what_to_do() -> None:
+    # 152 -> 112 yesterday: 150 reached, restricted for 7 days, the violations that did it
+    health = make_health(ahr=112, ahr_1d=152, ahr_7d=160)
+    violations = [
+        make_violation(1, policy="Late dispatch", points=12, notified_at=TODAY - dt.timedelta(days=1)),
+        make_violation(2, policy="Counterfeit listing", points=28, notified_at=TODAY - dt.timedelta(days=1)),
+        make_violation(3, policy="Old one", points=4, notified_at=TODAY - dt.timedelta(days=40)),
+    ]
+    detail = make_detail(health=health, violations=violations)
+    detail.shop_violations.recent.extend(
+        sorted(
+            (v for v in violations if v.notified_at >= TODAY - dt.timedelta(days=6)), key=lambda v: -v.points
+        )
+    )
+    until = TODAY + dt.timedelta(days=6)
+    found = card_findings(detail, restricted_until=until, restriction=150)
+    reply = shop_card(detail, findings=found)
+    check_limits(reply)
+    assert reply.blocks[0]["text"]["text"] == "🔴 Glow Beauty"
+    lead = reply.blocks[2]["text"]["text"]
+    assert lead.startswith("*What happened*") and "152 → 112" in lead and f"{until:%b %-d}" in lead
+    behind = reply.blocks[3]["text"]["text"]
+    assert behind.startswith("*Behind the drop*")
+    assert behind.index("Counterfeit listing · 28 points") < behind.index("Late dispatch · 12 points")
+    assert "Old one" not in behind
+    assert reply.blocks[4]["text"]["text"].startswith("*What to do first*\nIn Seller Center")
+    assert primary_buttons(reply) == ["Visit Seller Center"]
+    assert "112" in reply.text and "152 → 112" in reply.text
+
+
+def test_a_drop_with_no_violation_imported_says_so() -> None:
+    detail = make_detail(health=make_health(ahr=400, ahr_1d=435, ahr_7d=435))
+    reply = shop_card(detail, findings=card_findings(detail))
+    text = payload_text(reply)
+    assert "• AHR fell 35 since yesterday (435 → 400)" in reply.blocks[2]["text"]["text"]
+    assert "No violation of the last 7 days is imported" in text
+
+
+def test_an_appeal_due_in_three_days_turns_a_healthy_header_red() -> None:
+    health = make_health(
+        ahr=900, ahr_1d=900, ahr_7d=900, sps_tenths=45, sps_tenths_1d=45, chr=900, chr_1d=900
+    )
+    detail = make_detail(health=health, accounts=[AccountHealth("glow.official", 900, 900, 900)])
+    appeal = domain.Appeal(TODAY + dt.timedelta(days=3), "Late dispatch", 12)
+    reply = shop_card(detail, findings=card_findings(detail, appeal=appeal))
+    assert reply.blocks[0]["text"]["text"] == "🔴 Glow Beauty"
+    assert "Appeal Late dispatch (12 pts) by Nov 27, in 3 days" in reply.blocks[2]["text"]["text"]
+    assert primary_buttons(reply) == ["Visit Seller Center"]
+    # and the same shop with nothing open is green, says so, and spends no field on a far milestone
+    calm = shop_card(detail, findings=card_findings(detail))
+    assert calm.blocks[0]["text"]["text"] == "🟢 Glow Beauty"
+    assert "Nothing needs action today" in calm.blocks[2]["text"]["text"]
+    assert "Next milestone" not in payload_text(calm) and primary_buttons(calm) == []
+
+
+def test_a_card_has_at_most_one_primary_button() -> None:
+    for shop in (
+        make_shop(),
+        make_shop(authorized=False, chr_authorized=False),
+        make_shop(chr_authorized=False),
+    ):
+        detail = make_detail(shop=shop)
+        found = card_findings(detail) if shop.authorized else []
+        assert len(primary_buttons(shop_card(detail, findings=found))) <= 1
+    no_chr = make_detail(shop=make_shop(chr_authorized=False), health=make_health(ahr=900, ahr_1d=900))
+    assert primary_buttons(shop_card(no_chr)) == ["Request authorization"]

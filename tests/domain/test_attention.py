@@ -86,7 +86,7 @@ def test_reaching_a_milestone_is_one_reason_with_the_restriction_and_its_end() -
 def test_a_restriction_in_force_needs_action_until_the_day_it_lifts() -> None:
     restricted = facts(ahr=140, ahr_then=140, restricted_until=TODAY + dt.timedelta(days=1), restriction=150)
     found = findings(restricted, today=TODAY, window=Window.DAY, since=SINCE)
-    assert found[0].reason is Reason.RESTRICTED and "restricted until Nov 29 (reached 150)" in found[0].text
+    assert found[0].reason is Reason.RESTRICTED and "Restricted until Nov 29 (reached 150)" in found[0].text
     lifted = facts(ahr=140, ahr_then=140, restricted_until=TODAY, restriction=150)
     assert reasons(lifted) == []
 
@@ -107,7 +107,7 @@ def test_an_appeal_deadline_within_seven_days(days: int, flagged: bool) -> None:
 def test_the_appeal_text_names_the_policy_points_and_day() -> None:
     appeal = Appeal(until=TODAY + dt.timedelta(days=3), policy="Late dispatch", points=12)
     (found,) = findings(facts(appeal=appeal), today=TODAY, window=Window.DAY, since=SINCE)
-    assert found.text == "appeal Late dispatch (12 pts) by Dec 1, in 3 days"
+    assert found.text == "Appeal Late dispatch (12 pts) by Dec 1, in 3 days"
 
 
 def test_48_point_shops_are_never_flagged_on_ahr() -> None:

@@ -320,8 +320,8 @@ def test_digest_sections(factory: sessionmaker[Session], busy: Portfolio) -> Non
     assert s[Section.SPS_DROP][0].reasons == ("SPS fell since yesterday (4.5 → 3.8)",)
     assert s[Section.CHR_DROP][0].reasons == ("CHR fell 30 since yesterday (lowest account now 220)",)
     deadline = TODAY + dt.timedelta(days=5)
-    assert s[Section.APPEALS][0].reasons == (f"appeal Late dispatch (4 pts) by {deadline:%b %-d}, in 5 days",)
-    assert s[Section.ACCESS][0].reasons[0].startswith("shop access lost")
+    assert s[Section.APPEALS][0].reasons == (f"Appeal Late dispatch (4 pts) by {deadline:%b %-d}, in 5 days",)
+    assert s[Section.ACCESS][0].reasons[0].startswith("Shop access lost")
     assert digest.sellers == 8 and digest.needs_action == 8
     # GMV at risk counts each authorized seller once; the lost seller's GMV is no longer ours to see.
     assert digest.gmv_at_risk == 9000 + 3000 + 5000 + 100 + 4000 + 2000 + 1500
@@ -464,7 +464,7 @@ def test_a_restriction_stays_in_the_digest_until_it_lifts(factory: sessionmaker[
             rows = build_digest(session, Lens(today=day)).sections[Section.RESTRICTIONS]
         assert bool(rows) is shown, day
         if shown:
-            assert rows[0].reasons[0].startswith(f"restricted until {until:%b %-d} (reached 100)")
+            assert rows[0].reasons[0].startswith(f"Restricted until {until:%b %-d} (reached 100)")
 
 
 def test_milestone_text_follows_the_sellers_region(factory: sessionmaker[Session]) -> None:

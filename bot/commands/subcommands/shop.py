@@ -15,6 +15,7 @@ from blocks.text import name
 from bot.commands.grammar import shop_query
 from bot.commands.spec import Invocation, Subcommand
 from bot.services import dispatch
+from bot.services.attention import lens_for, shop_findings
 from bot.services.followup import team_states
 from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
@@ -35,11 +36,14 @@ def shop_card_reply(
     now = dt.datetime.now(dt.UTC)
     if dispatch.settle_deadlines(session, settings.healthbot_timezone, shop_id=shop_id):
         session.commit()  # orders imported since the last pass count in the rate
+    lens = lens_for(settings, today=today)
     return shop_card(
         detail,
         seller_center_url=seller_center_url(detail.shop, settings),
         command=f"shop {detail.shop.shop_code}",
+        findings=shop_findings(session, shop_id, lens),
         uk_48_point=settings.healthbot_uk_48_point,
+        rules=lens.rules,
         dispatch=card_blocks(
             dispatch.shop_late_dispatch(session, shop_id, now),
             shop_sources(session, shop_id, dispatch.orders_source(session, shop_id)),
