@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block
 
 from blocks.ids import ActionId, CommandRef
 from blocks.kit import DOT, Reply, button, context, finish, freshness_stamp, header, section, share_button
-from blocks.text import money
+from blocks.text import money, plural
 from bot.domain import Level, Score
 from bot.services.records import Overview
 
@@ -28,6 +28,12 @@ def overview_card(data: Overview, command: str, zone: dt.tzinfo = dt.UTC) -> Rep
         fields.append(
             f"*{labels[score]}*\n{_count(Level.WARNING, warning)} warning · {_count(Level.CRITICAL, critical)} critical"
         )
+        if score is Score.AHR and data.points_shops:  # 48-point shops have no AHR band: their points
+            warning, critical = data.points
+            fields.append(
+                f"*Penalty points* (48-point system, {plural(data.points_shops, 'shop')})\n"
+                f"{_count(Level.WARNING, warning)} warning · {_count(Level.CRITICAL, critical)} critical"
+            )
     authorized = data.total - data.unauthorized
     fields.append(
         f"*Need action* ({data.window.label})\n:rotating_light: {data.needs_action} sellers · {money(data.gmv_at_risk)} GMV at risk"

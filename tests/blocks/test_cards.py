@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -324,6 +325,25 @@ def test_overview_card_whole_payload() -> None:
         ],
     }
     check_limits(reply)
+
+
+def test_overview_counts_48_point_shops_by_their_points_beside_ahr() -> None:
+    data = Overview(
+        window=Window.DAY,
+        counts={Score.AHR: (2, 1), Score.SPS: (0, 3), Score.CHR: (1, 0)},
+        needs_action=4,
+        unauthorized=0,
+        total=10,
+        without_chr_scope=0,
+        gmv_at_risk=1.0,
+        freshness=FRESH,
+        points=(1, 2),
+        points_shops=3,
+    )
+    fields = [f["text"] for b in overview_card(data, "overview").blocks if b.get("fields") for f in b["fields"]]
+    assert fields[1] == "*Penalty points* (48-point system, 3 shops)\n🟡 1 warning · 🔴 2 critical"
+    quiet = dataclasses.replace(data, points_shops=0, points=(0, 0))
+    assert "Penalty points" not in payload_text(overview_card(quiet, "overview"))
 
 
 def test_message_whole_payload() -> None:

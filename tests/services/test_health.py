@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
 from bot.db.models import DataRefresh, PortfolioAnswer, ShopHealth
+from bot.domain import Score, Window
 from bot.ingest.formats import Kind
 from bot.services.attention import Lens
 from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
 from bot.services.portfolio import at_risk, overview
 from tests.conftest import TODAY
-from tests.support.data import account, load, metric, shop
+from tests.support.data import account, load, metric, shop, violation
 
 # ---- freshness ----
 
@@ -140,3 +141,58 @@ def test_an_import_stores_the_portfolio_answers_for_its_stamp(factory: sessionma
     with factory() as session:
         assert overview(session, Lens(TODAY)).unauthorized == 41
         assert [r.shop_id for r in at_risk(session, Lens(TODAY)).rows] == ["A"]
+
+
+# ---- penalty points and restrictions kept with the health ----
+
+
+def test_penalty_points_of_48_point_shops_are_kept_with_their_health(factory: sessionmaker[Session]) -> None:
+    ago = lambda days: TODAY - dt.timedelta(days=days)  # noqa: E731
+    load(factory, Kind.SHOPS, [shop("PH1", region="PH"), shop("US1")])
+    load(factory, Kind.METRICS, [metric(s, TODAY, 400, "4.0", 100) for s in ("PH1", "US1")])
+    load(
+        factory,
+        Kind.VIOLATIONS,
+        [
+            violation("V1", "PH1", ago(100), points=12),
+            violation("V2", "PH1", ago(30), points=12),
+            violation("V3", "PH1", ago(3), points=12),
+            violation("V4", "PH1", TODAY, points=8),  # today: not yet in the day before
+            violation("V5", "PH1", ago(181), points=12),  # out of the 180 days
+            violation("V6", "PH1", ago(5), points=12, enforcement_status="Revoked"),  # a won appeal
+            violation("V7", "US1", ago(3), points=12),
+        ],
+    )
+    with factory() as session:
+        rows = {h.shop_id: (h.points, h.points_1d, h.points_7d) for h in session.scalars(select(ShopHealth))}
+        lens = Lens(TODAY)
+        data = overview(session, lens)
+        listed = at_risk(session, lens, reason="points")
+    assert rows["PH1"] == (44, 36, 36)  # a week ago V5 was still in the window, V3 and V4 not yet
+    assert rows["US1"] == (None, None, None)  # an AHR shop has no penalty points
+    assert data.points_shops == 1 and data.points == (0, 1)  # 44 >= 36: critical
+    assert data.counts[Score.AHR] == (0, 0)  # the PH shop's AHR 400 (Poor) is not counted
+    (row,) = listed.rows
+    assert row.shop_id == "PH1" and any("44" in reason for reason in row.reasons)
+
+
+def test_a_restriction_in_force_is_kept_with_its_end(factory: sessionmaker[Session]) -> None:
+    ago = lambda days: TODAY - dt.timedelta(days=days)  # noqa: E731
+    load(factory, Kind.SHOPS, [shop("NOW"), shop("OVER"), shop("HIGH")])
+    load(
+        factory,
+        Kind.METRICS,
+        [
+            *(metric("NOW", ago(d), ahr) for d, ahr in ((2, 160), (1, 152), (0, 112))),
+            *(metric("OVER", ago(d), ahr) for d, ahr in ((20, 160), (19, 140), (0, 141))),
+            *(metric("HIGH", ago(d), ahr) for d, ahr in ((1, 900), (0, 880))),
+        ],
+    )
+    with factory() as session:
+        kept = {h.shop_id: (h.restricted_until, h.restriction) for h in session.scalars(select(ShopHealth))}
+        listed = at_risk(session, Lens(TODAY, Window.WEEK), reason="restricted")
+    assert kept["NOW"] == (TODAY + dt.timedelta(days=7), 150)  # reached 150 today: 7 days
+    assert kept["OVER"] == (None, None)  # 7 days from 19 days ago: lifted
+    assert kept["HIGH"] == (None, None)
+    assert [r.shop_id for r in listed.rows] == ["NOW"]
+    assert any(f"{TODAY + dt.timedelta(days=7):%b %-d}" in reason for reason in listed.rows[0].reasons)
