@@ -47,6 +47,7 @@ def import_report(results: Sequence[ImportResult], *, max_errors: int = MAX_ERRO
     total_errors = sum(len(r.errors) for r in results)
     for result in results[:MAX_FILES_SHOWN]:
         lines = [f"{_title(result)}\n{_outcome(result)}"]
+        lines += [f":information_source: {escape(note)}" for note in result.notes]
         for error in result.errors:
             if shown >= max_errors:
                 break

@@ -94,6 +94,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             )
         else:
             print(f"{result.source}: {verb} {plural(result.imported, f'{result.kind} row')}{what}.")
+        for note in result.notes:
+            print(f"  note: {note}")
         for error in result.errors[: args.max_errors]:
             print(f"  {error}")
         if len(result.errors) > args.max_errors:

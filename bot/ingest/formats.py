@@ -186,6 +186,7 @@ class ImportResult:
     committed: bool = False
     layout: str = ""  # the layout's name, when known ("Health List (Partner Center)")
     data_date: dt.date | None = None  # the newest data day in the file, when it has one
+    notes: list[str] = field(default_factory=list)  # what was imported but is not used, said once
 
     @property
     def bad_rows(self) -> int:

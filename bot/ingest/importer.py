@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import domain
 from bot.db.models import (
     AccountSnapshot,
     Base,
@@ -184,6 +185,8 @@ def import_rows(
                 staging.discard(conflicting)
                 result.imported -= sum(d.lines for d in conflicting)
             staging.merge(deduplicate=bool(duplicates), now=now)
+        if kind is Kind.METRICS:
+            result.notes += _ignored_ahr(staging)
         with Session(bind=conn) as session:  # joins the merge's transaction
             if rebuild and kind in HEALTH_KINDS:
                 refresh_shop_health(session, staging.shop_ids())
@@ -202,6 +205,24 @@ def import_rows(
         staging.drop()
         if commit:
             conn.commit()
+
+
+def _ignored_ahr(staging: Staging) -> list[str]:
+    """A note when the file gives an AHR to 48-point shops: kept, but never used (DOMAIN.md:
+    they are watched by their penalty points). Said once per import, not once per row."""
+    rows = staging.table
+    ignored = staging.conn.execute(
+        select(func.count(func.distinct(rows.c.shop_id)))
+        .join(Shop, Shop.shop_id == rows.c.shop_id)
+        .where(rows.c.ahr.is_not(None), func.upper(Shop.region).in_(domain.penalty_point_regions()))
+    ).scalar_one()
+    if not ignored:
+        return []
+    shops = "1 shop" if ignored == 1 else f"{ignored:,} shops"
+    return [
+        f"AHR ignored for {shops} on the 48-point system (Indonesia and Southeast Asia): "
+        "they are watched by penalty points."
+    ]
 
 
 def import_files(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks.upload import import_report
 from bot import cli, db
 from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
 from bot.ingest.formats import ImportResult, Kind
@@ -760,3 +761,26 @@ def test_a_rejected_file_names_its_repeated_keys_too(factory, write_csv, two_sho
     result = one(import_files(factory, [path]))
     assert not result.committed
     assert errors_of(result) == [(2, "ahr"), (3, "shop_id, date"), (4, "shop_id, date")]
+
+
+def test_an_ahr_given_to_48_point_shops_is_noted_once_per_import(factory, write_csv, cli_env, capsys) -> None:  # type: ignore[no-untyped-def]
+    shops = write_csv(
+        "s.csv", SHOPS_HEADER, "1,A,Glow,US,true,true", "2,B,Kite,PH,true,true", "3,C,Mo,my,true,true"
+    )
+    metrics = write_csv(
+        "m.csv",
+        METRICS_HEADER,
+        f"{D},1,200,4.0,1",
+        f"{D},2,200,4.0,1",
+        f"{D1},2,210,4.0,1",
+        f"{D},3,,4.0,1",  # no AHR given: nothing ignored
+    )
+    assert cli.main(["import", str(shops), str(metrics)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("note: AHR ignored for 1 shop on the 48-point system") == 1
+    assert count(factory, MetricSnapshot) == 4  # kept as given, only not used
+    (again,) = import_files(factory, [metrics])
+    reply = import_report([again])
+    assert ":information_source: AHR ignored for 1 shop" in reply.blocks[0]["text"]["text"]
+    (shops_only,) = import_files(factory, [shops])
+    assert shops_only.notes == []
