@@ -4,13 +4,14 @@ scores, reasons and one button or the follow-up menu, paged with Show more and S
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
 from blocks.followup import team_line
 from blocks.ids import ActionId, CommandRef, Place, ShopRef
 from blocks.kit import DOT, MAX_BLOCKS, Reply, button, context, divider, finish, header, section, share_button
-from blocks.text import NO_DATA, escape, money, name, signed
+from blocks.text import NO_DATA, escape, money, name, plural, signed
 from bot import domain
 from bot.domain import Level, Window
 from bot.services.records import Page, SellerRow, TeamState
@@ -104,6 +105,19 @@ def seller_row(
     return [section("\n".join(lines), accessory=accessory, block_id=place)]
 
 
+def access_heading(row: SellerRow, *, no_access: int, no_chr: int) -> str:
+    """`/health unauthorized`'s groups, by what is missing."""
+    if not row.authorized:
+        return (
+            f"*No shop access* ({plural(no_access, 'seller')}): nothing is visible until they "
+            "authorize the partner in Seller Center"
+        )
+    return (
+        f"*Missing only the Data Compass scope* ({plural(no_chr, 'seller')}): scores visible, "
+        "no TikTok account health (CHR)"
+    )
+
+
 def seller_list_card(
     title: str,
     page: Page[SellerRow],
@@ -113,18 +127,26 @@ def seller_list_card(
     empty: str,
     now: dt.datetime | None = None,
     zone: dt.tzinfo = dt.UTC,
+    heading: Callable[[SellerRow], str] | None = None,
 ) -> Reply:
+    """A page of sellers; with `heading`, a heading before each group of rows (the rows come
+    grouped), repeated at the top of a page that continues a group."""
     blocks: list[Block] = [header(title)]
     # Only the rows one message can hold: the next page starts right after the last one shown.
-    rows = page.rows[: MAX_BLOCKS - 4]  # header, range, divider and buttons
+    fixed = 4 + (2 if heading else 0)  # header, range, divider, buttons and two headings
+    rows = page.rows[: MAX_BLOCKS - fixed]
     page = Page(rows=rows, total=page.total, offset=page.offset, limit=page.limit)
     if not page.rows:
         blocks.append(section(empty))
     else:
         start = page.offset + 1
         blocks.append(context(f"{start}-{page.offset + len(page.rows)} of {page.total} · {window.label}"))
+        shown = None
         for i, row in enumerate(page.rows):
             index = page.offset + i
+            if heading is not None and heading(row) != shown:
+                shown = heading(row)
+                blocks.append(section(shown))
             blocks.extend(seller_row(row, window, index, now=now, zone=zone))
     footer: list[Block] = [divider()]
     buttons = []

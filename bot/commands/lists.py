@@ -3,6 +3,8 @@ the cached page), in the asker's time zone, each row able to redraw itself in pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from blocks.kit import Reply
 from blocks.seller_list import seller_list_card
 from bot.commands.spec import Invocation
@@ -12,7 +14,13 @@ from bot.services.records import Page, SellerRow
 
 
 def list_reply(
-    invocation: Invocation, title: str, page: Page[SellerRow], *, window: Window, empty: str
+    invocation: Invocation,
+    title: str,
+    page: Page[SellerRow],
+    *,
+    window: Window,
+    empty: str,
+    heading: Callable[[SellerRow], str] | None = None,
 ) -> Reply:
     return seller_list_card(
         title,
@@ -21,4 +29,5 @@ def list_reply(
         window=window,
         empty=empty,
         zone=invocation.zone,
+        heading=heading,
     )

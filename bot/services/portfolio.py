@@ -292,6 +292,18 @@ def unauthorized(session: Session, *, offset: int = 0, limit: int = PAGE_SIZE) -
     return Page(rows=rows, total=int(total or 0), offset=offset, limit=limit)
 
 
+def access_gaps(session: Session) -> tuple[int, int]:
+    """(sellers without a Seller Center role, sellers missing only the Data Compass scope)."""
+    counts = dict(
+        session.execute(
+            select(Shop.authorized, func.count())
+            .where(or_(Shop.authorized.is_(False), Shop.chr_authorized.is_(False)))
+            .group_by(Shop.authorized)
+        ).all()
+    )
+    return int(counts.get(False, 0)), int(counts.get(True, 0))
+
+
 def own_sellers(session: Session, user_id: str, lens: Lens, *, limit: int = OWN_LIMIT) -> Page[SellerRow]:
     """The user's sellers (`Shop.owner`), worst first.
 

@@ -17,7 +17,7 @@ from blocks.kit import Reply, sparkline
 from blocks.message import message
 from blocks.overview import overview_card
 from blocks.pick_list import pick_list
-from blocks.seller_list import seller_list_card
+from blocks.seller_list import access_heading, seller_list_card
 from blocks.text import truncate
 from bot import domain
 from bot.commands.registry import help_entries
@@ -340,7 +340,9 @@ def test_overview_counts_48_point_shops_by_their_points_beside_ahr() -> None:
         points=(1, 2),
         points_shops=3,
     )
-    fields = [f["text"] for b in overview_card(data, "overview").blocks if b.get("fields") for f in b["fields"]]
+    fields = [
+        f["text"] for b in overview_card(data, "overview").blocks if b.get("fields") for f in b["fields"]
+    ]
     assert fields[1] == "*Penalty points* (48-point system, 3 shops)\n🟡 1 warning · 🔴 2 critical"
     quiet = dataclasses.replace(data, points_shops=0, points=(0, 0))
     assert "Penalty points" not in payload_text(overview_card(quiet, "overview"))
@@ -740,3 +742,41 @@ def test_a_card_has_at_most_one_primary_button() -> None:
         assert len(primary_buttons(shop_card(detail, findings=found))) <= 1
     no_chr = make_detail(shop=make_shop(chr_authorized=False), health=make_health(ahr=900, ahr_1d=900))
     assert primary_buttons(shop_card(no_chr)) == ["Request authorization"]
+
+
+def test_unauthorized_sellers_are_grouped_by_what_is_missing() -> None:
+    rows = [
+        row(1, authorized=False, chr_authorized=False),
+        row(2, authorized=False),
+        row(3, chr_authorized=False),
+    ]
+
+    def card(offset: int, shown: list[SellerRow]) -> list[str]:
+        page = Page(rows=shown, total=3, offset=offset, limit=2)
+        reply = seller_list_card(
+            "Unauthorized",
+            page,
+            command="unauthorized",
+            window=Window.DAY,
+            empty="",
+            heading=lambda r: access_heading(r, no_access=2, no_chr=1),
+        )
+        check_limits(reply)
+        # headings up to their colon, rows by their bold name
+        return [
+            b["text"]["text"].split(":")[0]
+            if "\n" not in b["text"]["text"]
+            else b["text"]["text"].split(" `")[0]
+            for b in reply.blocks
+            if b["type"] == "section"
+        ]
+
+    assert card(0, rows[:2]) == ["*No shop access* (2 sellers)", "*Shop 1*", "*Shop 2*"]
+    assert card(2, rows[2:]) == ["*Missing only the Data Compass scope* (1 seller)", "*Shop 3*"]
+    assert card(0, rows) == [
+        "*No shop access* (2 sellers)",
+        "*Shop 1*",
+        "*Shop 2*",
+        "*Missing only the Data Compass scope* (1 seller)",
+        "*Shop 3*",
+    ]

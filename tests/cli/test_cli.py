@@ -62,6 +62,7 @@ def test_ask_list_and_unauthorized(demo: sessionmaker[Session], capsys: pytest.C
     code, out, _ = ask(capsys, "/health unauthorized")
     assert code == 0
     assert "Sellers without authorization" in out and "[Send request link]" in out
+    assert "No shop access" in out  # grouped by what is missing
 
 
 def test_ask_json_prints_the_payload(demo: sessionmaker[Session], capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ from bot.services.access import deauthorize
 from bot.services.attention import Lens
 from bot.services.followup import assign_owner
 from bot.services.health import data_version
-from bot.services.portfolio import at_risk, overview, seller_list, unauthorized
+from bot.services.portfolio import access_gaps, at_risk, overview, seller_list, unauthorized
 from bot.services.records import ListFilter, Page
 from tests.conftest import TODAY
 from tests.services.conftest import seed
@@ -343,6 +343,8 @@ def test_unauthorized_list(factory: sessionmaker[Session], portfolio: None) -> N
     assert codes(page) == ["U1", "C1"]  # no shop access first, then missing CHR scope
     assert page.total == 2
     assert [(r.authorized, r.chr_authorized) for r in page.rows] == [(False, False), (True, False)]
+    with factory() as session:
+        assert access_gaps(session) == (1, 1)
 
 
 def test_chr_drops_are_per_account(factory: sessionmaker[Session]) -> None:
