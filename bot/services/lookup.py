@@ -57,7 +57,9 @@ _EXACT = tuple(
 
 def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
     """By code, then ID, then exact name, then @handle (each one index seek); then a fragment of a
-    name or, failing that, the closest names, both over the cached name list."""
+    name or, failing that, the closest names, both over the cached name list. Several matches come
+    most relevant first (the name starts with the text, then a word does, then anywhere), then
+    by GMV, with how many more there are."""
     text = " ".join(query.split())
     if not text:
         return Lookup(None, [], [])
@@ -68,23 +70,41 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
             .where(func.lower(AccountSnapshot.tiktok_handle) == func.lower(handle))
             .distinct()
         ).all()
-        found = _shops(session, list(shop_ids))
-        if found:
-            return _pick(found, limit)
+        known = [s.shop_id for s in _shops(session, list(shop_ids))]
+        if known:
+            return _pick(session, _by_gmv(session, known), limit)
         text = handle
     for statement in _EXACT:
-        exact = [shop_info(s) for s in session.scalars(statement, {"text": text}).fetchmany(limit + 1)]
+        exact = session.scalars(statement, {"text": text}).all()
         if exact:
-            return _pick(exact, limit)
+            return _pick(session, _by_gmv(session, [s.shop_id for s in exact]), limit)
     names = name_list(session)
-    partial = names.containing(text, limit + 1)
+    partial = names.containing(text)
     if partial:
-        return _pick(_shops(session, partial), limit)
-    return Lookup(None, [], _shops(session, names.closest(text, limit)))
+        return _pick(session, partial, limit)
+    close = names.closest(text, limit)
+    return Lookup(None, [], _shops(session, close), health=_health(session, close))
 
 
-def _pick(found: list[ShopInfo], limit: int) -> Lookup:
-    return Lookup(found[0], found, []) if len(found) == 1 else Lookup(None, found[:limit], [])
+def _pick(session: Session, ranked: list[str], limit: int) -> Lookup:
+    """One shop found, or the first `limit` of several (with their scores) and how many more."""
+    shown = ranked[: 1 if len(ranked) == 1 else limit]
+    shops = _shops(session, shown)
+    if len(ranked) == 1:
+        return Lookup(shops[0], shops, []) if shops else Lookup(None, [], [])
+    return Lookup(None, shops, [], more=len(ranked) - len(shown), health=_health(session, shown))
+
+
+def _by_gmv(session: Session, shop_ids: list[str]) -> list[str]:
+    """Equally relevant shops, highest GMV first (no GMV last), then by ID."""
+    if len(shop_ids) < 2:
+        return shop_ids
+    gmv = dict(
+        session.execute(
+            select(ShopHealth.shop_id, ShopHealth.gmv_7d).where(ShopHealth.shop_id.in_(shop_ids[:1000]))
+        ).all()
+    )
+    return sorted(shop_ids, key=lambda i: (-(gmv.get(i) or -1.0), i))
 
 
 def _shops(session: Session, shop_ids: list[str]) -> list[ShopInfo]:
@@ -93,27 +113,42 @@ def _shops(session: Session, shop_ids: list[str]) -> list[ShopInfo]:
     return [by_id[i] for i in shop_ids if i in by_id]
 
 
+def _health(session: Session, shop_ids: list[str]) -> dict[str, HealthScores]:
+    return {
+        h.shop_id: health_scores(h)
+        for h in session.scalars(select(ShopHealth).where(ShopHealth.shop_id.in_(shop_ids)))
+    }
+
+
 @dataclass(frozen=True)
 class NameList:
-    """Every shop's name, sorted by name, for fragment and fuzzy matching without a table scan."""
+    """Every shop's name, sorted by name, with its GMV, for fragment and fuzzy matching without
+    a table scan."""
 
     shop_ids: tuple[str, ...]
     names: tuple[str, ...]
     lowered: tuple[str, ...]
+    gmv: tuple[float, ...]  # -1: none
 
-    def containing(self, text: str, limit: int) -> list[str]:
+    def containing(self, text: str) -> list[str]:
+        """Every shop whose name holds `text`: the name starts with it, then one of its words
+        does, then anywhere; highest GMV first within each."""
         fragment = text.lower()
         found = []
-        for shop_id, lowered in zip(self.shop_ids, self.lowered, strict=True):
-            if fragment in lowered:
-                found.append(shop_id)
-                if len(found) >= limit:
-                    break
-        return found
+        for index, lowered in enumerate(self.lowered):
+            at = lowered.find(fragment)
+            if at < 0:
+                continue
+            rank = 0 if at == 0 else 1 if not lowered[at - 1].isalnum() else 2
+            found.append((rank, -self.gmv[index], index))
+        found.sort()
+        return [self.shop_ids[index] for _, _, index in found]
 
     def closest(self, text: str, limit: int) -> list[str]:
-        best = process.extract(text, self.names, scorer=fuzz.WRatio, limit=limit, score_cutoff=50)
-        return [self.shop_ids[index] for _, _, index in best]
+        """The closest names (rapidfuzz), equally close ones by GMV."""
+        best = process.extract(text, self.names, scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=50)
+        best.sort(key=lambda found: (-round(found[1]), -self.gmv[found[2]], found[2]))
+        return [self.shop_ids[index] for _, _, index in best[:limit]]
 
 
 def name_list(session: Session) -> NameList:
@@ -122,12 +157,15 @@ def name_list(session: Session) -> NameList:
 
     def load() -> NameList:
         rows = session.execute(
-            select(Shop.shop_id, Shop.shop_name).order_by(Shop.shop_name, Shop.shop_id)
+            select(Shop.shop_id, Shop.shop_name, ShopHealth.gmv_7d)
+            .outerjoin(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+            .order_by(Shop.shop_name, Shop.shop_id)
         ).all()
         return NameList(
             shop_ids=tuple(r[0] for r in rows),
             names=tuple(r[1] for r in rows),
             lowered=tuple(r[1].lower() for r in rows),
+            gmv=tuple(-1.0 if r[2] is None else float(r[2]) for r in rows),
         )
 
     return cached(session, ("shop names",), load)

@@ -220,8 +220,10 @@ class Lookup:
     """A shop found by code, ID, name or handle; else the several matches or the closest names."""
 
     shop: ShopInfo | None
-    matches: list[ShopInfo]
+    matches: list[ShopInfo]  # the most relevant first, then by GMV
     suggestions: list[ShopInfo]
+    more: int = 0  # matches beyond those listed
+    health: dict[str, HealthScores] = field(default_factory=dict)  # of the listed shops, when known
 
 
 @dataclass(frozen=True)

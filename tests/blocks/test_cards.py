@@ -450,14 +450,36 @@ def test_huge_shop_card_stays_within_limits() -> None:
 
 
 def test_pick_list_truncates_names() -> None:
-    shops = [(f"id{i}", f"C{i}", "Very long name " * 20) for i in range(40)]
-    reply = pick_list("very", shops, title="Several sellers match *very*; pick one:")
+    shops = [
+        make_shop(shop_id=f"id{i}", shop_code=f"C{i}", shop_name="Very long name " * 20) for i in range(40)
+    ]
+    reply = pick_list(shops, {}, title="Several sellers match *very*; pick one:", more=3)
     check_limits(reply)
-    assert len(reply.blocks) == 41
+    assert len(reply.blocks) == 42
     name_text = reply.blocks[1]["text"]["text"]
     assert name_text.startswith("*Very long name") and "…*" in name_text
     assert len(name_text.split("*")[1]) == 60
     assert reply.text == "Several sellers match very; pick one:"
+    assert reply.blocks[-1]["elements"][0]["text"].startswith("… and 3 more matches.")
+
+
+def test_pick_list_rows_say_enough_to_tell_shops_apart() -> None:
+    shops = [
+        make_shop(),
+        make_shop(shop_id="2", shop_code="PH00002", region="PH"),
+        make_shop(shop_id="3", shop_code="US00003", authorized=False),
+        make_shop(shop_id="4", shop_code="US00004"),
+    ]
+    health = {"7000000001": make_health(), "2": make_health(points=30)}
+    reply = pick_list(shops, health, title="Several sellers match *glow*; pick one:")
+    lines = [b["text"]["text"].split("\n")[1] for b in reply.blocks[1:]]
+    assert lines == [
+        "`US00001` · US · 🟡 AHR 155 Fair · GMV 7d $12.3k",
+        "`PH00002` · PH · 30/48 points · GMV 7d $12.3k",
+        "`US00003` · US · ⚪ not authorized",
+        "`US00004` · US · no data yet",
+    ]
+    assert all(b["type"] == "section" for b in reply.blocks)  # nothing more to say: no "more" line
 
 
 def test_truncate() -> None:
@@ -588,8 +610,9 @@ def test_builders_escape_user_text_in_blocks() -> None:
     )
     reply = shop_card(detail)
     assert_escaped(reply)
-    assert "Tom &amp; Jerry's &lt;b&gt;" in payload_text(pick_list("x", [("1", "c", NASTY)], title="t"))
-    assert_escaped(pick_list("x", [("1", "A&B<1>", NASTY)], title="t"))
+    nasty = make_shop(shop_code="A&B<1>", shop_name=NASTY, region="<US>")
+    assert "Tom &amp; Jerry's &lt;b&gt;" in payload_text(pick_list([nasty], {}, title="t"))
+    assert_escaped(pick_list([nasty], {nasty.shop_id: make_health()}, title="t", more=2))
     assert_escaped(message(NASTY))
     reasons_row = row(1, shop_name=NASTY, reasons=("a < b & c",))
     assert_escaped(

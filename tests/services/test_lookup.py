@@ -149,3 +149,34 @@ def test_fragments_and_close_names_follow_new_and_renamed_shops(
         assert find_shop(session, "cedar").shop is None
         birch = find_shop(session, "birch kitchn")  # a typo: the closest names
         assert [s.shop_id for s in birch.suggestions][:1] == ["1004"]
+
+
+def test_several_matches_rank_by_relevance_then_gmv_and_count_the_rest(
+    factory: sessionmaker[Session],
+) -> None:
+    gmv = {"1": 10.0, "2": 100.0, "3": 1000.0, "4": 5.0, "5": None, "6": 50.0, "7": 7.0}
+    names = {
+        "1": "Glow Beauty",
+        "2": "Glow Home",
+        "3": "Aglow Shop",  # inside a word: least relevant, whatever its GMV
+        "4": "The Glow Co",  # a word starts with it
+        "5": "Glow Kids",  # no data: last of its rank
+        "6": "Glow-Up Studio",
+        "7": "Little Glow",
+    }
+    seed(
+        factory,
+        [shop(i, f"C{i}", n) for i, n in names.items()],
+        [metric(i, TODAY, 300, "4.0", g) for i, g in gmv.items() if g is not None],
+        [],
+    )
+    with factory() as session:
+        found = find_shop(session, "glow")
+    assert found.shop is None
+    assert [s.shop_id for s in found.matches] == ["2", "6", "1", "5", "7"]
+    assert found.more == 2  # "The Glow Co" (4) and "Aglow Shop" (3) not listed
+    assert found.health["2"].gmv_7d == 100.0 and found.health["5"].gmv_7d is None
+    with factory() as session:
+        everything = find_shop(session, "glow", limit=10)
+    assert [s.shop_id for s in everything.matches] == ["2", "6", "1", "5", "7", "4", "3"]
+    assert everything.more == 0

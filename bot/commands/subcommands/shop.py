@@ -58,11 +58,11 @@ def not_found_reply(query: str, found: Lookup) -> Reply:
     """No single shop: the several that match, the closest names, or a clear message."""
     shown = name(query)
     if found.matches:
-        rows = [(s.shop_id, s.shop_code, s.shop_name) for s in found.matches]
-        return pick_list(query, rows, title=f"Several sellers match *{shown}*; pick one:")
+        title = f"Several sellers match *{shown}*; pick one:"
+        return pick_list(found.matches, found.health, title=title, more=found.more)
     if found.suggestions:
-        rows = [(s.shop_id, s.shop_code, s.shop_name) for s in found.suggestions]
-        return pick_list(query, rows, title=f"No seller is called *{shown}*. Closest names:")
+        title = f"No seller is called *{shown}*. Closest names:"
+        return pick_list(found.suggestions, found.health, title=title)
     return message(
         f"No seller matches “{query[:60]}”, and nothing comes close. Try a shop code or `@handle`."
     )
