@@ -132,10 +132,9 @@ def findings(
     if appeal is not None and 0 <= (appeal.until - today).days <= APPEAL_SOON_DAYS:
         left = (appeal.until - today).days
         due = "today" if left == 0 else "tomorrow" if left == 1 else f"in {left} days"
+        stake = f"{appeal.points} pts" if appeal.points else "a warning, no points"
         found.append(
-            Finding(
-                Reason.APPEAL, f"Appeal {appeal.policy} ({appeal.points} pts) by {appeal.until:%b %-d}, {due}"
-            )
+            Finding(Reason.APPEAL, f"Appeal {appeal.policy} ({stake}) by {appeal.until:%b %-d}, {due}")
         )
     if facts.points_region:
         found += _points(facts, rules, when)

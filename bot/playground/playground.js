@@ -23,6 +23,7 @@
     "+1": "👍", thumbsup: "👍", "-1": "👎", bulb: "💡", package: "📦", star: "⭐", fire: "🔥",
     arrow_up: "⬆️", arrow_down: "⬇️", arrow_right: "➡️", small_red_triangle: "🔺",
     small_red_triangle_down: "🔻", construction: "🚧", envelope: "✉️", email: "📧", speech_balloon: "💬",
+    page_facing_up: "📄", leftwards_arrow_with_hook: "↩️", thread: "🧵", truck: "🚚",
     shield: "🛡️", mega: "📣", loudspeaker: "📢", pushpin: "📌", round_pushpin: "📍", sunny: "☀️",
     heavy_plus_sign: "➕", heavy_minus_sign: "➖", question: "❓", exclamation: "❗", ok: "🆗",
     shopping_trolley: "🛒", shopping_bags: "🛍️", hammer_and_wrench: "🛠️", gear: "⚙️", inbox_tray: "📥",

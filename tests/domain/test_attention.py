@@ -108,6 +108,9 @@ def test_the_appeal_text_names_the_policy_points_and_day() -> None:
     appeal = Appeal(until=TODAY + dt.timedelta(days=3), policy="Late dispatch", points=12)
     (found,) = findings(facts(appeal=appeal), today=TODAY, window=Window.DAY, since=SINCE)
     assert found.text == "Appeal Late dispatch (12 pts) by Dec 1, in 3 days"
+    warning = Appeal(until=TODAY, policy="Prohibited product", points=0)  # a first offence costs nothing
+    (found,) = findings(facts(appeal=warning), today=TODAY, window=Window.DAY, since=SINCE)
+    assert found.text == "Appeal Prohibited product (a warning, no points) by Nov 28, today"
 
 
 def test_48_point_shops_are_never_flagged_on_ahr() -> None:

@@ -7,6 +7,7 @@ tests also prove the round trip through the real Bolt listeners.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,3 +354,19 @@ def test_run_due_digests_posts_them_into_the_side_panel(http: httpx.Client) -> N
     assert any(line.startswith("#playground: today's digest was already posted") for line in again["summary"])
     for channel in ("#playground", "#seller-health"):
         command(http, f"/health digest unsubscribe {channel}")
+
+
+def test_every_emoji_name_the_bot_writes_is_drawn_by_the_page() -> None:
+    # The page turns :name: into the emoji itself; one it does not know shows as raw text.
+    root = Path(__file__).resolve().parents[2]
+    page = (root / "bot" / "playground" / "playground.js").read_text(encoding="utf-8")
+    known = set(re.findall(r'"?([a-z0-9_+\-]+)"?: "', page))
+    written = {
+        name
+        for folder in ("blocks", "bot", "handlers", "jobs")
+        for path in (root / folder).rglob("*.py")
+        for name in re.findall(
+            r"(?<![\w:]):([a-z][a-z0-9_]*[a-z]):(?![\w:])", path.read_text(encoding="utf-8")
+        )
+    } - {"memory"}  # sqlite:///:memory:, not an emoji
+    assert written and written <= known, sorted(written - known)

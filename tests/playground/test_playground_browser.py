@@ -1,8 +1,8 @@
 """The playground page in a real browser: Debian's headless Chromium driven by Playwright.
 
 Uses the system browser at /usr/bin/chromium (never `playwright install`). Skips, saying why,
-only when that browser or the `playwright` package is missing. Saves a screenshot to
-`test-artifacts/playground.png`.
+only when that browser or the `playwright` package is missing. Saves screenshots to
+`test-artifacts/` (playground.png; card.png and digest.png, which the README shows from docs/).
 """
 
 from __future__ import annotations
@@ -101,9 +101,10 @@ def test_atrisk_open_card_and_share_in_the_browser(playground: Playground, brows
         seller = first_row.locator("b").first.inner_text()
 
         first_row.get_by_role("button", name="Open card").click()
-        card = messages.locator(".message").filter(has_text="Next milestone")
+        card = messages.locator(".message").filter(has=page.locator(".bk-header", has_text=seller))
         expect(card).to_have_count(1)
-        expect(card.locator(".bk-header")).to_contain_text(seller)
+        # what happened and what to do lead the card, before any score
+        expect(card.locator(".bk-section").first).to_contain_text("What happened")
         expect(card.locator(".bk-fields .bk-field").first).to_be_visible()
         expect(card.get_by_role("button", name="Visit Seller Center")).to_be_visible()
 
@@ -119,6 +120,8 @@ def test_atrisk_open_card_and_share_in_the_browser(playground: Playground, brows
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "playground.png"), animations="disabled")
         assert (ARTIFACTS / "playground.png").stat().st_size > 10_000
+        card.screenshot(path=str(ARTIFACTS / "card.png"), animations="disabled")  # the README's
+        assert (ARTIFACTS / "card.png").stat().st_size > 10_000
         assert not problems, problems
         assert outside == [], "the page loaded something from outside the playground"
 
@@ -309,7 +312,7 @@ def test_mentions_resolve_and_due_digests_run_from_the_side_panel(
     import re
 
     expect = playwright_sync.expect
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -340,6 +343,12 @@ def test_mentions_resolve_and_due_digests_run_from_the_side_panel(
         )
         expect(digest).to_have_count(1)
         expect(digest.locator(".post-where")).to_have_text("Posted in #playground")
+        expect(digest).to_contain_text("Act today")  # what must be done today comes first
+        ARTIFACTS.mkdir(exist_ok=True)
+        # the README's picture at a Slack channel's width (the side panel is narrower)
+        page.evaluate("document.querySelector('.app').style.gridTemplateColumns = '220px 1fr 720px'")
+        digest.screenshot(path=str(ARTIFACTS / "digest.png"), animations="disabled")  # the README's
+        assert (ARTIFACTS / "digest.png").stat().st_size > 10_000
         summary = feed.locator(".post-digests")
         expect(summary).to_contain_text("#playground: digest posted.")
         # Once a day: a second run says so and posts nothing more.
