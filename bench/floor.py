@@ -1,6 +1,6 @@
 """`python -m bench.floor --port N --workers W`: the floor for `healthbot bench`.
 
-A Bolt app that only acks `/health`, served exactly as `healthbot serve` serves the bot (Flask,
+A Bolt app that only acks `/health` and button clicks, served exactly as `healthbot serve` serves the bot (Flask,
 Bolt's Flask adapter, gunicorn with the same worker class, threads and worker count), so the bench
 can print every figure beside what the stack itself costs: signature check, parsing, one reply.
 """
@@ -8,6 +8,7 @@ can print every figure beside what the stack itself costs: signature check, pars
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -36,6 +37,10 @@ def create_floor(signing_secret: str, slack_api_url: str) -> Flask:
     @app.command("/health")
     def health(ack: Ack) -> None:
         ack(text="ok", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "ok"}}])
+
+    @app.action(re.compile(".*"))
+    def any_button(ack: Ack) -> None:  # a click's floor: verify, parse, ack
+        ack()
 
     web = Flask("floor")
     handler = SlackRequestHandler(app)

@@ -3,6 +3,8 @@ an unread pipe), signed `/health` requests over real HTTP, one client at a time 
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import socket
 import statistics
@@ -19,6 +21,7 @@ import psutil
 from slack_sdk.signature import SignatureVerifier
 
 SECRET = "bench-signing-secret"
+_TRIGGERS = itertools.count()  # the same signed body twice in one second is a replay, refused
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
@@ -92,16 +95,66 @@ def command_request(text: str, response_url: str) -> tuple[str, dict[str, str]]:
             "channel_id": "C1",
             "team_id": "T1",
             "response_url": response_url,
-            "trigger_id": "t",
+            "trigger_id": f"{time.time_ns()}.{next(_TRIGGERS)}",  # as Slack's: never twice
         }
     )
+    return body, signed(body)
+
+
+def signed(body: str, content_type: str = "application/x-www-form-urlencoded") -> dict[str, str]:
     ts = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
+    return {
+        "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body) or "",
     }
-    return body, headers
+
+
+def action_request(action_id: str, value: str, response_url: str) -> tuple[str, dict[str, str]]:
+    """A signed button click (`block_actions`) from a member of the home team, each its own (a
+    new trigger and action_ts), never a replay of another."""
+    unique = f"{time.time_ns()}.{next(_TRIGGERS)}"
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1", "domain": "bench"},
+        "user": {"id": "U1", "username": "manager", "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": "C1",
+            "is_ephemeral": True,
+        },
+        "trigger_id": unique,
+        "channel": {"id": "C1", "name": "bench"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "text": {"type": "plain_text", "text": "button"},
+                "action_ts": unique,
+            }
+        ],
+    }
+    body = urllib.parse.urlencode({"payload": json.dumps(payload)})
+    return body, signed(body)
+
+
+def click(client: httpx.Client, base: str, action_id: str, value: str, response_url: str) -> float:
+    """One click; its round trip (the ack) in ms."""
+    body, headers = action_request(action_id, value, response_url)
+    start = time.perf_counter()
+    response = client.post(f"{base}/slack/events", content=body, headers=headers)
+    elapsed = (time.perf_counter() - start) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(
+            f"click {action_id}: unexpected reply {response.status_code} {response.text[:200]}"
+        )
+    return elapsed
 
 
 def ask(client: httpx.Client, base: str, text: str, response_url: str) -> float:

@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--changes", type=int, default=20, help="one-row imports, each followed by a request")
     p.add_argument("--clients", type=int, default=16, help="concurrent clients")
     p.add_argument("--load-requests", type=int, default=1600, help="requests sent by the concurrent clients")
+    p.add_argument("--shares", type=int, default=20, help="Share clicks timed while Slack answers 429")
     p.add_argument("--digest-runs", type=int, default=5, help="timed digest builds")
     p.add_argument("--workers", type=int, help="server worker processes (default: as healthbot serve)")
     p.add_argument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bench.floor import create_floor
-from bench.load import SECRET, command_request, percentiles
+from bench.load import SECRET, action_request, command_request, percentiles
 from bot import cli
 from bot.playground.fakeslack import FakeSlack
 
@@ -19,6 +19,16 @@ def test_the_floor_acks_a_signed_command_with_blocks_and_refuses_a_bad_signature
         headers["X-Slack-Signature"] = "v0=" + "0" * 64
         assert client.post("/slack/events", data=body, headers=headers).status_code == 401
         assert client.get("/readyz").status_code == 200
+
+
+def test_the_floor_acks_a_click_and_no_two_bench_requests_are_alike() -> None:
+    with FakeSlack() as slack:
+        client = create_floor(SECRET, slack.api_url).test_client()
+        body, headers = action_request("share_to_channel", '{"text":"overview"}', slack.response_url("floor"))
+        assert client.post("/slack/events", data=body, headers=headers).status_code == 200
+    # the bot refuses a signed body it has seen (a replay): every bench request is its own
+    assert command_request("overview", "u")[0] != command_request("overview", "u")[0]
+    assert action_request("a", "v", "u")[0] != action_request("a", "v", "u")[0]
 
 
 def test_percentiles() -> None:
