@@ -128,6 +128,8 @@ def forget_posts(factory: sessionmaker[Session], *, subscriptions: bool = False)
         if threads is not None:
             session.execute(delete(threads))
         session.execute(delete(models.ActionClaim).where(models.ActionClaim.key.like("digest-%")))
+        # and the posts claimed by key (run IDs start again from 1 once the runs are gone)
+        session.execute(delete(models.PostClaim).where(models.PostClaim.key.like("digest-%")))
         if subscriptions:
             session.execute(delete(DigestSubscription))
 

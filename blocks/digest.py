@@ -54,7 +54,7 @@ def digest_reply(
         return Reply(f"{title}: all clear", finish([section(line)]))
     summary = summary_of(digest)
     extras = []
-    near = len(digest.sections[Section.NEAR_MILESTONE])
+    near = digest.count(Section.NEAR_MILESTONE)
     if near:
         extras.append(f"{near} within 10 points of a milestone")
     if digest.snoozed:
@@ -106,9 +106,12 @@ def _layout(digest: Digest, threaded: Mapping[str, str]) -> list[tuple[Section, 
     shown = []
     for sec in Section:
         rows = [r for r in digest.sections[sec] if sec.act_today or r.shop_id not in threaded]
+        # the digest holds every seller of a section that a channel may follow: the others are
+        # the section's count less those followed here
+        total = digest.count(sec) - (len(digest.sections[sec]) - len(rows))
         if rows:
             cap = ACT_TODAY_ROWS if sec.act_today else OTHER_ROWS
-            shown.append((sec, rows[:cap], len(rows)))
+            shown.append((sec, rows[:cap], total))
     return shown
 
 
@@ -157,7 +160,8 @@ def thread_lists(
         if total <= len(shown):
             continue
         rows = [r for r in digest.sections[sec] if sec.act_today or r.shop_id not in threaded]
-        blocks: list[Block] = [section(f"*{sec.value}*: all {plural(total, 'seller')}, {_order(sec)}")]
+        every = "all " if total <= THREAD_ROWS else ""
+        blocks: list[Block] = [section(f"*{sec.value}*: {every}{plural(total, 'seller')}, {_order(sec)}")]
         for i, row in enumerate(rows[:THREAD_ROWS]):
             blocks.extend(seller_row(row, Window.DAY, i, now=now, zone=zone))
         footer = []

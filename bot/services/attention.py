@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import domain
@@ -24,7 +24,7 @@ from bot.db.models import Shop, ShopHealth, Violation
 from bot.domain import Level, Reason, Score, Window
 from bot.services.filters import critical_band, drop, seller_row, seller_select, then_column
 from bot.services.health import flag, milestone_flag
-from bot.services.records import SellerRow
+from bot.services.records import SECTIONS, Section, SellerRow
 from bot.settings import Settings
 
 ALL_SCORES = tuple(Score)
@@ -157,6 +157,25 @@ def in_critical_band(lens: Lens) -> ColumnElement[bool]:
         critical_band(Score.SPS),
         critical_band(Score.CHR),
     )
+
+
+def section_of(lens: Lens) -> ColumnElement[int | None]:
+    """A seller's most urgent reason in SQL, as the position of its digest section
+    (`records.SECTIONS`): the first that holds, in the order of `Reason`; None when none does.
+    The same answer as `SECTION_OF[findings(...)[0].reason]`, for every seller at once."""
+    on_points = points_region(lens)
+    first = [
+        (appeal_soon(lens), Section.APPEALS),
+        (crossed_or_restricted(lens), Section.RESTRICTIONS),
+        (near_milestone(lens), Section.NEAR_MILESTONE),
+        (points_trouble(lens), Section.POINTS),
+        (lost_access(lens), Section.ACCESS),
+        (and_(~on_points, drop(Score.AHR, lens.window)), Section.AHR_DROP),
+        (drop(Score.SPS, lens.window), Section.SPS_DROP),
+        (drop(Score.CHR, lens.window), Section.CHR_DROP),
+        (in_critical_band(lens), Section.CRITICAL),
+    ]
+    return case(*((condition, SECTIONS.index(section)) for condition, section in first), else_=None)
 
 
 # `/health atrisk <word>`: the sellers with one kind of reason (the digest's sections link to them).

@@ -13,19 +13,32 @@ import datetime as dt
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Shop, Violation
-from bot.services import followup, security
-from bot.services.attention import ALL_SCORES, Lens, explain, near_milestone, nearest_appeals, needs
+from bot.db.models import Shop, ShopHealth, Violation
+from bot.services import digest_runs, followup, security
+from bot.services.attention import (
+    ALL_SCORES,
+    MAX_IN_LIST,
+    Lens,
+    explain,
+    near_milestone,
+    nearest_appeals,
+    needs,
+    section_of,
+)
 from bot.services.filters import seller_row, seller_select
 from bot.services.portfolio import needs_key, portfolio_totals
-from bot.services.records import SECTION_OF, Digest, Section, SellerRow
+from bot.services.records import SECTIONS, Digest, Section, SellerRow
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
 SHOWN_ROWS = 60  # at most the rows of a section the message and its thread list show
 
 
-def build_digest(session: Session, lens: Lens) -> Digest:
-    """The digest of `lens.today` (its window is the day before)."""
+def build_digest(session: Session, lens: Lens, *, shown_rows: int = SHOWN_ROWS) -> Digest:
+    """The digest of `lens.today` (its window is the day before).
+
+    Set-based at any size: one light read gives every seller due its section (its most urgent
+    reason, in SQL) and GMV; only the rows a message or its thread can show, and every seller with
+    a digest thread of the last week (their updates), are read whole and put into words."""
     totals = portfolio_totals(session, lens)
     digest = Digest(
         day=lens.today,
@@ -33,28 +46,54 @@ def build_digest(session: Session, lens: Lens) -> Digest:
         needs_action=totals[needs_key(ALL_SCORES)],
         gmv_at_risk=float(totals["gmv at risk"]),
     )
-    query = seller_select(lens.window).where(or_(needs(lens), near_milestone(lens)))
-    rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
     snoozed = followup.active_snoozes(session, lens.today)
-    digest.snoozed = sum(1 for row in rows if row.shop_id in snoozed and _counted(row))
-    for row in rows:
-        if row.why and row.shop_id not in snoozed:
-            digest.sections[SECTION_OF[row.why[0]]].append(row)
-    appeals = nearest_appeals(session, [r.shop_id for r in digest.sections[Section.APPEALS]], lens)
-    for section, listed in digest.sections.items():
+    ranked: dict[Section, list[tuple[str, float, str]]] = {section: [] for section in Section}
+    light = (
+        select(Shop.shop_id, section_of(lens), needs(lens), ShopHealth.gmv_7d, Shop.shop_code)
+        .join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+        .where(or_(needs(lens), near_milestone(lens)))
+    )
+    for shop_id, position, counted, gmv, code in session.execute(light):
+        if shop_id in snoozed:
+            digest.snoozed += bool(counted)
+        elif position is not None:
+            ranked[SECTIONS[position]].append((shop_id, float(gmv or 0), code))
+    appeals = nearest_appeals(session, [shop_id for shop_id, _, _ in ranked[Section.APPEALS]], lens)
+    for section, listed in ranked.items():
         if section is Section.APPEALS:
-            listed.sort(key=lambda r: (appeals[r.shop_id].until, -(r.gmv_7d or 0), r.shop_code))
+            listed.sort(key=lambda r: (appeals[r[0]].until, -r[1], r[2]))
         else:
-            listed.sort(key=lambda r: (-(r.gmv_7d or 0), r.shop_code))
-        # The rows a message or its thread can show get their team state.
-        listed[:SHOWN_ROWS] = followup.with_team(session, listed[:SHOWN_ROWS], lens.today)
+            listed.sort(key=lambda r: (-r[1], r[2]))
+        digest.counts[section] = len(listed)
+    # The top rows of each section, and every seller a channel may follow in a thread (its update;
+    # the top rows then stay whole in any channel, whichever sellers it follows).
+    followed = digest_runs.threads_since(session, lens.today)
+    wanted: dict[Section, list[str]] = {}
+    for section, listed in ranked.items():
+        others = 0
+        wanted[section] = []
+        for shop_id, _, _ in listed:
+            if shop_id in followed or others < shown_rows:
+                wanted[section].append(shop_id)
+                others += shop_id not in followed
+    whole = _rows(session, lens, [shop_id for ids in wanted.values() for shop_id in ids])
+    for section, ids in wanted.items():
+        rows = [whole[shop_id] for shop_id in ids if shop_id in whole]
+        digest.sections[section] = followup.with_team(session, rows, lens.today)
     digest.groups = _incidents(session, lens.today)
     digest.security = security.shops_with_open_items(session)
     return digest
 
 
-def _counted(row: SellerRow) -> bool:
-    return any(reason.counted for reason in row.why)
+def _rows(session: Session, lens: Lens, shop_ids: list[str]) -> dict[str, SellerRow]:
+    """The sellers' rows with their reasons, read by shop ID in chunks (no IN list past a
+    database's limit on parameters)."""
+    rows: list[SellerRow] = []
+    for start in range(0, len(shop_ids), MAX_IN_LIST):
+        chunk = shop_ids[start : start + MAX_IN_LIST]
+        query = seller_select(lens.window).where(Shop.shop_id.in_(chunk))
+        rows += [seller_row(values) for values in session.execute(query)]
+    return {row.shop_id: row for row in explain(session, rows, lens)}
 
 
 def _incidents(session: Session, day: dt.date) -> list[tuple[str, int]]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -132,6 +132,15 @@ def sent_today(factory: sessionmaker[Session], sub_id: int, day: dt.date) -> boo
         )
 
 
+def _recent(day: dt.date) -> ColumnElement[bool]:
+    return and_(DigestThread.last_day >= day - dt.timedelta(days=THREAD_DAYS), DigestThread.last_day < day)
+
+
+def threads_since(session: Session, day: dt.date) -> set[str]:
+    """Sellers with a digest thread of the last week (before `day`) in any channel."""
+    return set(session.scalars(select(DigestThread.shop_id).where(_recent(day)).distinct()))
+
+
 def open_threads(session: Session, channel_id: str, shop_ids: set[str], day: dt.date) -> dict[str, str]:
     """shop_id -> thread ts for sellers posted in this channel in the last week (before today)."""
     if not shop_ids:
@@ -139,9 +148,7 @@ def open_threads(session: Session, channel_id: str, shop_ids: set[str], day: dt.
     # The channel's threads of the last week: a range read (no IN list of every seller due).
     rows = session.execute(
         select(DigestThread.shop_id, DigestThread.thread_ts).where(
-            DigestThread.channel_id == channel_id,
-            DigestThread.last_day >= day - dt.timedelta(days=THREAD_DAYS),
-            DigestThread.last_day < day,
+            DigestThread.channel_id == channel_id, _recent(day)
         )
     )
     return {shop_id: ts for shop_id, ts in rows if shop_id in shop_ids}

@@ -283,6 +283,7 @@ class Section(StrEnum):
 
 
 ACT_TODAY = (Section.APPEALS, Section.RESTRICTIONS, Section.NEAR_MILESTONE, Section.POINTS, Section.ACCESS)
+SECTIONS = tuple(Section)  # a section's position, as `bot.services.attention.section_of` gives it
 SECTION_OF: dict[Reason, Section] = {
     Reason.APPEAL: Section.APPEALS,
     Reason.MILESTONE: Section.RESTRICTIONS,
@@ -314,7 +315,9 @@ class Digest:
     its other reasons on the same row), and the same headline numbers as the overview."""
 
     day: dt.date
+    # each section's top rows, and every seller of it a channel may follow in a digest thread
     sections: dict[Section, list[SellerRow]] = field(default_factory=dict)
+    counts: dict[Section, int] = field(default_factory=dict)  # every seller of each section
     needs_action: int = 0  # as the overview counts them (snoozed included)
     gmv_at_risk: float = 0.0  # likewise
     groups: list[tuple[str, int]] = field(default_factory=list)  # (policy, sellers) hit the same day
@@ -327,7 +330,10 @@ class Digest:
 
     @property
     def sellers(self) -> int:
-        return len(self.shop_ids)
+        return sum(self.count(section) for section in Section)
+
+    def count(self, section: Section) -> int:
+        return self.counts.get(section, len(self.sections.get(section, ())))
 
     @property
     def quiet(self) -> bool:
