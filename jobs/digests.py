@@ -25,7 +25,7 @@ from bot.services.attention import Lens
 from bot.services.digest import build_digest
 from bot.services.digest_runs import WORKER
 from bot.services.portfolio_trend import chart_title, portfolio_png, portfolio_trend
-from bot.services.records import Digest, Subscription
+from bot.services.records import Digest, PortfolioTrend, Subscription
 from bot.slack.channels import Channels
 from bot.slack.poster import Outcome, Poster
 from jobs.pacer import PACER, ChannelPacer
@@ -200,8 +200,9 @@ def run_due(
         list(pool.map(post, due))
         thread_posts.sort(key=lambda item: pacer.next_slot(item[1]))  # channels free first go first
         list(pool.map(post_in_thread, thread_posts))
+    drawn: dict[dt.date, tuple[PortfolioTrend, bytes]] = {}  # one chart per day, for every channel
     for key, channel, ts, day in charts:
-        post_weekly_chart(factory, client, key, channel, ts, day, uk_48_point=uk_48_point)
+        post_weekly_chart(factory, client, key, channel, ts, day, uk_48_point=uk_48_point, drawn=drawn)
     return report
 
 
@@ -218,20 +219,26 @@ def post_weekly_chart(
     day: dt.date,
     *,
     uk_48_point: bool = False,
+    drawn: dict[dt.date, tuple[PortfolioTrend, bytes]] | None = None,
 ) -> bool:
-    """The portfolio's bands and GMV at risk over 90 days, uploaded into the digest's thread once.
+    """The portfolio's bands and GMV at risk over 90 days, uploaded into the digest's thread once
+    (`drawn`: the charts already drawn, by day, shared by the channels of one run).
 
     A file upload carries no metadata to settle an unknown outcome from, so the claim is kept
     unless Slack refused: at most once (a lost chart is shown again next Monday), never twice."""
     if not claims.claim(factory, key, WORKER):
         return False
-    with factory() as session:
-        chart = portfolio_trend(session, WEEKLY_CHART_DAYS, end=day, uk_48_point=uk_48_point)
+    drawn = {} if drawn is None else drawn
+    if day not in drawn:
+        with factory() as session:
+            trend = portfolio_trend(session, WEEKLY_CHART_DAYS, end=day, uk_48_point=uk_48_point)
+        drawn[day] = (trend, portfolio_png(trend))
+    chart, png = drawn[day]
     try:
         client.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
-            file=portfolio_png(chart),
+            file=png,
             filename=f"portfolio-trend-{day.isoformat()}.png",
             title=chart_title(chart.days),
             alt_txt=portfolio_alt_text(chart),

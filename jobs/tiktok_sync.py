@@ -25,7 +25,7 @@ from bot.ingest.tiktok.client import TikTokClient
 from bot.ingest.tiktok.errors import TikTokConfigError, TikTokError
 from bot.ingest.tiktok.tokens import TokenGrant
 from bot.ingest.tiktok.transport import TikTokHttp
-from bot.services import dispatch, tiktok_sellers
+from bot.services import dispatch, portfolio_trend, tiktok_sellers
 from bot.services.health import aware
 from bot.services.portfolio import data_changed
 from bot.services.records import ListedShop, OrderFacts, SellerCredentials
@@ -175,6 +175,7 @@ def sync_sellers(
 def _write_pulls(
     session: Session, pulls: list[_ShopPull], now: dt.datetime, result: TikTokSyncResult
 ) -> None:
+    days: set[dt.date] = set()  # whose GMV changed: the portfolio's stored days follow
     for pulled in pulls:
         if pulled.gmv is not None:
             # GMV updates the newest snapshot in place: a new day's row without scores would hide them.
@@ -188,6 +189,7 @@ def _write_pulls(
                 if updated.rowcount:  # type: ignore[attr-defined]  # none: no scores that day to attach it to
                     health.gmv_7d = pulled.gmv
                     result.gmv_updated += 1
+                    days.add(health.as_of)
         if pulled.orders is not None:
             dispatch.save_orders(session, pulled.shop_id, pulled.orders, source="api")
             result.orders += len(pulled.orders)
@@ -196,3 +198,4 @@ def _write_pulls(
                 .where(TikTokShopLink.shop_id == pulled.shop_id)
                 .values(orders_synced_at=now)
             )
+    portfolio_trend.store_days(session, days)  # GMV at risk of the day (the day after compares scores only)

@@ -28,8 +28,12 @@ def _factory(settings: Settings, *, check: bool = True) -> sessionmaker[Session]
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.portfolio_trend import MAX_DAYS, portfolio_trend
+
     db.upgrade(settings.database_url)
     print(f"Database is at revision {db.head_revision()}.")
+    with _factory(settings)() as session:  # days imported before they were kept: store them now,
+        portfolio_trend(session, MAX_DAYS)  # not at the first trend someone asks for
     return 0
 
 

@@ -492,6 +492,27 @@ class UploadWait(Base):
     message_ts: Mapped[str | None] = mapped_column(String(32))
 
 
+class PortfolioDayStats(Base):
+    """The portfolio on one past day, per region (`bot.services.portfolio_trend`): authorized
+    sellers per AHR band and those at risk, with their GMV, by the AHR and SPS rules together
+    (`ahr_*`) and by the SPS rules alone (`sps_*`, for 48-point shops, which the UK setting picks
+    at read time). Written by the imports that bring the day's scores, so the trend reads a few
+    rows per day whatever the portfolio's size."""
+
+    __tablename__ = "portfolio_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    region: Mapped[str] = mapped_column(String(8), primary_key=True)
+    excellent: Mapped[int] = mapped_column(Integer)
+    fair: Mapped[int] = mapped_column(Integer)
+    poor: Mapped[int] = mapped_column(Integer)
+    deactivated: Mapped[int] = mapped_column(Integer)
+    ahr_risk: Mapped[int] = mapped_column(Integer)
+    ahr_risk_gmv: Mapped[float]
+    sps_risk: Mapped[int] = mapped_column(Integer)
+    sps_risk_gmv: Mapped[float]
+
+
 class PortfolioAnswer(Base):
     """Portfolio-wide answers (overview counts, first pages of at-risk and the Health List) written
     with the data-version stamp they were computed for, in the same transaction as the change, so

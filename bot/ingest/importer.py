@@ -44,6 +44,7 @@ from bot.ingest.staging import Duplicate, Staging
 from bot.ingest.validate import Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import data_changed
+from bot.services.portfolio_trend import store_days, touched_days
 
 BATCH_SIZE = 5000
 MODELS: dict[Kind, type[Base]] = {
@@ -190,6 +191,8 @@ def import_rows(
         with Session(bind=conn) as session:  # joins the merge's transaction
             if rebuild and kind in HEALTH_KINDS:
                 refresh_shop_health(session, staging.shop_ids())
+                if kind is Kind.METRICS:
+                    store_days(session, touched_days(staging.dates()))
                 data_changed(session)
             record_refresh(session, "csv")
             session.flush()

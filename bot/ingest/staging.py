@@ -166,6 +166,10 @@ class Staging:
     def shop_ids(self) -> Select[Any]:
         return select(self.table.c.shop_id).distinct()
 
+    def dates(self) -> set[dt.date]:
+        """The days the staged rows are for (a kind with a `date` column)."""
+        return {_day(d) for d in self.conn.scalars(select(self.table.c.date).distinct())}
+
     def merge_unless_repeated(self, now: dt.datetime) -> bool:
         """PostgreSQL: merge, unless some key is on several lines (then nothing is merged and
         False is returned). SQLite: False, so the caller looks for repeated keys first."""
@@ -220,3 +224,7 @@ def _lost_at(target: Table, excluded: Any, now: dt.datetime) -> Any:
         (target.c.authorized.is_(True), literal(now, target.c.authorization_lost_at.type)),
         else_=target.c.authorization_lost_at,
     )
+
+
+def _day(value: dt.date | str) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)

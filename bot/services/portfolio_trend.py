@@ -1,26 +1,29 @@
 """The portfolio over time: sellers in each AHR band and the GMV at risk, one point per day.
 
 Partner Center keeps no history; the bot has every imported day, so it can show whether the book is
-getting better. One GROUP BY over the daily snapshots (and the day before, for the drops), so it
-costs one scan of the period whatever the portfolio's size.
+getting better. Each day is one GROUP BY over that day's snapshots (and the day before, for the
+drops), stored per region by the import that brings the day (`store_days`), so a trend reads a
+few rows per day whatever the portfolio's size.
 
 "At risk" on a past day can only use what the history holds: the score rules of DOMAIN.md "One
 definition of needs action" (AHR fell by more than 20 since the day before or is critical, SPS fell
 by more than 0.5 or is critical). Appeals, restrictions and lost authorization are today's news
-and are not reconstructed. Sellers that had not authorized the partner are left out, as in every
-count; 48-point shops have no AHR band (DOMAIN.md "Regions") but count for SPS.
+and are not reconstructed. Sellers that had not authorized the partner when the day was stored
+are left out, as in every count; 48-point shops have no AHR band (DOMAIN.md "Regions") but count for SPS.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
 
 from bot import domain
-from bot.db.models import MetricSnapshot, Shop
+from bot.db.models import MetricSnapshot, PortfolioDayStats, Shop
 from bot.services.records import PortfolioDay, PortfolioTrend
 from bot.services.trend import date_axis, date_numbers, draw_png, say_no_data
 
@@ -46,24 +49,78 @@ def clamp_days(days: int) -> int:
 def portfolio_trend(
     session: Session, days: int = DEFAULT_DAYS, *, end: dt.date | None = None, uk_48_point: bool = False
 ) -> PortfolioTrend:
-    """The last `days` days up to `end` (default: the newest snapshot's day)."""
+    """The last `days` days up to `end` (default: the newest snapshot's day), from the stored
+    days; a day with scores but nothing stored yet (imported before the days were kept) is
+    computed now and stored, committing it."""
     days = clamp_days(days)
     end = end or session.scalar(select(func.max(MetricSnapshot.date)))
     if end is None:
         return PortfolioTrend(days, [])
     start = end - dt.timedelta(days=days - 1)
+    stored = session.scalars(select(PortfolioDayStats).where(PortfolioDayStats.day.between(start, end))).all()
+    by_day: dict[dt.date, list[PortfolioDayStats]] = {}
+    for row in stored:
+        by_day.setdefault(_as_date(row.day), []).append(row)
+    calendar = [start + dt.timedelta(days=i) for i in range(days)]
+    missing = [day for day in calendar if day not in by_day and _has_scores(session, day)]
+    if missing:
+        computed = {day: _compute(session, day) for day in missing}
+        _insert(session, [row for rows in computed.values() for row in rows], replace=False)
+        session.commit()
+        for day, rows in computed.items():
+            by_day[day] = [PortfolioDayStats(**row) for row in rows]
+    bands = list(domain.AhrBand)
+    points = []
+    for day in calendar:
+        counts = dict.fromkeys(bands, 0)
+        at_risk, gmv = 0, 0.0
+        for row in by_day.get(day, []):
+            if domain.uses_penalty_points(row.region, uk_48_point=uk_48_point):
+                at_risk, gmv = at_risk + row.sps_risk, gmv + row.sps_risk_gmv
+                continue
+            for band in bands:
+                counts[band] += getattr(row, BAND_COLUMNS[band])
+            at_risk, gmv = at_risk + row.ahr_risk, gmv + row.ahr_risk_gmv
+        points.append(PortfolioDay(day, counts, at_risk, gmv))
+    return PortfolioTrend(days, points)
+
+
+BAND_COLUMNS = {
+    domain.AhrBand.EXCELLENT: "excellent",
+    domain.AhrBand.FAIR: "fair",
+    domain.AhrBand.POOR: "poor",
+    domain.AhrBand.DEACTIVATED: "deactivated",
+}
+
+
+def store_days(session: Session, days: Iterable[dt.date]) -> None:
+    """Recompute and store the portfolio on each of `days` (an import brought scores for them:
+    the day after changes too, its drops compare with them), in the caller's transaction."""
+    wanted = sorted(set(days))
+    if not wanted:
+        return
+    session.execute(delete(PortfolioDayStats).where(PortfolioDayStats.day.in_(wanted)))
+    _insert(session, [row for day in wanted for row in _compute(session, day)], replace=True)
+
+
+def touched_days(days: Iterable[dt.date]) -> set[dt.date]:
+    """The days whose stored portfolio changes when scores of `days` change: those and the next."""
+    return {d + dt.timedelta(days=n) for d in days for n in (0, 1)}
+
+
+def _has_scores(session: Session, day: dt.date) -> bool:
+    return (
+        session.scalar(select(MetricSnapshot.shop_id).where(MetricSnapshot.date == day).limit(1)) is not None
+    )
+
+
+def _compute(session: Session, day: dt.date) -> list[dict[str, Any]]:
+    """One day's rows, per region: one GROUP BY over that day's snapshots (an indexed day) joined
+    to the day before (by key). Authorized sellers as they are when the day is stored."""
     today, before = MetricSnapshot, aliased(MetricSnapshot)
-    ahr_counts = Shop.region.not_in(domain.penalty_point_regions(uk_48_point=uk_48_point))
-
-    def in_band(band: domain.AhrBand) -> ColumnElement[int]:
-        low, high = domain.AHR_BANDS[band]
-        return func.sum(case((and_(ahr_counts, today.ahr.between(low, high)), 1), else_=0))
-
     sps_low, sps_high = domain.LEVELS[domain.Score.SPS][domain.Level.CRITICAL]
     ahr_low, ahr_high = domain.LEVELS[domain.Score.AHR][domain.Level.CRITICAL]
-    at_risk = or_(
-        and_(ahr_counts, today.ahr.between(ahr_low, ahr_high)),
-        and_(ahr_counts, today.ahr - before.ahr < -domain.AHR_DROP_LIMIT),
+    sps_rules = or_(
         today.sps_tenths.between(sps_low, sps_high),
         and_(
             before.sps_tenths > 0,
@@ -71,42 +128,52 @@ def portfolio_trend(
             today.sps_tenths - before.sps_tenths < -domain.SPS_DROP_LIMIT_TENTHS,
         ),
     )
-    bands = list(domain.AhrBand)
-    rows = session.execute(
-        select(
-            today.date,
-            *(in_band(band) for band in bands),
-            func.sum(case((at_risk, 1), else_=0)),
-            func.sum(case((at_risk, func.coalesce(today.gmv_7d, 0.0)), else_=0.0)),
-        )
-        .join(Shop, and_(Shop.shop_id == today.shop_id, Shop.authorized.is_(True)))
-        .outerjoin(
-            before, and_(before.shop_id == today.shop_id, before.date == _day_before(session, today.date))
-        )
-        .where(today.date.between(start, end))
-        .group_by(today.date)
-    ).all()
-    by_day = {}
-    for day, *counts, at_risk_count, gmv in rows:
-        day = _as_date(day)
-        by_day[day] = PortfolioDay(
-            day,
-            {band: int(count or 0) for band, count in zip(bands, counts, strict=True)},
-            int(at_risk_count or 0),
-            float(gmv or 0.0),
-        )
-    calendar = [start + dt.timedelta(days=i) for i in range(days)]
-    empty = dict.fromkeys(bands, 0)
-    return PortfolioTrend(
-        days, [by_day.get(day) or PortfolioDay(day, dict(empty), 0, 0.0) for day in calendar]
+    ahr_rules = or_(
+        today.ahr.between(ahr_low, ahr_high),
+        today.ahr - before.ahr < -domain.AHR_DROP_LIMIT,
+        sps_rules,
     )
 
+    def count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-def _day_before(session: Session, day: InstrumentedAttribute[dt.date]) -> ColumnElement[dt.date]:
-    """`day` minus one day, in the connected database's own date arithmetic."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(day, "-1 day")
-    return day - literal_column("1")
+    def gmv(condition: ColumnElement[bool]) -> ColumnElement[float]:
+        return func.coalesce(func.sum(case((condition, func.coalesce(today.gmv_7d, 0.0)), else_=0.0)), 0.0)
+
+    bands = [
+        count(today.ahr.between(*domain.AHR_BANDS[band])).label(column)
+        for band, column in BAND_COLUMNS.items()
+    ]
+    query = (
+        select(
+            Shop.region,
+            *bands,
+            count(ahr_rules).label("ahr_risk"),
+            gmv(ahr_rules).label("ahr_risk_gmv"),
+            count(sps_rules).label("sps_risk"),
+            gmv(sps_rules).label("sps_risk_gmv"),
+        )
+        .select_from(today)
+        .join(Shop, and_(Shop.shop_id == today.shop_id, Shop.authorized.is_(True)))
+        .outerjoin(before, and_(before.shop_id == today.shop_id, before.date == day - dt.timedelta(days=1)))
+        .where(today.date == day)
+        .group_by(Shop.region)
+    )
+    return [{"day": day, **row._asdict()} for row in session.execute(query)]
+
+
+def _insert(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> None:
+    """Store computed days; `replace=False` (a read filling a gap): a day another request stored
+    meanwhile is kept as it is."""
+    if not rows:
+        return
+    if replace:
+        session.execute(insert(PortfolioDayStats), rows)
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        dialect.insert(PortfolioDayStats).on_conflict_do_nothing(index_elements=["day", "region"]), rows
+    )
 
 
 def _as_date(value: dt.date | str) -> dt.date:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.models import PortfolioDayStats
 from bot.domain import AhrBand
 from bot.ingest.formats import Kind
 from bot.services.portfolio_trend import portfolio_png, portfolio_trend
@@ -84,3 +86,46 @@ def test_the_chart_is_a_png(factory: sessionmaker[Session]) -> None:
     png = portfolio_png(trend)
     assert png.startswith(b"\x89PNG") and len(png) > 5000
     assert portfolio_png(PortfolioTrend(30, [])).startswith(b"\x89PNG")  # says "no scores", never fails
+
+
+def _stored(factory: sessionmaker[Session]) -> dict[tuple[dt.date, str], tuple[object, ...]]:
+    with factory() as session:
+        return {
+            (r.day, r.region): (r.excellent, r.fair, r.poor, r.deactivated, r.ahr_risk, r.sps_risk)
+            for r in session.scalars(select(PortfolioDayStats))
+        }
+
+
+def test_an_import_stores_the_days_it_brings_and_the_day_after(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("S1"), shop("U1", "UK1", region="UK")])
+    load(factory, Kind.METRICS, [metric("S1", TODAY - 2 * DAY, 300, "4.5", 10.0)])
+    assert set(_stored(factory)) == {(TODAY - 2 * DAY, "US")}  # the day after has no scores yet
+    load(factory, Kind.METRICS, [metric(s, TODAY - DAY, 300, "4.5", 10.0) for s in ("S1", "U1")])
+    load(factory, Kind.METRICS, [metric("S1", TODAY, 300, "4.5", 10.0), metric("U1", TODAY, 260, "3.0", 5.0)])
+    assert _stored(factory)[(TODAY, "US")] == (1, 0, 0, 0, 0, 0)
+    # A corrected file for yesterday changes yesterday and today's drops (which compare with it).
+    load(factory, Kind.METRICS, [metric("S1", TODAY - DAY, 340, "4.5", 10.0)])
+    assert _stored(factory)[(TODAY, "US")] == (1, 0, 0, 0, 1, 0)  # 340 -> 300: fell 40
+    with factory() as session:
+        as_ahr = portfolio_trend(session, 7).last
+        as_points = portfolio_trend(session, 7, uk_48_point=True).last
+    assert as_ahr is not None and as_points is not None
+    # The UK setting applies at read time: on AHR, its shop is Excellent and at risk for SPS 3.0
+    # (fell 1.5); on the 48-point system it has no band and counts for its SPS only.
+    assert as_ahr.bands[AhrBand.EXCELLENT] == 2 and as_ahr.at_risk == 2
+    assert as_points.bands[AhrBand.EXCELLENT] == 1 and as_points.at_risk == 2
+
+
+def test_days_imported_before_they_were_kept_are_computed_once_when_asked(
+    factory: sessionmaker[Session],
+) -> None:
+    load(factory, Kind.SHOPS, [shop("S1")])
+    load(factory, Kind.METRICS, [metric("S1", TODAY - d * DAY, 300 - 25 * d, "4.5", 10.0) for d in range(3)])
+    with factory() as session:
+        before = portfolio_trend(session, 7)
+    kept = _stored(factory)
+    with factory() as session, session.begin():
+        session.execute(delete(PortfolioDayStats))  # as after the upgrade that added the table
+    with factory() as session:
+        assert portfolio_trend(session, 7) == before
+    assert _stored(factory) == kept  # stored again by the read
