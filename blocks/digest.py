@@ -19,7 +19,8 @@ from blocks.message import message
 from blocks.seller_list import seller_row
 from blocks.text import escape, money, name, plural
 from bot.domain import Milestone, Window
-from bot.services.records import Digest, LateDispatch, Section, SellerRow, ShopInfo, Subscription
+from bot.services.digest_records import Digest, Section, Subscription
+from bot.services.records import LateDispatch, SellerRow, ShopInfo
 
 ACT_TODAY_ROWS = 3  # rows each "Act today" section shows in the message
 OTHER_ROWS = 2  # rows each later section shows

@@ -12,7 +12,8 @@ from blocks.ids import ActionId, PeriodRef, TrendRef
 from blocks.kit import Reply, button, context, finish, header, section, sparkline
 from blocks.text import escape, money, name, plural
 from bot import domain
-from bot.services.records import PortfolioDay, PortfolioTrend, ShopInfo
+from bot.services.digest_records import PortfolioDay, PortfolioTrend
+from bot.services.records import ShopInfo
 
 TREND_DAYS = (30, 90, 180)  # the choices offered as buttons
 Point = tuple[dt.date, int | None]

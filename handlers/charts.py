@@ -27,8 +27,8 @@ from blocks.message import message
 from bot.deps import Deps, deps_of, payload_of
 from bot.services import claims
 from bot.services import portfolio_trend as portfolio
+from bot.services.digest_records import PortfolioTrend
 from bot.services.lookup import get_shop
-from bot.services.records import PortfolioTrend
 from bot.services.trend import clamp_days, known, shop_trend
 from handlers.respond import delivery_key, matching, say_ephemeral, user_of
 

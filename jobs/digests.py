@@ -23,9 +23,9 @@ from bot import domain
 from bot.services import claims, digest_runs, dispatch, posts
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
+from bot.services.digest_records import Digest, PortfolioTrend, Subscription
 from bot.services.digest_runs import WORKER
 from bot.services.portfolio_trend import chart_title, portfolio_png, portfolio_trend
-from bot.services.records import Digest, PortfolioTrend, Subscription
 from bot.slack.channels import Channels
 from bot.slack.poster import Outcome, Poster
 from jobs.pacer import PACER, ChannelPacer

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from bot import domain
 from bot.db.models import Shop, ShopHealth, Violation
 from bot.domain import Level, Reason, Score, Window
+from bot.services.digest_records import SECTIONS, Section
 from bot.services.filters import critical_band, drop, seller_row, seller_select, then_column
 from bot.services.health import flag, milestone_flag
-from bot.services.records import SECTIONS, Section, SellerRow
+from bot.services.records import SellerRow
 from bot.settings import Settings
 
 ALL_SCORES = tuple(Score)
@@ -161,7 +162,7 @@ def in_critical_band(lens: Lens) -> ColumnElement[bool]:
 
 def section_of(lens: Lens) -> ColumnElement[int | None]:
     """A seller's most urgent reason in SQL, as the position of its digest section
-    (`records.SECTIONS`): the first that holds, in the order of `Reason`; None when none does.
+    (`digest_records.SECTIONS`): the first that holds, in the order of `Reason`; None when none does.
     The same answer as `SECTION_OF[findings(...)[0].reason]`, for every seller at once."""
     on_points = points_region(lens)
     first = [

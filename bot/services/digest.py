@@ -25,9 +25,10 @@ from bot.services.attention import (
     needs,
     section_of,
 )
+from bot.services.digest_records import SECTIONS, Digest, Section
 from bot.services.filters import seller_row, seller_select
 from bot.services.portfolio import needs_key, portfolio_totals
-from bot.services.records import SECTIONS, Digest, Section, SellerRow
+from bot.services.records import SellerRow
 
 GROUP_MIN_SELLERS = 3  # "several" sellers hit by one policy within a day make an incident
 SHOWN_ROWS = 60  # at most the rows of a section the message and its thread list show

@@ -24,9 +24,10 @@ from bot import domain
 from bot.db.models import DigestRun, DigestSubscription, DigestThread, Shop, ShopHealth
 from bot.domain import Window
 from bot.services import followup
+from bot.services.digest_records import Subscription
 from bot.services.filters import seller_row, seller_select
 from bot.services.health import latest_data_date
-from bot.services.records import SellerRow, Subscription
+from bot.services.records import SellerRow
 
 CLAIM_LEASE = dt.timedelta(minutes=5)
 THREAD_DAYS = 7  # a seller absent from the digest this long starts a new thread

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bot import domain
 from bot.db.models import MetricSnapshot, PortfolioDayStats, Shop
-from bot.services.records import PortfolioDay, PortfolioTrend
+from bot.services.digest_records import PortfolioDay, PortfolioTrend
 from bot.services.trend import date_axis, date_numbers, draw_png, say_no_data
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import DigestSubscription
-from bot.services.records import Subscription
+from bot.services.digest_records import Subscription
 
 
 def subscribe(session: Session, channel: str, at: str, tz: str, skip_quiet: bool, user_id: str) -> None:

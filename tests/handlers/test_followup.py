@@ -31,7 +31,7 @@ from bot.playground.fakeslack import Call, FakeSlack
 from bot.services import followup
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
-from bot.services.records import Digest
+from bot.services.digest_records import Digest
 from tests.support.data import acks, load, metric, owner, shop, snoozes
 from tests.support.slack import Answer, Env, SlackSender, find_buttons, text_of
 

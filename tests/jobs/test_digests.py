@@ -32,8 +32,8 @@ from bot.playground.fakeslack import FakeSlack
 from bot.services import subscriptions as subscription_service
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
+from bot.services.digest_records import Section
 from bot.services.digest_runs import CLAIM_LEASE, WORKER
-from bot.services.records import Section
 from bot.settings import Settings
 from jobs.digests import run_due
 from tests.support.data import account, load, metric, shop, violation

@@ -22,8 +22,8 @@ from bot.ingest.formats import Kind
 from bot.playground.fakeslack import FakeSlack
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
+from bot.services.digest_records import Section
 from bot.services.health import freshness
-from bot.services.records import Section
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.routes import create_web_app

@@ -14,8 +14,8 @@ from bot.domain import PointsRules, Window
 from bot.ingest.demo import DemoSize, load_demo
 from bot.services.attention import Lens, explain, near_milestone, needs, section_of
 from bot.services.digest import build_digest
+from bot.services.digest_records import SECTION_OF, SECTIONS, Section
 from bot.services.filters import seller_row, seller_select
-from bot.services.records import SECTION_OF, SECTIONS, Section
 
 TODAY = dt.date(2026, 11, 28)
 

@@ -18,8 +18,8 @@ from bot.commands.registry import answer
 from bot.ingest.formats import Kind
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
+from bot.services.digest_records import Digest
 from bot.services.followup import end_finished_snoozes
-from bot.services.records import Digest
 from bot.settings import Settings
 from tests.support.data import load, metric, shop, violation
 from tests.support.slack import text_of

@@ -17,7 +17,7 @@ from bot.domain import Milestone
 from bot.ingest.formats import Kind
 from bot.services.attention import Lens
 from bot.services.digest import build_digest
-from bot.services.records import Section
+from bot.services.digest_records import Section
 from bot.services.shop_card import next_point_expiry, shop_detail
 from bot.settings import Settings
 from tests.support.data import load, metric, shop, violation

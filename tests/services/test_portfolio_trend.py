@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import PortfolioDayStats
 from bot.domain import AhrBand
 from bot.ingest.formats import Kind
+from bot.services.digest_records import PortfolioTrend
 from bot.services.portfolio_trend import portfolio_png, portfolio_trend
-from bot.services.records import PortfolioTrend
 from tests.conftest import TODAY
 from tests.support.data import load, metric, shop
 
