@@ -44,9 +44,10 @@ from bot.ingest.staging import Duplicate, Staging
 from bot.ingest.validate import Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import data_changed
-from bot.services.portfolio_trend import store_days, touched_days
+from bot.services.portfolio_trend import forget_days, store_days, touched_days
 
 BATCH_SIZE = 5000
+SMALL_IMPORT = 100  # rows: a correction; the trend's days it touches are recomputed when next asked
 MODELS: dict[Kind, type[Base]] = {
     Kind.SHOPS: Shop,
     Kind.METRICS: MetricSnapshot,
@@ -191,8 +192,12 @@ def import_rows(
         with Session(bind=conn) as session:  # joins the merge's transaction
             if rebuild and kind in HEALTH_KINDS:
                 refresh_shop_health(session, staging.shop_ids())
-                if kind is Kind.METRICS:
-                    store_days(session, touched_days(staging.dates()))
+                if kind is Kind.METRICS:  # the portfolio trend's stored days
+                    days = touched_days(staging.dates())
+                    if result.imported > SMALL_IMPORT:
+                        store_days(session, days)
+                    else:
+                        forget_days(session, days)
                 data_changed(session)
             record_refresh(session, "csv")
             session.flush()

@@ -215,40 +215,49 @@ class Group:
     gmv: float
 
 
-def group_needs(
-    group: Group, lens: Lens, scores: Sequence[Score] = ALL_SCORES, *, appeal: bool = False
-) -> bool:
-    """`needs` for a group of alike shops (`appeal`: they have an appeal due)."""
+@dataclass(frozen=True, slots=True)
+class GroupReasons:
+    """What makes a group of alike shops need action, by kind: its AHR (or penalty points), SPS,
+    CHR, and the reasons of no score (an appeal due, lost access)."""
+
+    ahr: bool
+    sps: bool
+    chr: bool
+    other: bool
+
+    def needs(self, scores: Sequence[Score] = ALL_SCORES) -> bool:
+        """`needs` for these scores (the reasons of no score count when all three are asked)."""
+        return (
+            (self.ahr and Score.AHR in scores)
+            or (self.sps and Score.SPS in scores)
+            or (self.chr and Score.CHR in scores)
+            or (self.other and len(scores) == len(ALL_SCORES))
+        )
+
+
+def group_reasons(group: Group, lens: Lens, *, appeal: bool = False) -> GroupReasons:
+    """`needs`, taken apart by score, for a group of alike shops (`appeal`: they have an appeal
+    due): worked out once per group, then asked for any set of scores."""
     flags = group.flags or 0
     window = lens.window
-    seen = {
-        Score.AHR: group.authorized,
-        Score.SPS: group.authorized,
-        Score.CHR: group.authorized and group.chr_authorized,
-    }
-
-    def flagged(score: Score) -> bool:
-        return seen[score] and bool(flags & (flag(score, window) | flag(score, Level.CRITICAL)))
-
+    if not group.authorized:
+        lost = group.lost_at is not None and group.lost_at >= lens.since
+        return GroupReasons(False, False, False, lost)
     on_points = domain.uses_penalty_points(group.region, uk_48_point=lens.uk_48_point)
-    if Score.AHR in scores:
-        if not on_points:
-            restricted = group.restricted_until is not None and group.restricted_until > lens.today
-            crossed = bool(flags & milestone_flag(window))
-            if flagged(Score.AHR) or (group.authorized and (crossed or restricted)):
-                return True
-        elif group.authorized and group.points is not None:
-            then = group.points_1d if window is Window.DAY else group.points_7d
-            if lens.rules.level(group.points) is Level.CRITICAL or lens.rules.rose(group.points, then):
-                return True
-    if any(flagged(s) for s in (Score.SPS, Score.CHR) if s in scores):
-        return True
-    if tuple(scores) == ALL_SCORES:
-        if group.authorized and appeal:
-            return True
-        if not group.authorized and group.lost_at is not None and group.lost_at >= lens.since:
-            return True
-    return False
+    if not on_points:
+        restricted = group.restricted_until is not None and group.restricted_until > lens.today
+        ahr = bool(
+            flags & (flag(Score.AHR, window) | flag(Score.AHR, Level.CRITICAL) | milestone_flag(window))
+        )
+        ahr = ahr or restricted
+    elif group.points is not None:
+        then = group.points_1d if window is Window.DAY else group.points_7d
+        ahr = lens.rules.level(group.points) is Level.CRITICAL or lens.rules.rose(group.points, then)
+    else:
+        ahr = False
+    sps = bool(flags & (flag(Score.SPS, window) | flag(Score.SPS, Level.CRITICAL)))
+    chr_ = group.chr_authorized and bool(flags & (flag(Score.CHR, window) | flag(Score.CHR, Level.CRITICAL)))
+    return GroupReasons(ahr, sps, chr_, appeal)
 
 
 GROUP_COLUMNS = (

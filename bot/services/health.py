@@ -7,6 +7,7 @@ hot queries (overview, at-risk, list) read one row per shop instead of joining h
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from typing import Any, cast
 
@@ -240,6 +241,7 @@ def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.d
         )
 
 
+@functools.cache  # a few values, asked for per group and score by every count
 def flag(score: Score, what: Window | domain.Level) -> int:
     """The bit of `shop_health.flags` saying the shop's `score` fell beyond the limit over a
     window, or is in a level (critical, warning); whether the partner may see the score is not in
@@ -248,6 +250,7 @@ def flag(score: Score, what: Window | domain.Level) -> int:
     return 1 << (list(Score).index(score) * len(order) + order.index(what))
 
 
+@functools.cache
 def milestone_flag(window: Window) -> int:
     """The bit saying the AHR reached a milestone (from above) over the window."""
     return 1 << (len(Score) * (len(Window) + 2) + list(Window).index(window))

@@ -24,7 +24,7 @@ from bot.services.attention import (
     appeal_groups,
     as_group,
     explain,
-    group_needs,
+    group_reasons,
     needs,
 )
 from bot.services.cache import Codec, cached, store
@@ -111,6 +111,7 @@ def _totals(session: Session, lens: Lens) -> dict[str, Any]:
         **{f"{level} {score}": 0 for score in Score for level in ("warning", "critical")},
         **{needs_key(scores): 0 for scores in _score_sets()},
     }  # fmt: skip
+    keys = [(scores, needs_key(scores)) for scores in _score_sets()]
     for group in every:
         shops, flags = group.shops, group.flags or 0
         totals["total"] += shops
@@ -132,13 +133,14 @@ def _totals(session: Session, lens: Lens) -> dict[str, Any]:
             level = lens.rules.level(group.points)
             totals["warning points"] += shops if level is Level.WARNING else 0
             totals["critical points"] += shops if level is Level.CRITICAL else 0
-        for scores in _score_sets():
-            if group_needs(group, lens, scores):
-                totals[needs_key(scores)] += shops
-                if scores == ALL_SCORES:
-                    totals["gmv at risk"] += group.gmv if group.authorized else 0.0
+        reasons = group_reasons(group, lens)
+        for scores, key in keys:
+            if reasons.needs(scores):
+                totals[key] += shops
+        if reasons.needs() and group.authorized:
+            totals["gmv at risk"] += group.gmv
     for shop in appeal_groups(session, lens):  # each a group of one shop
-        if shop.authorized and not group_needs(shop, lens) and group_needs(shop, lens, appeal=True):
+        if shop.authorized and not group_reasons(shop, lens).needs():
             totals[needs_key(ALL_SCORES)] += 1
             totals["gmv at risk"] += shop.gmv
     return totals

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import PortfolioDayStats
 from bot.domain import AhrBand
 from bot.ingest.formats import Kind
+from bot.ingest.importer import SMALL_IMPORT
 from bot.services.digest_records import PortfolioTrend
 from bot.services.portfolio_trend import portfolio_png, portfolio_trend
 from tests.conftest import TODAY
@@ -96,24 +97,40 @@ def _stored(factory: sessionmaker[Session]) -> dict[tuple[dt.date, str], tuple[o
         }
 
 
-def test_an_import_stores_the_days_it_brings_and_the_day_after(factory: sessionmaker[Session]) -> None:
+def test_a_correction_forgets_the_days_it_touches_and_a_read_stores_them_again(
+    factory: sessionmaker[Session],
+) -> None:
     load(factory, Kind.SHOPS, [shop("S1"), shop("U1", "UK1", region="UK")])
-    load(factory, Kind.METRICS, [metric("S1", TODAY - 2 * DAY, 300, "4.5", 10.0)])
-    assert set(_stored(factory)) == {(TODAY - 2 * DAY, "US")}  # the day after has no scores yet
     load(factory, Kind.METRICS, [metric(s, TODAY - DAY, 300, "4.5", 10.0) for s in ("S1", "U1")])
     load(factory, Kind.METRICS, [metric("S1", TODAY, 300, "4.5", 10.0), metric("U1", TODAY, 260, "3.0", 5.0)])
+    with factory() as session:
+        portfolio_trend(session, 7)
     assert _stored(factory)[(TODAY, "US")] == (1, 0, 0, 0, 0, 0)
     # A corrected file for yesterday changes yesterday and today's drops (which compare with it).
     load(factory, Kind.METRICS, [metric("S1", TODAY - DAY, 340, "4.5", 10.0)])
-    assert _stored(factory)[(TODAY, "US")] == (1, 0, 0, 0, 1, 0)  # 340 -> 300: fell 40
+    assert {day for day, _ in _stored(factory)} == set()  # both forgotten, nothing else was kept
     with factory() as session:
         as_ahr = portfolio_trend(session, 7).last
         as_points = portfolio_trend(session, 7, uk_48_point=True).last
+    assert _stored(factory)[(TODAY, "US")] == (1, 0, 0, 0, 1, 0)  # 340 -> 300: fell 40
     assert as_ahr is not None and as_points is not None
     # The UK setting applies at read time: on AHR, its shop is Excellent and at risk for SPS 3.0
     # (fell 1.5); on the 48-point system it has no band and counts for its SPS only.
     assert as_ahr.bands[AhrBand.EXCELLENT] == 2 and as_ahr.at_risk == 2
     assert as_points.bands[AhrBand.EXCELLENT] == 1 and as_points.at_risk == 2
+
+
+def test_a_large_import_stores_the_days_it_brings_and_the_day_after(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("S1")])
+    days = [TODAY - n * DAY for n in range(SMALL_IMPORT + 1)]  # more rows than a correction
+    load(
+        factory,
+        Kind.METRICS,
+        [metric("S1", day, 300 - (n % 2) * 40, "4.5", 10.0) for n, day in enumerate(days)],
+    )
+    stored = _stored(factory)
+    assert len(stored) == len(days)  # the day after the newest has no scores: nothing to keep
+    assert stored[(TODAY, "US")] == (1, 0, 0, 0, 0, 0) and stored[(TODAY - DAY, "US")] == (1, 0, 0, 0, 1, 0)
 
 
 def test_days_imported_before_they_were_kept_are_computed_once_when_asked(
