@@ -15,18 +15,7 @@ from sqlalchemy.orm import Session
 from bot import domain
 from bot.db.models import Shop, ShopHealth
 from bot.domain import Level, Score, SortKey, Window
-from bot.services.attention import (
-    ALL_SCORES,
-    GROUP_COLUMNS,
-    REASON_WORDS,
-    Group,
-    Lens,
-    appeal_groups,
-    as_group,
-    explain,
-    group_reasons,
-    needs,
-)
+from bot.services.attention import ALL_SCORES, REASON_WORDS, Lens, explain, needs
 from bot.services.cache import Codec, cached, store
 from bot.services.filters import (
     AHR_BANDS,
@@ -40,6 +29,7 @@ from bot.services.filters import (
     visible,
     warning_band,
 )
+from bot.services.groups import GROUP_COLUMNS, Group, appeal_groups, as_group, group_reasons
 from bot.services.health import bump_data_version, flag, freshness
 from bot.services.records import ListFilter, Overview, Page, SellerRow
 
