@@ -32,7 +32,7 @@ browser:
 		echo "Chromium could not be installed: the browser test will report it as skipped"
 
 test: lint browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist loadfile
 
 bench: setup
 	$(BIN)/healthbot bench --size M

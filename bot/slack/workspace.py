@@ -25,7 +25,9 @@ class Workspace:
     """Asks Slack once per process; a failed answer is not kept, so the next request asks again."""
 
     def __init__(self, client: WebClient) -> None:
-        self._client = client
+        # Asked on the request path before the ack: one try with a short timeout, never the
+        # retries with backoff of the bot's client (three 500s took 5 s, past Slack's 3).
+        self._client = WebClient(token=client.token, base_url=client.base_url, timeout=2, retry_handlers=[])
         self._home: Home | None = None
         self._lock = threading.Lock()
 

@@ -141,8 +141,8 @@ def test_cli_import_dry_run_date_and_sheet(factory, tmp_path: Path, cli_env, cap
 
 
 def test_the_progress_bar_shows_rows_rate_and_time_left_on_a_terminal_only(factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    load(factory, Kind.SHOPS, [shop("100", "GLOW1")])
-    lines = "".join(f"{(TODAY - dt.timedelta(days=d)).isoformat()},100,500,4.0,10\n" for d in range(1200))
+    load(factory, Kind.SHOPS, [shop(str(n), f"C{n}") for n in range(1200)])
+    lines = "".join(f"{TODAY.isoformat()},{n},500,4.0,10\n" for n in range(1200))
     path = write(tmp_path / "metrics.csv", ("date,shop_id,ahr,sps,gmv_7d\n" + lines).encode())
 
     terminal = io.StringIO()
