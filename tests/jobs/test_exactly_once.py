@@ -40,10 +40,18 @@ def quick(settings: Settings, slack: FakeSlack) -> WebClient:
     return web_client(configure(settings, slack, healthbot_slack_timeout=1))
 
 
+def steady_zone(now: dt.datetime | None = None) -> str:
+    """A zone where it is about noon now, so the test's runs (real clock, up to a lease and a
+    half later) fall on one local day whatever the hour: in UTC, a run at 23:55 and one after
+    the lease are two days with a digest each."""
+    hours = (12 - (now or dt.datetime.now(UTC)).hour + 11) % 24 - 11  # UTC offset, -11..12
+    return "Etc/GMT" if hours == 0 else f"Etc/GMT{'-' if hours > 0 else '+'}{abs(hours)}"
+
+
 def subscribe(factory: sessionmaker[Session], *channels: str) -> None:
     with factory() as session:
         for channel in channels:
-            subscriptions.subscribe(session, channel, "00:00", "UTC", False, "UADMIN")
+            subscriptions.subscribe(session, channel, "00:00", steady_zone(), False, "UADMIN")
 
 
 def posted(slack: FakeSlack, channel: str) -> list[dict[str, object]]:
