@@ -205,8 +205,8 @@ def view_submission(view: JsonDict, values: Any, *, user: str, trigger_id: str) 
     }
 
 
-def home_opened(user: str) -> JsonDict:
-    now = time.time()
+def _event_callback(event: JsonDict, now: float) -> JsonDict:
+    """The Events API envelope Slack wraps every event in."""
     return {
         "token": "playground",
         "team_id": PLAYGROUND_TEAM,
@@ -214,14 +214,20 @@ def home_opened(user: str) -> JsonDict:
         "type": "event_callback",
         "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
         "event_time": int(now),
-        "event": {
-            "type": "app_home_opened",
-            "user": user,
-            "channel": "D" + user,
-            "tab": "home",
-            "event_ts": f"{now:.6f}",
-        },
+        "event": event,
     }
+
+
+def home_opened(user: str) -> JsonDict:
+    now = time.time()
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": "D" + user,
+        "tab": "home",
+        "event_ts": f"{now:.6f}",
+    }
+    return _event_callback(event, now)
 
 
 def view_payload(view: JsonDict, values: Any) -> JsonDict:
@@ -277,23 +283,16 @@ def uploaded_files(value: Any) -> list[tuple[str, bytes]]:
 
 def file_share_message(user: str, channel: str, ts: str, file_ids: list[tuple[str, str]]) -> JsonDict:
     """The `message` event (subtype file_share) Slack sends when someone drops files into a DM."""
-    return {
-        "token": "playground",
-        "team_id": PLAYGROUND_TEAM,
-        "api_app_id": PLAYGROUND_APP,
-        "type": "event_callback",
-        "event_id": "Ev" + uuid.uuid4().hex[:10].upper(),
-        "event_time": int(time.time()),
-        "event": {
-            "type": "message",
-            "subtype": "file_share",
-            "channel": channel,
-            "channel_type": "im",
-            "user": user,
-            "user_team": PLAYGROUND_TEAM,
-            "text": "",
-            "ts": ts,
-            "event_ts": ts,
-            "files": [{"id": file_id, "name": name, "mode": "hosted"} for file_id, name in file_ids],
-        },
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": channel,
+        "channel_type": "im",
+        "user": user,
+        "user_team": PLAYGROUND_TEAM,
+        "text": "",
+        "ts": ts,
+        "event_ts": ts,
+        "files": [{"id": file_id, "name": name, "mode": "hosted"} for file_id, name in file_ids],
     }
+    return _event_callback(event, time.time())
