@@ -67,6 +67,8 @@ _EU_MILESTONES = (
     _US_MILESTONES[3],
 )
 MILESTONES: dict[str, tuple[Milestone, ...]] = {"US": _US_MILESTONES, "FR": _EU_MILESTONES}
+# Every score that is a milestone in some region, lowest first (for SQL over all regions at once).
+MILESTONE_SCORES: tuple[int, ...] = tuple(sorted({m.score for ms in MILESTONES.values() for m in ms}))
 
 
 def milestones_for(region: str) -> tuple[Milestone, ...]:

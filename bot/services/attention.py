@@ -120,7 +120,7 @@ def needs(lens: Lens, scores: Sequence[Score] = ALL_SCORES) -> ColumnElement[boo
 def crossed_or_restricted(lens: Lens) -> ColumnElement[bool]:
     """AHR reached a milestone over the window, or a restriction is still in force."""
     then = then_column(lens.window, Score.AHR)
-    crossed = or_(*(and_(then > m, ShopHealth.ahr <= m) for m in _milestone_scores()))
+    crossed = or_(*(and_(then > m, ShopHealth.ahr <= m) for m in domain.MILESTONE_SCORES))
     return and_(
         Shop.authorized.is_(True),
         ~points_region(lens),
@@ -130,7 +130,9 @@ def crossed_or_restricted(lens: Lens) -> ColumnElement[bool]:
 
 def near_milestone(lens: Lens) -> ColumnElement[bool]:
     """AHR within 10 points above a milestone: a warning (shown, never counted as needing action)."""
-    ranges = [ShopHealth.ahr.between(m + 1, m + domain.MILESTONE_WARNING_POINTS) for m in _milestone_scores()]
+    ranges = [
+        ShopHealth.ahr.between(m + 1, m + domain.MILESTONE_WARNING_POINTS) for m in domain.MILESTONE_SCORES
+    ]
     return and_(Shop.authorized.is_(True), ~points_region(lens), or_(*ranges))
 
 
@@ -188,10 +190,6 @@ REASON_WORDS = {
     "access": (lost_access, "authorization lost"),
     "critical": (in_critical_band, "a score in its critical band"),
 }
-
-
-def _milestone_scores() -> list[int]:
-    return sorted({m.score for region in domain.MILESTONES for m in domain.milestones_for(region)})
 
 
 # ---- reasons in words ----

@@ -220,11 +220,14 @@ def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.d
         )
         .subquery()
     )
+    # Only the days a milestone was reached (any region's): a fall that stays between two
+    # milestones brings nothing, and at L there are hundreds of thousands of those to skip.
+    reached = or_(*(and_(known.c.before > score, known.c.ahr <= score) for score in domain.MILESTONE_SCORES))
     crossings = session.execute(
         select(known.c.shop_id, Shop.region, known.c.date, known.c.ahr, known.c.before)
         .join(Shop, Shop.shop_id == known.c.shop_id)
-        .where(known.c.before > known.c.ahr, known.c.ahr <= highest)
-    ).all()
+        .where(reached)
+    )
     found: dict[str, domain.Restriction] = {}
     for shop_id, region, day, ahr, before in crossings:
         for restriction in domain.restrictions([(day - dt.timedelta(days=1), before), (day, ahr)], region):
@@ -263,10 +266,9 @@ def _set_flags(session: Session, touched: Select[Any] | None) -> None:
             bits = bits + case((drop(score, window, shown=true()), flag(score, window)), else_=0)
         for level in (domain.Level.CRITICAL, domain.Level.WARNING):
             bits = bits + case((in_level(score, level, shown=true()), flag(score, level)), else_=0)
-    scores = sorted({m.score for region in domain.MILESTONES for m in domain.milestones_for(region)})
     for window in Window:
         then = ShopHealth.ahr_1d if window is Window.DAY else ShopHealth.ahr_7d
-        crossed = or_(*(and_(then > score, ShopHealth.ahr <= score) for score in scores))
+        crossed = or_(*(and_(then > score, ShopHealth.ahr <= score) for score in domain.MILESTONE_SCORES))
         bits = bits + case((crossed, milestone_flag(window)), else_=0)
     stmt = update(ShopHealth).values(flags=bits)
     if touched is not None:
