@@ -42,12 +42,13 @@ class Group:
 @dataclass(frozen=True, slots=True)
 class GroupReasons:
     """What makes a group of alike shops need action, by kind: its AHR (or penalty points), SPS,
-    CHR, and the reasons of no score (an appeal due, lost access)."""
+    CHR, and lost access (a reason of no score). Appeals due are counted per shop beside the
+    groups (`appeal_groups`)."""
 
     ahr: bool
     sps: bool
     chr: bool
-    other: bool
+    lost: bool
 
     def needs(self, scores: Sequence[Score] = ALL_SCORES) -> bool:
         """`needs` for these scores (the reasons of no score count when all three are asked)."""
@@ -55,13 +56,13 @@ class GroupReasons:
             (self.ahr and Score.AHR in scores)
             or (self.sps and Score.SPS in scores)
             or (self.chr and Score.CHR in scores)
-            or (self.other and len(scores) == len(ALL_SCORES))
+            or (self.lost and len(scores) == len(ALL_SCORES))
         )
 
 
-def group_reasons(group: Group, lens: Lens, *, appeal: bool = False) -> GroupReasons:
-    """`needs`, taken apart by score, for a group of alike shops (`appeal`: they have an appeal
-    due): worked out once per group, then asked for any set of scores."""
+def group_reasons(group: Group, lens: Lens) -> GroupReasons:
+    """`needs`, taken apart by score, for a group of alike shops: worked out once per group, then
+    asked for any set of scores."""
     flags = group.flags or 0
     window = lens.window
     if not group.authorized:
@@ -81,7 +82,7 @@ def group_reasons(group: Group, lens: Lens, *, appeal: bool = False) -> GroupRea
         ahr = False
     sps = bool(flags & (flag(Score.SPS, window) | flag(Score.SPS, Level.CRITICAL)))
     chr_ = group.chr_authorized and bool(flags & (flag(Score.CHR, window) | flag(Score.CHR, Level.CRITICAL)))
-    return GroupReasons(ahr, sps, chr_, appeal)
+    return GroupReasons(ahr, sps, chr_, False)
 
 
 GROUP_COLUMNS = (

@@ -99,7 +99,7 @@ def store_days(session: Session, days: Iterable[dt.date]) -> None:
     wanted = sorted(set(days))
     if not wanted:
         return
-    session.execute(delete(PortfolioDayStats).where(PortfolioDayStats.day.in_(wanted)))
+    forget_days(session, wanted)
     _insert(session, [row for day in wanted for row in _compute(session, day)], replace=True)
 
 
