@@ -14,14 +14,14 @@ from bot import domain
 from bot.services.records import HealthScores, ShopInfo
 
 
-def status(shop: ShopInfo, health: HealthScores | None) -> str:
+def status(shop: ShopInfo, health: HealthScores | None, *, uk_48_point: bool = False) -> str:
     """What a picker row says about a shop: enough to tell two similar names apart."""
     where = f"`{escape(shop.shop_code)}` · {escape(shop.region)}"
     if not shop.authorized:
         return f"{where} · {DOT[domain.Level.UNKNOWN]} not authorized"
     if health is None:
         return f"{where} · no data yet"
-    if domain.uses_penalty_points(shop.region):
+    if domain.uses_penalty_points(shop.region, uk_48_point=uk_48_point):
         score = f"{health.points if health.points is not None else NO_DATA}/{domain.POINTS_BAN} points"
     else:
         band = domain.ahr_band(health.ahr)
@@ -36,6 +36,7 @@ def pick_list(
     *,
     title: str,
     more: int = 0,
+    uk_48_point: bool = False,
     hint: str = "Type more of the name, or the shop code, to narrow it down.",
     open_label: Callable[[str], str] = lambda code: "Open",
 ) -> Reply:
@@ -44,7 +45,7 @@ def pick_list(
     for i, shop in enumerate(shops):
         blocks.append(
             section(
-                f"*{name(shop.shop_name)}*\n{status(shop, health.get(shop.shop_id))}",
+                f"*{name(shop.shop_name)}*\n{status(shop, health.get(shop.shop_id), uk_48_point=uk_48_point)}",
                 accessory=button(
                     open_label(shop.shop_code),
                     ActionId.OPEN_SHOP,

@@ -480,6 +480,10 @@ def test_pick_list_rows_say_enough_to_tell_shops_apart() -> None:
         "`US00004` · US · no data yet",
     ]
     assert all(b["type"] == "section" for b in reply.blocks)  # nothing more to say: no "more" line
+    uk = make_shop(shop_id="5", shop_code="UK00005", region="UK")
+    uk_health = {"5": make_health(points=12)}
+    assert "AHR 155 Fair" in payload_text(pick_list([uk], uk_health, title="t"))
+    assert "12/48 points" in payload_text(pick_list([uk], uk_health, title="t", uk_48_point=True))
 
 
 def test_truncate() -> None:

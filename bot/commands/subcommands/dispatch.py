@@ -41,7 +41,7 @@ def _run(invocation: Invocation, query: str | None) -> Reply:
         )
     found = find_shop(session, query)
     if found.shop is None:
-        return not_found_reply(query, found)
+        return not_found_reply(query, found, uk_48_point=settings.healthbot_uk_48_point)
     view = dispatch.shop_dispatch(session, found.shop.shop_id, now, settings.healthbot_timezone)
     assert view is not None
     return dispatch_card(

@@ -15,7 +15,7 @@ from bot.services.security import summary
 def _run(invocation: Invocation, query: str) -> Reply:
     found = find_shop(invocation.session, query)
     if found.shop is None:
-        return not_found_reply(query, found)
+        return not_found_reply(query, found, uk_48_point=invocation.settings.healthbot_uk_48_point)
     return security_card(
         summary(invocation.session, found.shop, today=invocation.today),
         seller_center_url=security_center_url(found.shop, invocation.settings),

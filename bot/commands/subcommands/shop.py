@@ -54,15 +54,15 @@ def shop_card_reply(
     )
 
 
-def not_found_reply(query: str, found: Lookup) -> Reply:
+def not_found_reply(query: str, found: Lookup, *, uk_48_point: bool) -> Reply:
     """No single shop: the several that match, the closest names, or a clear message."""
     shown = name(query)
     if found.matches:
         title = f"Several sellers match *{shown}*; pick one:"
-        return pick_list(found.matches, found.health, title=title, more=found.more)
+        return pick_list(found.matches, found.health, title=title, more=found.more, uk_48_point=uk_48_point)
     if found.suggestions:
         title = f"No seller is called *{shown}*. Closest names:"
-        return pick_list(found.suggestions, found.health, title=title)
+        return pick_list(found.suggestions, found.health, title=title, uk_48_point=uk_48_point)
     return message(
         f"No seller matches “{query[:60]}”, and nothing comes close. Try a shop code or `@handle`."
     )
@@ -74,7 +74,7 @@ def shop_reply(
     found = find_shop(session, query)
     if found.shop is not None:
         return shop_card_reply(session, found.shop.shop_id, settings=settings, today=today, zone=zone)
-    return not_found_reply(query, found)
+    return not_found_reply(query, found, uk_48_point=settings.healthbot_uk_48_point)
 
 
 def _run(invocation: Invocation, query: str) -> Reply:

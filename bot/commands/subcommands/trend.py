@@ -54,7 +54,7 @@ def _run(invocation: Invocation, args: Trend) -> Reply:
     found = find_shop(invocation.session, args.query)
     shop = found.shop
     if shop is None:
-        return not_found_reply(args.query, found)
+        return not_found_reply(args.query, found, uk_48_point=invocation.settings.healthbot_uk_48_point)
     if not shop.authorized:
         return message(f"{shop.shop_name} has not authorized the partner, so its history stays hidden.")
     settings = invocation.settings
