@@ -9,13 +9,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import Acknowledgement, AuthRequestSend, OwnerPreference, Shop, ShopHealth, Snooze
 from bot.services.portfolio import data_changed
 from bot.services.records import Page, SellerRow, TeamState
+from bot.settings import Settings
 
 
 class SnoozeMode(StrEnum):
@@ -42,19 +44,6 @@ def undo_acknowledgement(session: Session, ack_id: int, user_id: str) -> bool:
         delete(Acknowledgement).where(Acknowledgement.id == ack_id, Acknowledgement.user_id == user_id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def latest_acknowledgements(session: Session, shop_ids: list[str]) -> dict[str, Acknowledgement]:
-    latest: dict[str, Acknowledgement] = {}
-    if not shop_ids:
-        return latest
-    for ack in session.scalars(
-        select(Acknowledgement)
-        .where(Acknowledgement.shop_id.in_(shop_ids))
-        .order_by(Acknowledgement.acknowledged_at)
-    ):
-        latest[ack.shop_id] = ack
-    return latest
 
 
 def snooze(
@@ -96,9 +85,16 @@ class SnoozeState:
     reason: str  # why it is active or why it ended
 
 
-def snooze_state(snooze: Snooze, health: ShopHealth | None, today: dt.date) -> SnoozeState:
+Scores = tuple[int | None, int | None, int | None]  # AHR, SPS in tenths, CHR
+
+
+def scores_of(health: ShopHealth | None) -> Scores:
+    return (health.ahr, health.sps_tenths, health.chr) if health else (None, None, None)
+
+
+def snooze_state(snooze: Snooze, scores: Scores, today: dt.date) -> SnoozeState:
     """A snooze holds until its day passes, its scores change (change mode), or the seller worsens."""
-    ahr, sps, chr_ = (health.ahr, health.sps_tenths, health.chr) if health else (None, None, None)
+    ahr, sps, chr_ = scores
     if _worse(ahr, snooze.ahr) or _worse(sps, snooze.sps_tenths) or _worse(chr_, snooze.chr):
         return SnoozeState(snooze, False, "worsened since it was snoozed")
     if snooze.until is None:
@@ -115,7 +111,7 @@ def active_snoozes(session: Session, today: dt.date) -> dict[str, SnoozeState]:
     for snooze_row, health in session.execute(
         select(Snooze, ShopHealth).join(ShopHealth, ShopHealth.shop_id == Snooze.shop_id, isouter=True)
     ):
-        state = snooze_state(snooze_row, health, today)
+        state = snooze_state(snooze_row, scores_of(health), today)
         if state.active:
             states[snooze_row.shop_id] = state
     return states
@@ -128,18 +124,18 @@ def end_finished_snoozes(session: Session, today: dt.date) -> int:
     for snooze_row, health in session.execute(
         select(Snooze, ShopHealth).join(ShopHealth, ShopHealth.shop_id == Snooze.shop_id, isouter=True)
     ):
-        if not snooze_state(snooze_row, health, today).active:
+        if not snooze_state(snooze_row, scores_of(health), today).active:
             session.delete(snooze_row)
             ended += 1
     return ended
 
 
-def assign_owner(session: Session, shop_id: str, owner: str | None) -> bool:
+def assign_owner(session: Session, shop_id: str, owner: str | None, settings: Settings | None = None) -> bool:
     shop = session.get(Shop, shop_id)
     if shop is None:
         return False
     shop.owner = owner
-    data_changed(session)  # lists show owners: cached answers are stale now
+    data_changed(session, settings)  # lists show owners: cached answers are stale now
     return True
 
 
@@ -162,51 +158,70 @@ def wants_milestone_dm(session: Session, user_ids: set[str]) -> set[str]:
     )
 
 
+def _latest(model: Any, at: str) -> Any:
+    """The ID of a shop's newest row of `model` by its column `at` (an indexed probe per shop)."""
+    row = aliased(model)
+    return (
+        select(row.id)
+        .where(row.shop_id == Shop.shop_id)
+        .order_by(getattr(row, at).desc(), row.id.desc())
+        .limit(1)
+        .correlate(Shop)
+        .scalar_subquery()
+    )
+
+
+# Built once (building a statement costs more than running it): every list page and card asks.
+_TEAM = (
+    select(
+        Shop.shop_id,
+        Shop.owner,
+        Acknowledgement.user_id,
+        Acknowledgement.acknowledged_at,
+        Snooze,
+        ShopHealth.ahr,
+        ShopHealth.sps_tenths,
+        ShopHealth.chr,
+        AuthRequestSend.sent_by,
+        AuthRequestSend.sent_at,
+    )
+    .select_from(Shop)
+    .outerjoin(
+        Acknowledgement,
+        Acknowledgement.id == _latest(Acknowledgement, "acknowledged_at"),
+    )
+    .outerjoin(Snooze, Snooze.shop_id == Shop.shop_id)
+    .outerjoin(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+    .outerjoin(
+        AuthRequestSend,
+        AuthRequestSend.id == _latest(AuthRequestSend, "sent_at"),
+    )
+    .where(Shop.shop_id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def team_states(session: Session, shop_ids: Sequence[str], today: dt.date) -> dict[str, TeamState]:
-    """Each seller's team state, in four queries whatever the number of sellers (one page's worth)."""
+    """Each seller's team state (owner, newest acknowledgement, snooze in force, newest request
+    link) in one statement whatever the number of sellers (one page's worth)."""
     ids = sorted(set(shop_ids))
     if not ids:
         return {}
-    owners = {
-        shop_id: owner
-        for shop_id, owner in session.execute(select(Shop.shop_id, Shop.owner).where(Shop.shop_id.in_(ids)))
-    }
-    acks = latest_acknowledgements(session, ids)
-    snoozes = {}
-    for snooze_row, health in session.execute(
-        select(Snooze, ShopHealth)
-        .join(ShopHealth, ShopHealth.shop_id == Snooze.shop_id, isouter=True)
-        .where(Snooze.shop_id.in_(ids))
-    ):
-        if snooze_state(snooze_row, health, today).active:  # an ended snooze is not shown
-            snoozes[snooze_row.shop_id] = snooze_row
-    latest = (
-        select(AuthRequestSend.shop_id, func.max(AuthRequestSend.sent_at).label("at"))
-        .where(AuthRequestSend.shop_id.in_(ids))
-        .group_by(AuthRequestSend.shop_id)
-        .subquery()
-    )
-    requests = {
-        shop_id: (by, at)
-        for shop_id, by, at in session.execute(
-            select(AuthRequestSend.shop_id, AuthRequestSend.sent_by, AuthRequestSend.sent_at).join(
-                latest,
-                (latest.c.shop_id == AuthRequestSend.shop_id) & (latest.c.at == AuthRequestSend.sent_at),
-            )
+    states = {shop_id: TeamState() for shop_id in ids}  # a seller gone since: nothing to show
+    for row in session.execute(_TEAM, {"ids": ids}):
+        shop_id, owner, acked_by, acked_at, snooze_row, ahr, sps, chr_, request_by, request_at = row
+        # an ended snooze is not shown
+        snoozed = (
+            snooze_row if snooze_row and snooze_state(snooze_row, (ahr, sps, chr_), today).active else None
         )
-    }
-    states = {}
-    for shop_id in ids:
-        ack, snoozed, request = acks.get(shop_id), snoozes.get(shop_id), requests.get(shop_id)
         states[shop_id] = TeamState(
-            owner=owners.get(shop_id),
-            acknowledged_by=ack.user_id if ack else None,
-            acknowledged_at=ack.acknowledged_at if ack else None,
+            owner=owner,
+            acknowledged_by=acked_by,
+            acknowledged_at=acked_at,
             snoozed_by=snoozed.user_id if snoozed else None,
             snoozed=snoozed is not None,
             snoozed_until=snoozed.until if snoozed else None,
-            request_by=request[0] if request else None,
-            request_at=request[1] if request else None,
+            request_by=request_by,
+            request_at=request_at,
         )
     return states
 
