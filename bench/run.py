@@ -94,7 +94,13 @@ def _reset(url: str, out: Path) -> None:
 
 
 def _one_row_changes(
-    factory: Any, server: Server, codes: list[tuple[str, str]], rounds: int, folder: Path, slack_url: str
+    factory: Any,
+    server: Server,
+    codes: list[tuple[str, str]],
+    rounds: int,
+    folder: Path,
+    slack_url: str,
+    settings: Settings,
 ) -> dict[str, Any]:
     """Import a one-row metrics file (a shop's AHR on the newest day) while the bot serves, then
     ask at once: the import's time, and the first reply after the change."""
@@ -117,7 +123,7 @@ def _one_row_changes(
                 f"date,shop_id,ahr,sps,gmv_7d\n{END},{shop_id},{rng.randint(0, 1000)},{sps},{gmv}\n"
             )
             start = time.perf_counter()
-            (result,) = import_files(factory, [path])
+            (result,) = import_files(factory, [path], settings=settings)
             imports.append((time.perf_counter() - start) * 1000)
             assert result.committed, result.errors
             label = LABELS[i % len(LABELS)]
@@ -228,7 +234,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
                 report[name] = {label: percentiles(times) for label, times in samples[name].items()}
             print(f"bot: {args.changes} one-row imports, each followed by one request ...", flush=True)
             report["bot"].update(
-                _one_row_changes(factory, bot, pairs, args.changes, out / "changes", slack_url)
+                _one_row_changes(factory, bot, pairs, args.changes, out / "changes", slack_url, settings)
             )
             print(
                 f"{args.load_requests} requests each from {args.clients} clients at once, in turns ...",

@@ -173,7 +173,7 @@ def assign_submitted(ack: Ack, view: dict[str, Any], body: dict[str, Any], conte
     if not owner:
         ack(response_action="errors", errors={OWNER_BLOCK: "Pick the person who owns this seller."})
         return
-    followup.assign_owner(session, ref.shop_id, owner)
+    followup.assign_owner(session, ref.shop_id, owner, deps.settings)
     session.commit()
     ack()
     user_id = user_of(body)

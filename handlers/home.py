@@ -93,7 +93,7 @@ def seller_taken(ack: Ack, view: dict[str, Any], body: dict[str, Any], context: 
     if found.shop is None:
         ack(response_action="errors", errors={CLAIM_BLOCK: _not_one(query, found)})
         return
-    followup.assign_owner(session, found.shop.shop_id, user_id)
+    followup.assign_owner(session, found.shop.shop_id, user_id, deps_of(context).settings)
     session.commit()
     ack()
     log.info("owner assigned shop=%s owner=%s by=%s (Take a seller)", found.shop.shop_id, user_id, user_id)

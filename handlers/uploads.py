@@ -170,7 +170,7 @@ def _import(
             _post(client, drop.channel_id, thread, builders.files_refused(refused))
         if not taken:
             return
-        results = import_paths(deps.factory, taken)
+        results = import_paths(deps.factory, taken, settings=deps.settings)
     log.info(
         "upload imported by=%s channel=%s files=%s committed=%s",
         drop.user_id,

@@ -42,7 +42,9 @@ class SyncReport:
     tiktok: TikTokSyncResult | None = None
 
 
-def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport) -> None:
+def sync_folder(
+    factory: sessionmaker[Session], folder: Path, report: SyncReport, settings: Settings | None = None
+) -> None:
     """Import every .csv and .xlsx file in the folder; move each aside to imported/ or rejected/ with an
     error report."""
     if not folder.is_dir():
@@ -51,7 +53,7 @@ def sync_folder(factory: sessionmaker[Session], folder: Path, report: SyncReport
     if not files:
         return
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    for result in import_paths(factory, files):
+    for result in import_paths(factory, files, settings=settings):
         path = Path(result.source)
         ok = result.committed and not result.errors
         target = folder / ("imported" if ok else "rejected")
@@ -115,7 +117,7 @@ def run_sync(
     today = today or dt.datetime.now(settings.tz).date()
     if settings.healthbot_import_dir:
         try:
-            sync_folder(factory, Path(settings.healthbot_import_dir), report)
+            sync_folder(factory, Path(settings.healthbot_import_dir), report, settings)
         except OSError as exc:
             report.errors[FOLDER_SOURCE] = f"cannot read {settings.healthbot_import_dir}: {exc.strerror}"
     with transaction(factory) as session:  # orders from the folder get their deadlines too

@@ -139,7 +139,7 @@ def sync_sellers(
         answers = {sid: shops for sid, shops in pool.map(list_shops, clients) if shops is not None}
         with transaction(factory) as session:
             result.shops_authorized, result.shops_deauthorized = tiktok_sellers.apply_listed_shops(
-                session, answers, now
+                session, answers, now, settings
             )
             listed = {shop.shop_id for shops in answers.values() for shop in shops}
             links = [
@@ -167,7 +167,7 @@ def sync_sellers(
                 tiktok_sellers.record_failure(session, seller_id, failures[seller_id], now)
             else:
                 tiktok_sellers.record_synced(session, seller_id, now)
-        data_changed(session)
+        data_changed(session, settings)
     result.failed_sellers = {names[sid]: error for sid, error in failures.items()}
     return result
 

@@ -70,6 +70,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             data_date=args.date,
             sheet=args.sheet,
             dry_run=args.dry_run,
+            settings=settings,
             progress=bar,
         )
     finally:

@@ -45,6 +45,7 @@ from bot.ingest.validate import Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import data_changed
 from bot.services.portfolio_trend import forget_days, store_days, touched_days
+from bot.settings import Settings
 
 BATCH_SIZE = 5000
 SMALL_IMPORT = 100  # rows: a correction; the trend's days it touches are recomputed when next asked
@@ -154,12 +155,14 @@ def import_rows(
     rebuild: bool = True,
     batch_size: int = BATCH_SIZE,
     commit: bool = True,
+    settings: Settings | None = None,
 ) -> ImportResult:
     """Validate, stage and merge one file on `conn`, committing when it is accepted.
 
     SQLite: staging writes only the connection's TEMP database, so the main database's write lock
     is held only by the merge transaction at the end. `commit=False` (a dry run): everything
-    happens inside the caller's transaction, which decides what stays."""
+    happens inside the caller's transaction, which decides what stays. With the app's `settings`,
+    the answers its commands start from are stored with the change (`portfolio.data_changed`)."""
     result = ImportResult(source=source, kind=kind)
     table = cast(Table, MODELS[kind].__table__)
     staging = Staging(conn, table, optional=OPTIONAL[kind], name=f"staging_{kind.value}")
@@ -198,7 +201,7 @@ def import_rows(
                         store_days(session, days)
                     else:
                         forget_days(session, days)
-                data_changed(session)
+                data_changed(session, settings)
             record_refresh(session, "csv")
             session.flush()
         if not commit:
@@ -234,7 +237,11 @@ def _ignored_ahr(staging: Staging) -> list[str]:
 
 
 def import_files(
-    factory: sessionmaker[Session], paths: Iterable[Path], *, skip_invalid: bool = False
+    factory: sessionmaker[Session],
+    paths: Iterable[Path],
+    *,
+    skip_invalid: bool = False,
+    settings: Settings | None = None,
 ) -> list[ImportResult]:
     """Import each file in its own transaction (shops first), then rebuild the derived health."""
     opened: list[tuple[Path, Kind, Iterator[tuple[int, dict[str, str]]]]] = []
@@ -250,7 +257,9 @@ def import_files(
         opened.append((path, kind, rows))
     opened.sort(key=lambda item: KIND_ORDER.index(item[1]))
     for path, kind, rows in opened:
-        results.append(import_source(factory, kind, rows, source=str(path), skip_invalid=skip_invalid))
+        results.append(
+            import_source(factory, kind, rows, source=str(path), skip_invalid=skip_invalid, settings=settings)
+        )
     return results
 
 
@@ -263,6 +272,7 @@ def import_source(
     skip_invalid: bool = False,
     rebuild: bool = True,
     batch_size: int = BATCH_SIZE,
+    settings: Settings | None = None,
 ) -> ImportResult:
     """Import one source's rows in its own transaction; nothing is written when it is rejected."""
     engine = factory.kw["bind"]
@@ -276,6 +286,7 @@ def import_source(
                 skip_invalid=skip_invalid,
                 rebuild=rebuild,
                 batch_size=batch_size,
+                settings=settings,
             )
         except ImportFileError as exc:
             return ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])

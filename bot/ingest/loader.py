@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.ingest.formats import KIND_ORDER, ImportFileError, ImportResult, Kind, RowError
 from bot.ingest.importer import import_rows, import_source
 from bot.ingest.readers import Opened, Rows, open_file
+from bot.settings import Settings
 
 PROGRESS_EVERY = 500  # rows between progress reports
 
@@ -39,6 +40,7 @@ def import_paths(
     sheet: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> list[ImportResult]:
     """Import each file in its own transaction (shops first), or with `dry_run` only check them.
 
@@ -60,7 +62,9 @@ def import_paths(
         else:
             for each in opened:
                 rows = _counted(each, progress)
-                result = import_source(factory, each.kind, rows, source=each.name, skip_invalid=skip_invalid)
+                result = import_source(
+                    factory, each.kind, rows, source=each.name, skip_invalid=skip_invalid, settings=settings
+                )
                 results.append(_describe(result, each, progress))
     finally:
         for each in opened:

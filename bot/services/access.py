@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Shop
 from bot.services.portfolio import data_changed
+from bot.settings import Settings
 
 
 def set_authorization(session: Session, shop_id: str, authorized: bool, now: dt.datetime) -> bool:
@@ -21,10 +22,10 @@ def set_authorization(session: Session, shop_id: str, authorized: bool, now: dt.
     return True
 
 
-def deauthorize(session: Session, shop_id: str) -> bool:
+def deauthorize(session: Session, shop_id: str, settings: Settings | None = None) -> bool:
     """The seller revoked the partner's access (TikTok's webhook); commits. True when it changed."""
     changed = set_authorization(session, shop_id, False, dt.datetime.now(dt.UTC))
     if changed:
-        data_changed(session)
+        data_changed(session, settings)
     session.commit()
     return changed

@@ -71,6 +71,11 @@ def lens_for(settings: Settings, window: Window = Window.DAY, today: dt.date | N
     )
 
 
+def usual_lenses(settings: Settings) -> tuple[Lens, Lens]:
+    """The lenses the commands ask with today: the day's and the week's."""
+    return lens_for(settings, Window.DAY), lens_for(settings, Window.WEEK)
+
+
 def points_rules(settings: Settings) -> domain.PointsRules:
     return domain.PointsRules(
         warning=settings.healthbot_points_warning,
@@ -99,10 +104,11 @@ def _points_then(lens: Lens) -> Any:
     return ShopHealth.points_1d if lens.window is Window.DAY else ShopHealth.points_7d
 
 
-def needs(lens: Lens, scores: Sequence[Score] = ALL_SCORES) -> ColumnElement[bool]:
+def needs(lens: Lens, scores: Sequence[Score] = ALL_SCORES, *, appeals: bool = True) -> ColumnElement[bool]:
     """Needs action, as a condition over shops joined to `shop_health`. With fewer than all three
     scores, only those scores' reasons count (a 48-point shop's points count as its AHR); the
-    reasons of no score (appeals, lost access) count when all three are asked."""
+    reasons of no score (appeals, unless `appeals` is False, and lost access) count when all three
+    are asked."""
     on_points = points_region(lens)
     parts: list[ColumnElement[bool]] = []
     if Score.AHR in scores:
@@ -113,7 +119,7 @@ def needs(lens: Lens, scores: Sequence[Score] = ALL_SCORES) -> ColumnElement[boo
         if score in scores:
             parts.append(or_(drop(score, lens.window), critical_band(score)))
     if tuple(scores) == ALL_SCORES:
-        parts += [appeal_soon(lens), lost_access(lens)]
+        parts += [appeal_soon(lens), lost_access(lens)] if appeals else [lost_access(lens)]
     return or_(*parts) if parts else false()
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -78,7 +78,7 @@ def cached(
 
 
 def store(session: Session, stamp: str, answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]]) -> None:
-    """Write answers for `stamp` in the caller's transaction (one upsert; older stamps are overwritten)."""
+    """Write answers for `stamp` in the caller's transaction (one upsert); forget older stamps' answers."""
     if not answers:
         return
     rows = [
@@ -91,3 +91,5 @@ def store(session: Session, stamp: str, answers: dict[tuple[Any, ...], tuple[Any
         index_elements=["question"], set_={"stamp": stmt.excluded.stamp, "body": stmt.excluded.body}
     )
     session.execute(stmt, rows)
+    # Answers for older stamps are never read again (a totals question names its day: they pile up).
+    session.execute(delete(PortfolioAnswer).where(PortfolioAnswer.stamp != stamp))

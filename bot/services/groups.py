@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from bot import domain
 from bot.db.models import Shop, ShopHealth
 from bot.domain import Level, Score, Window
-from bot.services.attention import ALL_SCORES, Lens, appeals_due
+from bot.services.attention import ALL_SCORES, Lens, appeals_due, needs
 from bot.services.health import flag, milestone_flag
 
 
@@ -42,8 +42,8 @@ class Group:
 @dataclass(frozen=True, slots=True)
 class GroupReasons:
     """What makes a group of alike shops need action, by kind: its AHR (or penalty points), SPS,
-    CHR, and lost access (a reason of no score). Appeals due are counted per shop beside the
-    groups (`appeal_groups`)."""
+    CHR, and lost access (a reason of no score). Appeals due are counted beside the groups
+    (`appeals_only`)."""
 
     ahr: bool
     sps: bool
@@ -98,21 +98,17 @@ GROUP_COLUMNS = (
 )
 
 
-def appeal_groups(session: Session, lens: Lens) -> list[Group]:
-    """The shops with an appeal due, one group each (a handful even at L: an indexed range)."""
-    query = (
-        select(
-            *GROUP_COLUMNS,
-            func.count(),
-            func.count(ShopHealth.shop_id),
-            func.coalesce(ShopHealth.gmv_7d, 0.0),
-        )
+def appeals_only(session: Session, lens: Lens) -> tuple[int, float]:
+    """The authorized shops that need action only for an appeal due, and their GMV: what the
+    groups do not count (one aggregate over the indexed range of appeal deadlines)."""
+    otherwise = case((needs(lens, appeals=False), 1), else_=0)  # NULL (no health row) is "no"
+    shops, gmv = session.execute(
+        select(func.count(), func.coalesce(func.sum(ShopHealth.gmv_7d), 0.0))
         .select_from(Shop)
         .join(ShopHealth, ShopHealth.shop_id == Shop.shop_id, isouter=True)
-        .where(Shop.shop_id.in_(appeals_due(lens)))
-        .group_by(Shop.shop_id, *GROUP_COLUMNS, ShopHealth.gmv_7d)
-    )
-    return [as_group(row) for row in session.execute(query)]
+        .where(Shop.authorized.is_(True), Shop.shop_id.in_(appeals_due(lens)), otherwise == 0)
+    ).one()
+    return int(shops), float(gmv or 0)
 
 
 def as_group(row: Sequence[Any]) -> Group:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot import domain
 from bot.db.models import Shop, ShopHealth
 from bot.domain import Level, Score, SortKey, Window
-from bot.services.attention import ALL_SCORES, REASON_WORDS, Lens, explain, needs
+from bot.services.attention import ALL_SCORES, REASON_WORDS, Lens, explain, needs, usual_lenses
 from bot.services.cache import Codec, cached, store
 from bot.services.filters import (
     AHR_BANDS,
@@ -29,9 +29,10 @@ from bot.services.filters import (
     visible,
     warning_band,
 )
-from bot.services.groups import GROUP_COLUMNS, Group, appeal_groups, as_group, group_reasons
+from bot.services.groups import GROUP_COLUMNS, Group, appeals_only, as_group, group_reasons
 from bot.services.health import bump_data_version, flag, freshness
 from bot.services.records import ListFilter, Overview, Page, SellerRow
+from bot.settings import Settings
 
 OWN_LIMIT = 25
 PAGE_SIZE = 10  # rows per page of every list (the commands' page size)
@@ -88,11 +89,11 @@ def portfolio_totals(session: Session, lens: Lens) -> dict[str, Any]:
     """Every count the overview and the at-risk pages show, for one lens: the stored groups with
     the rules applied, and the shops with an appeal due (an indexed range) added where nothing
     else counted them."""
-    return cached(session, ("totals", *lens.key()), lambda: _totals(session, lens))
+    return cached(session, ("totals", *lens.key()), lambda: _totals(session, lens), TOTALS)
 
 
-def _totals(session: Session, lens: Lens) -> dict[str, Any]:
-    every = groups(session)
+def _totals(session: Session, lens: Lens, every: list[Group] | None = None) -> dict[str, Any]:
+    every = groups(session) if every is None else every
     if any(g.flags is None and g.listed for g in every):
         return _totals_by_rows(session, lens)  # rows from before flags existed: count them in SQL
     totals: dict[str, Any] = {
@@ -101,38 +102,53 @@ def _totals(session: Session, lens: Lens) -> dict[str, Any]:
         **{f"{level} {score}": 0 for score in Score for level in ("warning", "critical")},
         **{needs_key(scores): 0 for scores in _score_sets()},
     }  # fmt: skip
+    # Worked out once, not per group: the keys and flag bits each score's bands count.
+    bands = [
+        (
+            score,
+            f"warning {score}",
+            f"critical {score}",
+            flag(score, Level.WARNING),
+            flag(score, Level.CRITICAL),
+        )
+        for score in Score
+    ]
     keys = [(scores, needs_key(scores)) for scores in _score_sets()]
+    points_regions = domain.penalty_point_regions(uk_48_point=lens.uk_48_point)
     for group in every:
-        shops, flags = group.shops, group.flags or 0
+        shops, flags, authorized = group.shops, group.flags or 0, group.authorized
         totals["total"] += shops
         totals["listed"] += group.listed
-        totals["unauthorized"] += 0 if group.authorized else shops
-        totals["without chr scope"] += shops if group.authorized and not group.chr_authorized else 0
-        on_points = domain.uses_penalty_points(group.region, uk_48_point=lens.uk_48_point)
-        seen = {
-            Score.AHR: group.authorized and not on_points,  # no AHR for a 48-point shop
-            Score.SPS: group.authorized,
-            Score.CHR: group.authorized and group.chr_authorized,
-        }
-        for score in Score:
-            if seen[score]:
-                totals[f"warning {score}"] += shops if flags & flag(score, Level.WARNING) else 0
-                totals[f"critical {score}"] += shops if flags & flag(score, Level.CRITICAL) else 0
-        if on_points and group.authorized:
+        reasons = group_reasons(group, lens)
+        if not authorized:
+            totals["unauthorized"] += shops
+            if reasons.lost:  # a reason of no score: counted when all three scores are asked
+                totals[needs_key(ALL_SCORES)] += shops
+            continue
+        if not group.chr_authorized:
+            totals["without chr scope"] += shops
+        on_points = group.region.upper() in points_regions
+        seen = (not on_points, True, group.chr_authorized)  # no AHR for a 48-point shop
+        for (_, warning, critical, warning_bit, critical_bit), shown in zip(bands, seen, strict=True):
+            if shown and flags & warning_bit:
+                totals[warning] += shops
+            if shown and flags & critical_bit:
+                totals[critical] += shops
+        if on_points:
             totals["points shops"] += shops
             level = lens.rules.level(group.points)
-            totals["warning points"] += shops if level is Level.WARNING else 0
-            totals["critical points"] += shops if level is Level.CRITICAL else 0
-        reasons = group_reasons(group, lens)
-        for scores, key in keys:
-            if reasons.needs(scores):
-                totals[key] += shops
-        if reasons.needs() and group.authorized:
+            if level is Level.WARNING:
+                totals["warning points"] += shops
+            elif level is Level.CRITICAL:
+                totals["critical points"] += shops
+        if reasons.ahr or reasons.sps or reasons.chr:
+            for scores, key in keys:
+                if reasons.needs(scores):
+                    totals[key] += shops
             totals["gmv at risk"] += group.gmv
-    for shop in appeal_groups(session, lens):  # each a group of one shop
-        if shop.authorized and not group_reasons(shop, lens).needs():
-            totals[needs_key(ALL_SCORES)] += 1
-            totals["gmv at risk"] += shop.gmv
+    shops, gmv = appeals_only(session, lens)
+    totals[needs_key(ALL_SCORES)] += shops
+    totals["gmv at risk"] += gmv
     return totals
 
 
@@ -316,13 +332,19 @@ def own_sellers(session: Session, user_id: str, lens: Lens, *, limit: int = OWN_
     return Page(rows=rows, total=_count(session, mine), offset=0, limit=limit)
 
 
-def data_changed(session: Session) -> None:
+def data_changed(session: Session, settings: Settings | None = None) -> None:
     """Seller health, access or owners changed in the caller's transaction: renew the data-version
-    stamp and store the portfolio's groups for it (what every count is made from), so they commit
-    with the change and every worker and replica reads them ready-made. Call once per transaction."""
+    stamp and store the portfolio's groups for it (what every count is made from) and, given the
+    settings the app answers with, the overview's and at-risk pages' totals for today's day and
+    week lenses, so they commit with the change and no request in any worker or replica pays for
+    them. Call once per transaction."""
     stamp = bump_data_version(session)
     session.flush()
-    store(session, stamp, {("groups",): (_groups(session), GROUPS)})
+    every = _groups(session)
+    answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]] = {("groups",): (every, GROUPS)}
+    for lens in usual_lenses(settings) if settings else ():
+        answers[("totals", *lens.key())] = (_totals(session, lens, every), TOTALS)
+    store(session, stamp, answers)
 
 
 def _encode_groups(found: list[Group]) -> list[list[Any]]:
@@ -338,3 +360,4 @@ def _encode_groups(found: list[Group]) -> list[list[Any]]:
 
 
 GROUPS: Codec[list[Group]] = Codec(_encode_groups, lambda body: [as_group(row) for row in body])
+TOTALS: Codec[dict[str, Any]] = Codec(dict, dict)  # names to counts and sums: JSON as they are

@@ -122,7 +122,10 @@ def record_synced(session: Session, seller_id: int, now: dt.datetime) -> None:
 
 
 def apply_listed_shops(
-    session: Session, answers: Mapping[int, Sequence[ListedShop]], now: dt.datetime
+    session: Session,
+    answers: Mapping[int, Sequence[ListedShop]],
+    now: dt.datetime,
+    settings: Settings | None = None,
 ) -> tuple[int, int]:
     """Apply the shop lists of the sellers who answered; returns (newly authorized, lost access).
 
@@ -168,7 +171,7 @@ def apply_listed_shops(
             lost += 1
     if new:  # new shops get their (empty) health row, so the lists count them
         refresh_shop_health(session, select(Shop.shop_id).where(Shop.shop_id.in_(new)))
-    data_changed(session)  # new shops change the counts even when no access changed
+    data_changed(session, settings)  # new shops change the counts even when no access changed
     return authorized, lost
 
 

@@ -59,7 +59,7 @@ def create_web_app(app: App, deps: Deps, *blueprints: Blueprint) -> Flask:
             return jsonify(error=str(exc)), 400
         if event.is_deauthorization and event.shop_id:
             with deps.factory() as session:
-                changed = deauthorize(session, event.shop_id)
+                changed = deauthorize(session, event.shop_id, deps.settings)
             log.info("TikTok deauthorization shop=%s changed=%s", event.shop_id, changed)
         return jsonify(ok=True), 200
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,9 +13,13 @@ from bot.db import transaction
 from bot.db.models import DataRefresh, PortfolioAnswer, ShopHealth
 from bot.domain import Score, Window
 from bot.ingest.formats import Kind
-from bot.services.attention import Lens
+from bot.ingest.importer import import_source
+from bot.services import portfolio as portfolio_service
+from bot.services.attention import Lens, usual_lenses
+from bot.services.cache import question_key
 from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
 from bot.services.portfolio import at_risk, overview
+from bot.settings import Settings
 from tests.conftest import TODAY
 from tests.support.data import account, load, metric, shop, violation
 
@@ -141,6 +146,32 @@ def test_an_import_stores_the_portfolio_answers_for_its_stamp(factory: sessionma
     with factory() as session:
         assert overview(session, Lens(TODAY)).unauthorized == 41
         assert [r.shop_id for r in at_risk(session, Lens(TODAY)).rows] == ["A"]
+
+
+def test_an_import_with_the_apps_settings_stores_todays_totals(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    # Given the settings the app answers with, the change also stores the overview's totals for
+    # today's day and week lenses: the first request after it, in any worker, reads one row.
+    load(factory, Kind.SHOPS, [shop("A"), shop("B", authorized="false")])
+    numbered = [(2, {"date": str(TODAY), "shop_id": "A", "ahr": "40", "sps": "4.0", "gmv_7d": "10"})]
+    import_source(factory, Kind.METRICS, numbered, source="test", settings=settings)
+    day, week = usual_lenses(settings)
+    with factory() as session:
+        stamp = data_version(session)
+        stored = {a.question: a for a in session.scalars(select(PortfolioAnswer))}
+        assert {a.stamp for a in stored.values()} == {stamp}  # older stamps' answers are gone
+        for lens in (day, week):
+            row = stored[question_key(("totals", *lens.key()))]
+            assert json.loads(row.body) == portfolio_service._totals(session, lens)
+        row = stored[question_key(("totals", *day.key()))]
+        changed = json.loads(row.body)
+        changed["unauthorized"] = 41
+        row.body = json.dumps(changed)
+        session.commit()
+    with factory() as session:
+        assert overview(session, day).unauthorized == 41  # read as stored, not worked out again
+        assert overview(session, replace(day, today=TODAY + dt.timedelta(days=1))).unauthorized == 1
 
 
 # ---- penalty points and restrictions kept with the health ----

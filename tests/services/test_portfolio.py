@@ -19,6 +19,7 @@ from bot.services import portfolio as portfolio_service
 from bot.services.access import deauthorize
 from bot.services.attention import Lens
 from bot.services.followup import assign_owner
+from bot.services.groups import appeals_only
 from bot.services.health import data_version
 from bot.services.portfolio import access_gaps, at_risk, overview, seller_list, unauthorized
 from bot.services.records import ListFilter, Page
@@ -433,6 +434,8 @@ def test_counts_from_health_flags_equal_the_rules_evaluated_in_sql(factory: sess
                 portfolio_service._totals_by_rows(session, lens)
             )
         assert portfolio_service._totals(session, Lens(TODAY))["needs ahr,sps,chr"] > 0
+        # some shops need action only for an appeal due: the groups alone would miss them
+        assert any(appeals_only(session, lens)[0] for lens in LENSES)
     with factory() as session:
         for shop_id in session.scalars(select(Shop.shop_id).limit(7)):
             deauthorize(session, shop_id)

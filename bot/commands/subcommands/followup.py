@@ -17,6 +17,7 @@ from bot.commands.spec import Invocation, Subcommand
 from bot.services import followup
 from bot.services.lookup import find_shop
 from bot.services.records import ShopInfo
+from bot.settings import Settings
 
 SNOOZE_OPTIONS = {
     "1d": "1d",
@@ -68,7 +69,14 @@ def _parse(action: str, words: Words) -> FollowUp:
 
 
 def apply_follow_up(
-    session: Session, action: str, shop: ShopInfo, *, user_id: str, option: str, today: dt.date
+    session: Session,
+    action: str,
+    shop: ShopInfo,
+    *,
+    user_id: str,
+    option: str,
+    today: dt.date,
+    settings: Settings,
 ) -> Reply:
     """ack | snooze (option 1d, 7d, change) | unsnooze | assign (option: user ID, me, nobody); commits."""
     if action == "ack":
@@ -83,7 +91,7 @@ def apply_follow_up(
         reply = builders.unsnoozed(shop.shop_name)
     else:
         owner = None if option in ("nobody", "none") else user_id if option == "me" else option
-        followup.assign_owner(session, shop.shop_id, owner)
+        followup.assign_owner(session, shop.shop_id, owner, settings)
         reply = builders.assigned(shop.shop_name, owner)
     session.commit()
     return reply
@@ -100,6 +108,7 @@ def _run(invocation: Invocation, args: FollowUp) -> Reply:
         user_id=invocation.asker.user_id,
         option=args.option,
         today=invocation.today,
+        settings=invocation.settings,
     )
 
 

@@ -143,14 +143,19 @@ def complete_authorization(
         max_retries=2,
     )
     try:
-        return _connect(factory, vault, http, code, now)
+        return _connect(factory, vault, http, code, now, settings)
     finally:
         if owned:
             http.close()
 
 
 def _connect(
-    factory: sessionmaker[Session], vault: TokenVault, http: TikTokHttp, code: str, now: dt.datetime
+    factory: sessionmaker[Session],
+    vault: TokenVault,
+    http: TikTokHttp,
+    code: str,
+    now: dt.datetime,
+    settings: Settings,
 ) -> Connected:
     try:
         grant = tokens.exchange_code(http, code)
@@ -179,7 +184,7 @@ def _connect(
         client = TikTokClient(http=http, access_token=grant.access_token, refresh_token=grant.refresh_token)
         shops = [ListedShop(s.shop_id, s.code, s.name, s.region, s.cipher) for s in client.authorized_shops()]
         with transaction(factory) as session:
-            tiktok_sellers.apply_listed_shops(session, {seller_id: shops}, now)
+            tiktok_sellers.apply_listed_shops(session, {seller_id: shops}, now, settings)
     except TikTokError as exc:  # the seller is stored; the next sync lists the shops
         log.warning("TikTok authorization callback: listing the new seller's shops failed: %s", exc)
     log.info("TikTok seller connected: open_id=%s shops=%d", open_id, len(shops))
