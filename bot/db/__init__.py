@@ -16,6 +16,7 @@ from bot.db.engine import (
     sqlite_file,
     transaction,
     upgrade,
+    upsert_insert,
     writable,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "sqlite_file",
     "transaction",
     "upgrade",
+    "upsert_insert",
     "writable",
 ]

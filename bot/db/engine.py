@@ -13,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,6 +100,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def upsert_insert(on: Session | Connection, table: Any) -> Any:
+    """The database's own INSERT for `table` (a model or Table), which has ON CONFLICT (SQLite and
+    PostgreSQL spell it alike)."""
+    name = (on.get_bind() if isinstance(on, Session) else on).dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
 @contextmanager

@@ -38,9 +38,10 @@ from sqlalchemy import (
 from sqlalchemy import (
     cast as sql_cast,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import ProgrammingError
+
+from bot.db import upsert_insert
 
 # PostgreSQL: "ON CONFLICT DO UPDATE command cannot affect row a second time"
 CARDINALITY_VIOLATION = "21000"
@@ -209,8 +210,7 @@ class Staging:
                 names.append("authorization_lost_at")
             if not self.postgres:
                 source = source.where(true())  # SQLite: keeps ON CONFLICT from reading as a join
-            dialect: Any = postgresql if self.postgres else sqlite
-            stmt = dialect.insert(self.target).from_select(names, source)
+            stmt = upsert_insert(self.conn, self.target).from_select(names, source)
             updates = {c: stmt.excluded[c] for c in columns if c not in self.keys}
             if "authorization_lost_at" in names:
                 updates["authorization_lost_at"] = _lost_at(self.target, stmt.excluded, now)

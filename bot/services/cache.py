@@ -17,9 +17,9 @@ from enum import Enum
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db import upsert_insert
 from bot.db.models import PortfolioAnswer
 from bot.services.health import data_version
 
@@ -85,8 +85,7 @@ def store(session: Session, stamp: str, answers: dict[tuple[Any, ...], tuple[Any
         {"question": question_key(question), "stamp": stamp, "body": json.dumps(codec.encode(value))}
         for question, (value, codec) in answers.items()
     ]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(PortfolioAnswer)
+    stmt = upsert_insert(session, PortfolioAnswer)
     stmt = stmt.on_conflict_do_update(
         index_elements=["question"], set_={"stamp": stmt.excluded.stamp, "body": stmt.excluded.body}
     )

@@ -15,10 +15,10 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
+from bot.db import upsert_insert
 from bot.db.models import DispatchAlert, Order, Shop
 from bot.services.health import aware
 from bot.services.lookup import shop_info
@@ -61,8 +61,7 @@ def save_orders(session: Session, shop_id: str, orders: Sequence[OrderFacts], *,
         for o in orders
     ]
     conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(cast(Table, Order.__table__))
+    stmt = upsert_insert(conn, Order.__table__)
     updates = {name: stmt.excluded[name] for name in rows[0] if name != "order_id"}
     for start in range(0, len(rows), SETTLE_BATCH):
         conn.execute(
@@ -306,9 +305,8 @@ def _claim(
     ]
     with factory() as session, session.begin():
         conn = session.connection()
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = (
-            dialect.insert(cast(Table, DispatchAlert.__table__))
+            upsert_insert(conn, DispatchAlert.__table__)
             .on_conflict_do_nothing(index_elements=["order_id", "threshold_hours"])
             .returning(cast(Table, DispatchAlert.__table__).c.order_id)
         )

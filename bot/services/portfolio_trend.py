@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from bot import domain
+from bot.db import upsert_insert
 from bot.db.models import MetricSnapshot, PortfolioDayStats, Shop
 from bot.services.digest_records import PortfolioDay, PortfolioTrend
 from bot.services.trend import date_axis, date_numbers, draw_png, say_no_data
@@ -176,9 +176,9 @@ def _insert(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> N
     if replace:
         session.execute(insert(PortfolioDayStats), rows)
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(PortfolioDayStats).on_conflict_do_nothing(index_elements=["day", "region"]), rows
+        upsert_insert(session, PortfolioDayStats).on_conflict_do_nothing(index_elements=["day", "region"]),
+        rows,
     )
 
 

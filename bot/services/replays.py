@@ -9,9 +9,9 @@ import hashlib
 import random
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.db import upsert_insert
 from bot.db.models import SeenRequest
 
 KEEP = dt.timedelta(minutes=10)  # twice the window a signature is valid in
@@ -19,15 +19,17 @@ PRUNE_ONE_IN = 100  # forget expired records on about one request in a hundred
 
 
 def first_sight(session: Session, signature: str, *, now: dt.datetime | None = None) -> bool:
-    """True the first time this signature is seen; False for a replay. Commits."""
+    """True the first time this signature is seen; False for a replay. Commits (one INSERT that
+    does nothing on a replay: no flush, no exception to recover from)."""
     now = now or dt.datetime.now(dt.UTC)
     key = hashlib.sha256(signature.encode("utf-8")).hexdigest()
-    try:
-        session.add(SeenRequest(signature=key, seen_at=now))
-        if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
-            session.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - KEEP))
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return False
-    return True
+    insert = (
+        upsert_insert(session, SeenRequest)
+        .on_conflict_do_nothing(index_elements=["signature"])
+        .returning(SeenRequest.signature)  # a row only when inserted (rowcount is -1 on psycopg)
+    )
+    first = session.execute(insert, {"signature": key, "seen_at": now}).first() is not None
+    if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
+        session.execute(delete(SeenRequest).where(SeenRequest.seen_at < now - KEEP))
+    session.commit()
+    return first
