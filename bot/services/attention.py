@@ -24,7 +24,7 @@ from bot import domain
 from bot.db.models import Shop, ShopHealth, Violation
 from bot.domain import Reason, Score, Window
 from bot.services.digest_records import SECTIONS, Section
-from bot.services.filters import critical_band, drop, seller_row, seller_select, then_column
+from bot.services.filters import critical_band, drop, seller_row_of, then_column
 from bot.services.records import SellerRow
 from bot.settings import Settings
 
@@ -238,13 +238,26 @@ def findings_of(
     }
 
 
-def shop_findings(session: Session, shop_id: str, lens: Lens) -> list[domain.Finding]:
-    """One seller's findings, for its card."""
-    rows = [
-        seller_row(values)
-        for values in session.execute(seller_select(lens.window).where(Shop.shop_id == shop_id))
+def card_findings(
+    shop: Shop, health: ShopHealth | None, violations: Iterable[Violation], lens: Lens
+) -> list[domain.Finding]:
+    """One seller's findings (`findings_of`) from the rows its card has already read: the shop,
+    its health and its violations of the last 180 days (every appeal still open is among them)."""
+    if health is None:
+        return []  # as `seller_select`, which joins the health row
+    due = [
+        (v.appeal_until, -v.points, v.violation_id, v.policy)  # `nearest_appeals`' order
+        for v in violations
+        if v.appeal_until is not None
+        and lens.today <= v.appeal_until <= lens.appeals_until
+        and v.notified_at <= lens.today
     ]
-    return findings_of(session, rows, lens).get(shop_id, [])
+    nearest = min(due, default=None)
+    appeal = domain.Appeal(nearest[0], nearest[3], -nearest[1]) if nearest else None
+    row = seller_row_of(shop, health, lens.window)
+    return domain.findings(
+        facts(row, lens, appeal), today=lens.today, window=lens.window, since=lens.since, rules=lens.rules
+    )
 
 
 SCORE_REASONS = {

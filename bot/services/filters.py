@@ -7,6 +7,7 @@ Lists read the derived `shop_health` table, one row per shop.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -104,6 +105,21 @@ def seller_select(window: Window) -> Select[Any]:
         ShopHealth.restriction,
         Shop.authorization_lost_at,
     ).join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+
+
+@functools.cache
+def _seller_attributes(window: Window) -> tuple[tuple[bool, str], ...]:
+    """`seller_select`'s columns as (of the shop?, attribute name), in its order."""
+    return tuple(
+        (column.table is Shop.__table__, str(column.key)) for column in seller_select(window).selected_columns
+    )
+
+
+def seller_row_of(shop: Shop, health: ShopHealth, window: Window) -> SellerRow:
+    """The SellerRow `seller_select` would read for a shop and its health already loaded."""
+    return seller_row(
+        [getattr(shop if of_shop else health, key) for of_shop, key in _seller_attributes(window)]
+    )
 
 
 def seller_row(values: Sequence[Any]) -> SellerRow:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.domain import Reason, Score, SortKey, Window
+from bot.domain import Finding, Reason, Score, SortKey, Window
 
 
 @dataclass(frozen=True)
@@ -202,6 +202,7 @@ class ShopDetail:
     next_expiry: tuple[dt.date, int] | None = None  # when the oldest deductions leave the window
     # Partner Center's own counts, shown when no violation rows were imported for the shop.
     given_counts: GivenCounts | None = None
+    findings: list[Finding] = field(default_factory=list)  # given a lens: why to act, most urgent first
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.db.models import (
     ShopHealth,
     Violation,
 )
+from bot.services.attention import Lens, card_findings
 from bot.services.health import freshness
 from bot.services.lookup import health_scores, shop_info
 from bot.services.records import (
@@ -103,6 +104,11 @@ _ACCOUNTS = select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountS
     AccountSnapshot.shop_id == bindparam("shop_id"),
     AccountSnapshot.date.in_(bindparam("days", expanding=True)),
 )
+_SHOP = (
+    select(Shop, ShopHealth)
+    .outerjoin(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+    .where(Shop.shop_id == bindparam("shop_id"))
+)
 _VIOLATIONS = (
     select(Violation)
     .where(Violation.shop_id == bindparam("shop_id"), Violation.notified_at >= bindparam("since"))
@@ -110,11 +116,14 @@ _VIOLATIONS = (
 )
 
 
-def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30) -> ShopDetail | None:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
+def shop_detail(
+    session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30, lens: Lens | None = None
+) -> ShopDetail | None:
+    """Everything the card shows of one seller; with a lens, also why to act (`card_findings`)."""
+    found = session.execute(_SHOP, {"shop_id": shop_id}).first()
+    if found is None:
         return None
-    health = session.get(ShopHealth, shop_id)
+    shop, health = found
     as_of = health.as_of if health and health.as_of else today
     since = as_of - dt.timedelta(days=trend_days - 1)
     conn = session.connection()
@@ -142,6 +151,7 @@ def shop_detail(session: Session, shop_id: str, *, today: dt.date, trend_days: i
         if domain.can_recover(health.ahr if health else None)
         else None,
         given_counts=None if violations else given_counts(session, shop_id, as_of),
+        findings=card_findings(shop, health, violations, lens) if lens else [],
     )
 
 

@@ -7,6 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.domain import PointsRules, Reason, Window
+from bot.ingest.demo import DemoSize, load_demo
+from bot.services.attention import Lens, findings_of
+from bot.services.filters import seller_row, seller_select
 from bot.services.shop_card import shop_detail
 from tests.conftest import TODAY
 from tests.services.conftest import seed
@@ -122,3 +126,33 @@ def test_shop_detail_without_data(factory: sessionmaker[Session]) -> None:
     assert detail is not None
     assert detail.ahr_trend == [] and detail.accounts == []
     assert detail.shop_violations.last_60d == 0 and detail.shop_violations.nearest_deadline is None
+
+
+# ---- the card's reasons, from what it has read ----
+
+
+@pytest.mark.parametrize(
+    "lens",
+    [
+        Lens(TODAY),
+        Lens(TODAY, Window.WEEK),
+        Lens(TODAY, uk_48_point=True),
+        Lens(TODAY + dt.timedelta(days=2), rules=PointsRules(warning=8, critical=12, rise=2)),
+    ],
+    ids=["day", "week", "uk-48-point", "later-strict-points"],
+)
+def test_the_cards_reasons_are_the_lists_reasons(factory: sessionmaker[Session], lens: Lens) -> None:
+    # The card works its reasons out from the shop, health and violations it has read; the lists
+    # read them with `seller_select` and `nearest_appeals`. Every seller gets the same, in order.
+    load_demo(factory, DemoSize(shops=200, days=30), TODAY)
+    with factory() as session:
+        rows = [seller_row(v) for v in session.execute(seller_select(lens.window))]
+        listed = findings_of(session, rows, lens)
+        on_cards = {
+            row.shop_id: detail.findings
+            for row in rows
+            if (detail := shop_detail(session, row.shop_id, today=lens.today, lens=lens)) is not None
+        }
+    assert on_cards == listed
+    reasons = {f.reason for found in listed.values() for f in found}
+    assert {Reason.APPEAL, Reason.CRITICAL, Reason.AHR_DROP} <= reasons  # the demo has every kind

@@ -15,7 +15,7 @@ from blocks.text import name
 from bot.commands.grammar import shop_query
 from bot.commands.spec import Invocation, Subcommand
 from bot.services import dispatch
-from bot.services.attention import lens_for, shop_findings
+from bot.services.attention import lens_for
 from bot.services.followup import team_states
 from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
@@ -30,18 +30,18 @@ def shop_card_reply(
 ) -> Reply:
     """One seller's card by shop ID (the Open card button, or a lookup that found one shop); times
     in `zone` (the viewer's), else HEALTHBOT_TIMEZONE."""
-    detail = shop_detail(session, shop_id, today=today)
+    lens = lens_for(settings, today=today)
+    detail = shop_detail(session, shop_id, today=today, lens=lens)
     if detail is None:
         return message("That seller is no longer in the portfolio.")
     now = dt.datetime.now(dt.UTC)
     if dispatch.settle_deadlines(session, settings.healthbot_timezone, shop_id=shop_id):
         session.commit()  # orders imported since the last pass count in the rate
-    lens = lens_for(settings, today=today)
     return shop_card(
         detail,
         seller_center_url=seller_center_url(detail.shop, settings),
         command=f"shop {detail.shop.shop_code}",
-        findings=shop_findings(session, shop_id, lens),
+        findings=detail.findings,
         uk_48_point=settings.healthbot_uk_48_point,
         rules=lens.rules,
         dispatch=card_blocks(
