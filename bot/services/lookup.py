@@ -76,6 +76,9 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
         text = handle
     for statement in _EXACT:
         exact = session.scalars(statement, {"text": text}).all()
+        if len(exact) == 1:  # the usual answer, already read
+            found = shop_info(exact[0])
+            return Lookup(found, [found], [])
         if exact:
             return _pick(session, _by_gmv(session, [s.shop_id for s in exact]), limit)
     names = name_list(session)
