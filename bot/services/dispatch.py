@@ -70,21 +70,26 @@ def save_orders(session: Session, shop_id: str, orders: Sequence[OrderFacts], *,
         )
 
 
+# Built once (each card asks; building a statement costs more than running it).
+_UNSETTLED = (
+    select(Order.order_id, Order.created_at, Order.sla_deadline, Shop.timezone)
+    .join(Shop, Shop.shop_id == Order.shop_id)
+    .where(
+        or_(Order.due_at.is_(None), Order.due_zone != func.coalesce(Shop.timezone, bindparam("default_zone")))
+    )
+)
+_UNSETTLED_OF_SHOP = _UNSETTLED.where(Order.shop_id == bindparam("shop_id"))
+
+
 def settle_deadlines(session: Session, default_zone: str, *, shop_id: str | None = None) -> int:
     """Compute the deadline of every order (of one shop, or all) that has none, or whose shop's
     zone changed; returns how many were settled. Runs in the caller's transaction."""
-    zone = func.coalesce(Shop.timezone, default_zone)
-    query = (
-        select(Order.order_id, Order.created_at, Order.sla_deadline, Shop.timezone)
-        .join(Shop, Shop.shop_id == Order.shop_id)
-        .where(or_(Order.due_at.is_(None), Order.due_zone != zone))
-    )
-    if shop_id is not None:
-        query = query.where(Order.shop_id == shop_id)
+    query = _UNSETTLED if shop_id is None else _UNSETTLED_OF_SHOP
     settled = 0
     pending: list[dict[str, object]] = []
     zones: dict[str, ZoneInfo] = {}
-    for order_id, created_at, sla, timezone in session.execute(query).all():
+    unsettled = session.execute(query, {"default_zone": default_zone, "shop_id": shop_id}).all()
+    for order_id, created_at, sla, timezone in unsettled:
         name = shop_zone(timezone, default_zone)
         tz = zones.get(name) or zones.setdefault(name, ZoneInfo(name))
         due = domain.dispatch_deadline(aware(created_at), tz, aware(sla) if sla else None)
@@ -122,27 +127,26 @@ def _due_order(row: Sequence[Any], zone: str) -> DueOrder:
     return DueOrder(order_id, shop_id, aware(due_at).astimezone(ZoneInfo(zone)), status, sla is not None)
 
 
+_LATE = (
+    select(Order.shop_id, func.count(), func.sum(case((Order.in_transit_at > Order.due_at, 1), else_=0)))
+    .where(
+        Order.shop_id.in_(bindparam("ids", expanding=True)),
+        Order.in_transit_at.is_not(None),
+        Order.in_transit_at > bindparam("since"),
+        Order.in_transit_at <= bindparam("now"),
+        Order.due_at.is_not(None),
+    )
+    .group_by(Order.shop_id)
+)
+
+
 def late_dispatch(session: Session, shop_ids: Iterable[str], now: dt.datetime) -> dict[str, LateDispatch]:
     """Each shop's Late Dispatch Rate over the last 30 days (orders scanned by the carrier then)."""
     ids = sorted(set(shop_ids))
     if not ids:
         return {}
     since = utc(now) - dt.timedelta(days=domain.LDR_WINDOW_DAYS)
-    rows = session.execute(
-        select(
-            Order.shop_id,
-            func.count(),
-            func.sum(case((Order.in_transit_at > Order.due_at, 1), else_=0)),
-        )
-        .where(
-            Order.shop_id.in_(ids),
-            Order.in_transit_at.is_not(None),
-            Order.in_transit_at > since,
-            Order.in_transit_at <= utc(now),
-            Order.due_at.is_not(None),
-        )
-        .group_by(Order.shop_id)
-    )
+    rows = session.execute(_LATE, {"ids": ids, "since": since, "now": utc(now)})
     return {
         shop_id: LateDispatch(late=int(late or 0), dispatched=int(count)) for shop_id, count, late in rows
     }
@@ -358,8 +362,14 @@ def shop_late_dispatch(session: Session, shop_id: str, now: dt.datetime) -> Late
     return rate if rate is not None and rate.dispatched else None
 
 
+_SOURCE = (
+    select(Order.source)
+    .where(Order.shop_id == bindparam("shop_id"))
+    .order_by(Order.created_at.desc())
+    .limit(1)
+)
+
+
 def orders_source(session: Session, shop_id: str) -> str | None:
     """Where the shop's orders come from ("api" or "csv"), by its newest order; None: no orders."""
-    return session.scalar(
-        select(Order.source).where(Order.shop_id == shop_id).order_by(Order.created_at.desc()).limit(1)
-    )
+    return session.scalar(_SOURCE, {"shop_id": shop_id})

@@ -312,9 +312,12 @@ def record_refresh(
     session.add(row)
 
 
+_REFRESHES = select(*DataRefresh.__table__.columns)  # every reply's footer reads it: built once
+
+
 def freshness(session: Session, now: dt.datetime | None = None) -> Freshness:
     now = now or dt.datetime.now(dt.UTC)
-    rows = session.connection().execute(select(*DataRefresh.__table__.columns)).all()
+    rows = session.connection().execute(_REFRESHES).all()
     stamps = [aware(r.refreshed_at) for r in rows if r.refreshed_at]
     return Freshness(
         data_date=max((r.data_date for r in rows if r.data_date), default=None),

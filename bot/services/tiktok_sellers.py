@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -234,13 +234,16 @@ def seller_statuses(session: Session) -> list[SellerStatus]:
     return sorted(statuses, key=lambda s: s.failed_at is None)
 
 
+_SELLER = (
+    select(TikTokSeller.seller_name, TikTokSeller.failed_at)
+    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
+    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
+)
+
+
 def shop_seller(session: Session, shop_id: str) -> tuple[str, bool] | None:
     """The seller whose token lists the shop, and whether that seller is failing; None: CSV only."""
-    row = session.execute(
-        select(TikTokSeller.seller_name, TikTokSeller.failed_at)
-        .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
-        .where(TikTokShopLink.shop_id == shop_id)
-    ).first()
+    row = session.execute(_SELLER, {"shop_id": shop_id}).first()
     return None if row is None else (row[0], row[1] is not None)
 
 
