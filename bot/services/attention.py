@@ -71,11 +71,6 @@ def lens_for(settings: Settings, window: Window = Window.DAY, today: dt.date | N
     )
 
 
-def usual_lenses(settings: Settings) -> tuple[Lens, Lens]:
-    """The lenses the commands ask with today: the day's and the week's."""
-    return lens_for(settings, Window.DAY), lens_for(settings, Window.WEEK)
-
-
 def points_rules(settings: Settings) -> domain.PointsRules:
     return domain.PointsRules(
         warning=settings.healthbot_points_warning,

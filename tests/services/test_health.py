@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import replace
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +14,7 @@ from bot.domain import Score, Window
 from bot.ingest.formats import Kind
 from bot.ingest.importer import import_source
 from bot.services import portfolio as portfolio_service
-from bot.services.attention import Lens, usual_lenses
+from bot.services.attention import Lens, lens_for
 from bot.services.cache import question_key
 from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
 from bot.services.portfolio import at_risk, overview
@@ -151,19 +150,20 @@ def test_an_import_stores_the_portfolio_answers_for_its_stamp(factory: sessionma
 def test_an_import_with_the_apps_settings_stores_todays_totals(
     factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    # Given the settings the app answers with, the change also stores the overview's totals for
-    # today's day and week lenses: the first request after it, in any worker, reads one row.
+    # Given the settings the app answers with, the change also stores the overview's totals as
+    # the commands ask by default: the first request after it, in any worker, reads one row.
     load(factory, Kind.SHOPS, [shop("A"), shop("B", authorized="false")])
     numbered = [(2, {"date": str(TODAY), "shop_id": "A", "ahr": "40", "sps": "4.0", "gmv_7d": "10"})]
     import_source(factory, Kind.METRICS, numbered, source="test", settings=settings)
-    day, week = usual_lenses(settings)
+    day, week = lens_for(settings), lens_for(settings, Window.WEEK)
     with factory() as session:
         stamp = data_version(session)
         stored = {a.question: a for a in session.scalars(select(PortfolioAnswer))}
         assert {a.stamp for a in stored.values()} == {stamp}  # older stamps' answers are gone
-        for lens in (day, week):
-            row = stored[question_key(("totals", *lens.key()))]
-            assert json.loads(row.body) == portfolio_service._totals(session, lens)
+        assert set(stored) == {"groups", question_key(("totals", *day.key()))}
+        assert json.loads(stored[question_key(("totals", *day.key()))].body) == portfolio_service._totals(
+            session, day
+        )
         row = stored[question_key(("totals", *day.key()))]
         changed = json.loads(row.body)
         changed["unauthorized"] = 41
@@ -171,7 +171,7 @@ def test_an_import_with_the_apps_settings_stores_todays_totals(
         session.commit()
     with factory() as session:
         assert overview(session, day).unauthorized == 41  # read as stored, not worked out again
-        assert overview(session, replace(day, today=TODAY + dt.timedelta(days=1))).unauthorized == 1
+        assert overview(session, week).unauthorized == 1  # worked out from the stored groups
 
 
 # ---- penalty points and restrictions kept with the health ----
