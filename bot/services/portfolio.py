@@ -4,9 +4,10 @@ access, and one person's own sellers. All read the derived `shop_health` table (
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import domain
 from bot.db.models import Shop, ShopHealth
-from bot.domain import Level, Score, SortKey, Window
+from bot.domain import Level, Reason, Score, SortKey, Window
 from bot.services.attention import ALL_SCORES, REASON_WORDS, Lens, explain, lens_for, needs
 from bot.services.cache import Codec, cached, store
 from bot.services.filters import (
@@ -213,11 +214,17 @@ def at_risk(
     `attention.REASON_WORDS`), highest GMV first, each with its reasons."""
     scores = tuple(s for s in Score if s in scores)  # the same question in any order
     question = ("atrisk", scores, reason or "", offset, limit, *lens.key())
-    return cached(session, question, lambda: _at_risk(session, lens, scores, reason, offset, limit))
+    return cached(session, question, lambda: _at_risk(session, lens, scores, reason, offset, limit), PAGE)
 
 
 def _at_risk(
-    session: Session, lens: Lens, scores: Sequence[Score], reason: str | None, offset: int, limit: int
+    session: Session,
+    lens: Lens,
+    scores: Sequence[Score],
+    reason: str | None,
+    offset: int,
+    limit: int,
+    totals: dict[str, Any] | None = None,
 ) -> Page[SellerRow]:
     condition = REASON_WORDS[reason][0](lens) if reason else needs(lens, scores)
     query = (
@@ -228,7 +235,10 @@ def _at_risk(
         .limit(limit)
     )
     rows = explain(session, [seller_row(values) for values in session.execute(query)], lens, scores)
-    total = _count(session, condition) if reason else portfolio_totals(session, lens)[needs_key(scores)]
+    if reason:
+        total = _count(session, condition)
+    else:
+        total = (totals or portfolio_totals(session, lens))[needs_key(scores)]
     return Page(rows=rows, total=total, offset=offset, limit=limit)
 
 
@@ -239,11 +249,16 @@ def seller_list(
     with its reasons to act, if any."""
     lens = replace(lens, window=filters.window)
     question = ("list", filters, offset, limit, *lens.key())
-    return cached(session, question, lambda: _seller_list(session, filters, lens, offset, limit))
+    return cached(session, question, lambda: _seller_list(session, filters, lens, offset, limit), PAGE)
 
 
 def _seller_list(
-    session: Session, filters: ListFilter, lens: Lens, offset: int, limit: int
+    session: Session,
+    filters: ListFilter,
+    lens: Lens,
+    offset: int,
+    limit: int,
+    totals: dict[str, Any] | None = None,
 ) -> Page[SellerRow]:
     conditions: list[ColumnElement[bool]] = []
     if filters.ahr:
@@ -280,7 +295,7 @@ def _seller_list(
         .limit(limit)
     )
     rows = explain(session, [seller_row(values) for values in session.execute(query)], lens)
-    total = portfolio_totals(session, lens)["listed"] if not conditions else _count(session, where)
+    total = _count(session, where) if conditions else (totals or portfolio_totals(session, lens))["listed"]
     return Page(rows=rows, total=total, offset=offset, limit=limit)
 
 
@@ -335,9 +350,9 @@ def own_sellers(session: Session, user_id: str, lens: Lens, *, limit: int = OWN_
 def data_changed(session: Session, settings: Settings | None = None) -> None:
     """Seller health, access or owners changed in the caller's transaction: renew the data-version
     stamp and store the portfolio's groups for it (what every count is made from) and, given the
-    settings the app answers with, the totals of the overview and at-risk pages as the commands
-    ask by default (today, compared with the day before), so they commit with the change and no
-    request in any worker or replica pays for them (a week's comparison is worked out from the
+    settings the app answers with, the totals of the overview and at-risk pages and the first
+    page of `atrisk` and `list` as the commands ask by default (today, compared with the day
+    before), so they commit with the change and no request in any worker or replica pays for them (a week's comparison is worked out from the
     groups when first asked: about 0.1 s at L). Call once per transaction."""
     stamp = bump_data_version(session)
     session.flush()
@@ -345,7 +360,12 @@ def data_changed(session: Session, settings: Settings | None = None) -> None:
     answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]] = {("groups",): (every, GROUPS)}
     if settings is not None:
         lens = lens_for(settings)
-        answers[("totals", *lens.key())] = (_totals(session, lens, every), TOTALS)
+        totals = _totals(session, lens, every)
+        answers[("totals", *lens.key())] = (totals, TOTALS)
+        first = _at_risk(session, lens, ALL_SCORES, None, 0, PAGE_SIZE, totals)
+        answers[("atrisk", ALL_SCORES, "", 0, PAGE_SIZE, *lens.key())] = (first, PAGE)
+        listed = _seller_list(session, ListFilter(), lens, 0, PAGE_SIZE, totals)
+        answers[("list", ListFilter(), 0, PAGE_SIZE, *lens.key())] = (listed, PAGE)
     store(session, stamp, answers)
 
 
@@ -363,3 +383,31 @@ def _encode_groups(found: list[Group]) -> list[list[Any]]:
 
 GROUPS: Codec[list[Group]] = Codec(_encode_groups, lambda body: [as_group(row) for row in body])
 TOTALS: Codec[dict[str, Any]] = Codec(dict, dict)  # names to counts and sums: JSON as they are
+
+_ROW_FIELDS = tuple(f.name for f in fields(SellerRow) if f.name != "team")  # team state: read per request
+
+
+def _encode_page(page: Page[SellerRow]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        if isinstance(value, dt.date):  # a datetime too
+            return value.isoformat()
+        return [plain(v) for v in value] if isinstance(value, tuple) else value
+
+    rows = [[plain(getattr(row, name)) for name in _ROW_FIELDS] for row in page.rows]
+    return {"rows": rows, "total": page.total, "offset": page.offset, "limit": page.limit}
+
+
+def _decode_page(body: dict[str, Any]) -> Page[SellerRow]:
+    def row(values: list[Any]) -> SellerRow:
+        found = dict(zip(_ROW_FIELDS, values, strict=True))
+        until, lost = found["restricted_until"], found["access_lost_at"]
+        found["restricted_until"] = dt.date.fromisoformat(until) if until else None
+        found["access_lost_at"] = dt.datetime.fromisoformat(lost) if lost else None
+        found["reasons"] = tuple(found["reasons"])
+        found["why"] = tuple(Reason(w) for w in found["why"])
+        return SellerRow(**found)
+
+    return Page([row(r) for r in body["rows"]], body["total"], body["offset"], body["limit"])
+
+
+PAGE: Codec[Page[SellerRow]] = Codec(_encode_page, _decode_page)

@@ -11,13 +11,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db import transaction
 from bot.db.models import DataRefresh, PortfolioAnswer, ShopHealth
 from bot.domain import Score, Window
+from bot.ingest.demo import DemoSize, load_demo
 from bot.ingest.formats import Kind
 from bot.ingest.importer import import_source
 from bot.services import portfolio as portfolio_service
-from bot.services.attention import Lens, lens_for
+from bot.services.access import deauthorize
+from bot.services.attention import Lens, explain, lens_for
 from bot.services.cache import question_key
+from bot.services.filters import seller_row, seller_select
 from bot.services.health import aware, data_version, freshness, rebuild_shop_health, record_refresh
-from bot.services.portfolio import at_risk, overview
+from bot.services.portfolio import PAGE, PAGE_SIZE, at_risk, data_changed, overview
+from bot.services.records import ListFilter, Page
 from bot.settings import Settings
 from tests.conftest import TODAY
 from tests.support.data import account, load, metric, shop, violation
@@ -160,7 +164,12 @@ def test_an_import_with_the_apps_settings_stores_todays_totals(
         stamp = data_version(session)
         stored = {a.question: a for a in session.scalars(select(PortfolioAnswer))}
         assert {a.stamp for a in stored.values()} == {stamp}  # older stamps' answers are gone
-        assert set(stored) == {"groups", question_key(("totals", *day.key()))}
+        assert set(stored) == {
+            "groups",
+            question_key(("totals", *day.key())),
+            question_key(("atrisk", tuple(Score), "", 0, PAGE_SIZE, *day.key())),
+            question_key(("list", ListFilter(), 0, PAGE_SIZE, *day.key())),
+        }
         assert json.loads(stored[question_key(("totals", *day.key()))].body) == portfolio_service._totals(
             session, day
         )
@@ -227,3 +236,33 @@ def test_a_restriction_in_force_is_kept_with_its_end(factory: sessionmaker[Sessi
     assert kept["HIGH"] == (None, None)
     assert [r.shop_id for r in listed.rows] == ["NOW"]
     assert any(f"{TODAY + dt.timedelta(days=7):%b %-d}" in reason for reason in listed.rows[0].reasons)
+
+
+def test_the_first_pages_stored_with_a_change_are_the_pages_a_request_would_read(
+    factory: sessionmaker[Session], settings: Settings
+) -> None:
+    load_demo(factory, DemoSize(shops=120, days=10), settings.today())
+    lens = lens_for(settings)
+    with factory() as session:
+        shop_id = session.scalars(select(ShopHealth.shop_id).limit(1)).one()
+        deauthorize(session, shop_id)  # a seller who lost access: its row carries when
+    with transaction(factory) as session:
+        data_changed(session, settings)
+    with factory() as session:
+        stored = {a.question: json.loads(a.body) for a in session.scalars(select(PortfolioAnswer))}
+        at_risk_page = portfolio_service._at_risk(session, lens, tuple(Score), None, 0, PAGE_SIZE)
+        list_page = portfolio_service._seller_list(session, ListFilter(), lens, 0, PAGE_SIZE)
+        # every kind of value a row holds (dates, times, reasons), read back as it was
+        everyone = explain(
+            session, [seller_row(v) for v in session.execute(seller_select(lens.window))], lens
+        )
+    assert (
+        PAGE.decode(stored[question_key(("atrisk", tuple(Score), "", 0, PAGE_SIZE, *lens.key()))])
+        == at_risk_page
+    )
+    assert PAGE.decode(stored[question_key(("list", ListFilter(), 0, PAGE_SIZE, *lens.key()))]) == list_page
+    assert at_risk_page.rows and at_risk_page.total > PAGE_SIZE
+    page = Page(everyone, len(everyone), 0, len(everyone))
+    assert any(r.restricted_until for r in everyone) and any(r.access_lost_at for r in everyone)
+    assert any(r.why for r in everyone)
+    assert PAGE.decode(json.loads(json.dumps(PAGE.encode(page)))) == page
