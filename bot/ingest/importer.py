@@ -43,7 +43,7 @@ from bot.ingest.readers import open_file
 from bot.ingest.staging import Duplicate, Staging
 from bot.ingest.validate import Validator
 from bot.services.health import record_refresh, refresh_shop_health
-from bot.services.portfolio import data_changed
+from bot.services.portfolio import Moved, data_changed, groups_of
 from bot.services.portfolio_trend import forget_days, store_days, touched_days
 from bot.settings import Settings
 
@@ -194,14 +194,14 @@ def import_rows(
             result.notes += _ignored_ahr(staging)
         with Session(bind=conn) as session:  # joins the merge's transaction
             if rebuild and kind in HEALTH_KINDS:
-                refresh_shop_health(session, staging.shop_ids())
+                moved = _refresh(session, staging, kind, small=result.imported <= SMALL_IMPORT)
                 if kind is Kind.METRICS:  # the portfolio trend's stored days
                     days = touched_days(staging.dates())
                     if result.imported > SMALL_IMPORT:
                         store_days(session, days)
                     else:
                         forget_days(session, days)
-                data_changed(session, settings)
+                data_changed(session, settings, moved)
             record_refresh(session, "csv")
             session.flush()
         if not commit:
@@ -216,6 +216,20 @@ def import_rows(
         staging.drop()
         if commit:
             conn.commit()
+
+
+def _refresh(session: Session, staging: Staging, kind: Kind, *, small: bool) -> Moved | None:
+    """Recompute the touched shops' health. A small file of scores on SQLite (one writer at a time,
+    and this transaction is it) also says how it moved those shops between the portfolio's groups,
+    unless the newest data day moved (then every shop's health was recomputed)."""
+    touched = staging.shop_ids()
+    if not (small and kind is not Kind.SHOPS and session.get_bind().dialect.name == "sqlite"):
+        refresh_shop_health(session, touched)
+        return None
+    day = session.scalar(select(ShopHealth.as_of).limit(1))
+    before = groups_of(session, touched)
+    as_of = refresh_shop_health(session, touched)
+    return (before, groups_of(session, touched)) if day is not None and as_of == day else None
 
 
 def _ignored_ahr(staging: Staging) -> list[str]:

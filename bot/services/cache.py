@@ -59,15 +59,7 @@ def cached(
     with _LOCK:
         if key in _CACHE:
             return cast(T, _CACHE[key])
-    value: T | None = None
-    if codec is not None:
-        body = session.scalar(
-            select(PortfolioAnswer.body).where(
-                PortfolioAnswer.question == question_key(question), PortfolioAnswer.stamp == stamp
-            )
-        )
-        if body is not None:
-            value = codec.decode(json.loads(body))
+    value = None if codec is None else stored(session, question, stamp, codec)
     if value is None:
         value = compute()
     with _LOCK:
@@ -75,6 +67,16 @@ def cached(
             _CACHE.clear()
         _CACHE[key] = value
     return value
+
+
+def stored(session: Session, question: tuple[Any, ...], stamp: str, codec: Codec[T]) -> T | None:
+    """The answer stored for `stamp`, if any."""
+    body = session.scalar(
+        select(PortfolioAnswer.body).where(
+            PortfolioAnswer.question == question_key(question), PortfolioAnswer.stamp == stamp
+        )
+    )
+    return None if body is None else codec.decode(json.loads(body))
 
 
 def store(session: Session, stamp: str, answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]]) -> None:

@@ -38,6 +38,13 @@ class Group:
     listed: int  # with a shop_health row
     gmv: float
 
+    def key(self) -> tuple[Any, ...]:
+        """What the shops of the group are alike in (GROUP_COLUMNS' values)."""
+        return (
+            self.authorized, self.chr_authorized, self.region, self.flags, self.points, self.points_1d,
+            self.points_7d, self.restricted_until, self.lost_at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class GroupReasons:
