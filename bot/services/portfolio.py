@@ -132,13 +132,7 @@ def _totals(session: Session, lens: Lens, every: list[Group] | None = None) -> d
     }  # fmt: skip
     # Worked out once, not per group: the keys and flag bits each score's bands count.
     bands = [
-        (
-            score,
-            f"warning {score}",
-            f"critical {score}",
-            flag(score, Level.WARNING),
-            flag(score, Level.CRITICAL),
-        )
+        (f"warning {score}", f"critical {score}", flag(score, Level.WARNING), flag(score, Level.CRITICAL))
         for score in Score
     ]
     keys = [(scores, needs_key(scores)) for scores in _score_sets()]
@@ -157,7 +151,7 @@ def _totals(session: Session, lens: Lens, every: list[Group] | None = None) -> d
             totals["without chr scope"] += shops
         on_points = group.region.upper() in points_regions
         seen = (not on_points, True, group.chr_authorized)  # no AHR for a 48-point shop
-        for (_, warning, critical, warning_bit, critical_bit), shown in zip(bands, seen, strict=True):
+        for (warning, critical, warning_bit, critical_bit), shown in zip(bands, seen, strict=True):
             if shown and flags & warning_bit:
                 totals[warning] += shops
             if shown and flags & critical_bit:
@@ -240,8 +234,14 @@ def at_risk(
     """Sellers needing action (or, with `reason`, those with one kind of reason: a word of
     `attention.REASON_WORDS`), highest GMV first, each with its reasons."""
     scores = tuple(s for s in Score if s in scores)  # the same question in any order
-    question = ("atrisk", scores, reason or "", offset, limit, *lens.key())
+    question = _at_risk_question(lens, scores, reason, offset, limit)
     return cached(session, question, lambda: _at_risk(session, lens, scores, reason, offset, limit), PAGE)
+
+
+def _at_risk_question(
+    lens: Lens, scores: Sequence[Score], reason: str | None, offset: int, limit: int
+) -> tuple[Any, ...]:
+    return ("atrisk", tuple(scores), reason or "", offset, limit, *lens.key())
 
 
 def _at_risk(
@@ -275,8 +275,12 @@ def seller_list(
     """Partner Center's Health List: any combination of band and action filters, sorted; each row
     with its reasons to act, if any."""
     lens = replace(lens, window=filters.window)
-    question = ("list", filters, offset, limit, *lens.key())
+    question = _list_question(filters, lens, offset, limit)
     return cached(session, question, lambda: _seller_list(session, filters, lens, offset, limit), PAGE)
+
+
+def _list_question(filters: ListFilter, lens: Lens, offset: int, limit: int) -> tuple[Any, ...]:
+    return ("list", filters, offset, limit, *lens.key())
 
 
 def _seller_list(
@@ -379,8 +383,9 @@ def data_changed(session: Session, settings: Settings | None = None, moved: Move
     stamp and store the portfolio's groups for it (what every count is made from) and, given the
     settings the app answers with, the totals of the overview and at-risk pages and the first
     page of `atrisk` and `list` as the commands ask by default (today, compared with the day
-    before), so they commit with the change and no request in any worker or replica pays for them (a week's comparison is worked out from the
-    groups when first asked: about 0.1 s at L). Call once per transaction.
+    before), so they commit with the change and no request in any worker or replica pays for
+    them (a week's comparison is worked out from the groups when first asked: about 0.1 s at L).
+    Call once per transaction.
 
     `moved`: the only shops changed, as their groups before and after (a small import, by a
     writer no other can run beside: SQLite's). The stored groups are then moved, not counted again
@@ -400,9 +405,9 @@ def data_changed(session: Session, settings: Settings | None = None, moved: Move
         totals = _totals(session, lens, every)
         answers[("totals", *lens.key())] = (totals, TOTALS)
         first = _at_risk(session, lens, ALL_SCORES, None, 0, PAGE_SIZE, totals)
-        answers[("atrisk", ALL_SCORES, "", 0, PAGE_SIZE, *lens.key())] = (first, PAGE)
+        answers[_at_risk_question(lens, ALL_SCORES, None, 0, PAGE_SIZE)] = (first, PAGE)
         listed = _seller_list(session, ListFilter(), lens, 0, PAGE_SIZE, totals)
-        answers[("list", ListFilter(), 0, PAGE_SIZE, *lens.key())] = (listed, PAGE)
+        answers[_list_question(ListFilter(), lens, 0, PAGE_SIZE)] = (listed, PAGE)
     store(session, stamp, answers)
 
 
