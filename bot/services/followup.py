@@ -135,7 +135,8 @@ def assign_owner(session: Session, shop_id: str, owner: str | None, settings: Se
     if shop is None:
         return False
     shop.owner = owner
-    data_changed(session, settings)  # lists show owners: cached answers are stale now
+    # Lists show owners, so cached answers are stale now; no shop moved between the groups.
+    data_changed(session, settings, moved=([], []))
     return True
 
 

@@ -388,8 +388,9 @@ def data_changed(session: Session, settings: Settings | None = None, moved: Move
     Call once per transaction.
 
     `moved`: the only shops changed, as their groups before and after (a small import, by a
-    writer no other can run beside: SQLite's). The stored groups are then moved, not counted again
-    (the GROUP BY takes about 0.3 s at L)."""
+    writer no other can run beside: SQLite's), or none at all (`([], [])`: an owner changed).
+    The stored groups are then moved, not counted again (the GROUP BY takes about 0.3 s at L),
+    when they are those of the stamp this transaction read; otherwise they are counted again."""
     before = data_version(session) if moved is not None else None
     stamp = bump_data_version(session)
     session.flush()

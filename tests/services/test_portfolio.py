@@ -18,6 +18,7 @@ from bot.ingest.formats import Kind
 from bot.services import portfolio as portfolio_service
 from bot.services.access import deauthorize
 from bot.services.attention import Lens
+from bot.services.cache import stored
 from bot.services.followup import assign_owner
 from bot.services.groups import appeals_only
 from bot.services.health import data_version
@@ -408,6 +409,12 @@ def test_at_risk_pages_follow_owner_changes(factory: sessionmaker[Session]) -> N
         assign_owner(session, "A", "UNEW")
     with factory() as session:
         assert [r.owner for r in at_risk(session, Lens(TODAY)).rows] == ["UNEW"]
+        # no shop moved between groups: those carried over to the new stamp match a full count
+        stamp = data_version(session)
+        assert stamp is not None
+        assert stored(session, ("groups",), stamp, portfolio_service.GROUPS) == portfolio_service._groups(
+            session
+        )
 
 
 def _cents(totals: dict[str, object]) -> dict[str, object]:
