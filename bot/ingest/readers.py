@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bot.ingest.formats import (
     DATE_COLUMN,
@@ -88,20 +90,46 @@ def _date_source(layout: Layout, header_has_date: str, given: dt.date | None) ->
 
 
 def _rows(
-    header: Header, numbered: Iterator[tuple[int, list[Any]]], outside: dt.date | None, opened: Opened
+    header: Header,
+    numbered: Iterator[tuple[int, list[Any]]],
+    outside: dt.date | None,
+    opened: Opened,
+    *,
+    texts: bool = False,
 ) -> Rows:
-    """Rows as the importer takes them; blank rows are skipped, a missing date column is filled in."""
+    """Rows as the importer takes them; blank rows are skipped, a missing date column is filled in.
+
+    `texts`: every cell is text (CSV). Then a row as long as the header (with no blank header
+    cell) is one `zip`, only the cells that could read as blank ("-", " ") looked at closely."""
     fill = outside.isoformat() if outside and DATE_COLUMN not in header.columns else None
+    dated = DATE_COLUMN in header.layout.required
+    names = cast(tuple[str, ...], header.columns) if texts and None not in header.columns else ()
+    newest = ""  # the newest data date as ISO text (which compares as dates do): few rows parse one
     for line, values in numbered:
-        if not any(cell_text(v).strip() for v in values):
-            continue
-        row = row_of(header, values)
-        if fill is not None and DATE_COLUMN in header.layout.required:
+        if len(values) == len(names):
+            row = {
+                c: v if v[:1] not in _SUSPECT else cell_text(v) for c, v in zip(names, values, strict=True)
+            }
+            first = values[0] if values else ""
+            if (not first or first[:1] in _SUSPECT) and not any(v.strip() for v in row.values()):
+                continue
+        else:
+            if not any(cell_text(v).strip() for v in values):
+                continue
+            row = row_of(header, values)
+        if fill is not None and dated:
             row[DATE_COLUMN] = fill
-        day = _day(row.get(DATE_COLUMN))
-        if day is not None and (opened.newest is None or day > opened.newest):
-            opened.newest = day
+        when = row.get(DATE_COLUMN)
+        if when and (when > newest or not when[:1].isdigit()):
+            day = _day(when)
+            if day is not None and (opened.newest is None or day > opened.newest):
+                opened.newest = day
+                newest = when if when == day.isoformat() else newest
         yield line, row
+
+
+# The first character of a cell that `cell_text` may change ("-", "—", " - "): others pass as they are.
+_SUSPECT = frozenset("-\u2014 \t\r\n\x0b\x0c")
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -116,63 +144,63 @@ def _day(value: str | None) -> dt.date | None:
 
 def _open_csv(path: Path, name: str, outside: dt.date | None) -> Opened:
     handle = path.open("rb")
-    state = {"line": 0, "bytes": 0}
-
-    def lines() -> Iterator[str]:
-        # Decode line by line so a bad byte is reported on its own line, not a chunk later.
-        for raw in handle:
-            state["line"] += 1
-            state["bytes"] += len(raw)
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise ImportFileError(f"not UTF-8 text ({exc.reason})", state["line"]) from None
-            yield text.removeprefix("\ufeff") if state["line"] == 1 else text
-
-    source = lines()
+    # Decoded in chunks (a byte-order mark dropped); a bad byte is then found line by line.
+    text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
     try:
-        first = next(source, None)
-        if first is None:
+        try:
+            first = text.readline()
+        except UnicodeDecodeError:
+            raise _undecodable(path) from None
+        if not first:
             raise ImportFileError("the file is empty: a header row is needed")
         delimiter = max((",", ";", "\t"), key=first.count)
-        reader = csv.reader(_chain(first, source), delimiter=delimiter)
+        reader = csv.reader(itertools.chain((first,), text), delimiter=delimiter)
         try:
             cells = next(reader)
         except csv.Error as exc:
             raise ImportFileError(str(exc), 1) from None
         header = recognise(cells, date_known=outside is not None)
     except BaseException:
-        handle.close()
+        text.close()
         raise
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
-        with handle:
+        with text:
             while True:
-                first_line = state["line"] + 1  # a quoted field may span lines: name the first
+                first_line = reader.line_num + 1  # a quoted field may span lines: name the first
                 try:
                     values = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
                     raise ImportFileError(str(exc), first_line) from None
-                yield first_line, list(values)
+                except UnicodeDecodeError:
+                    raise _undecodable(path) from None
+                yield first_line, values
 
+    size = path.stat().st_size
     opened = Opened(
         name=name,
         layout=header.layout,
         rows=iter(()),
         date_from="column" if DATE_COLUMN in header.columns else "",
-        total=path.stat().st_size,
-        position=lambda: state["bytes"],
-        close=handle.close,
+        total=size,
+        position=lambda: size if handle.closed else handle.tell(),
+        close=text.close,
     )
-    opened.rows = _rows(header, numbered(), outside, opened)
+    opened.rows = _rows(header, numbered(), outside, opened, texts=True)
     return opened
 
 
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
+def _undecodable(path: Path) -> ImportFileError:
+    """The error for a file that is not UTF-8, naming the line of its first bad byte."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return ImportFileError(f"not UTF-8 text ({exc.reason})", number)
+    return ImportFileError("not UTF-8 text")
 
 
 # ---------------------------------------------------------------- XLSX

@@ -11,6 +11,7 @@ pass through in batches; duplicates are found by one GROUP BY in the database.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Date,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -42,6 +42,10 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import ProgrammingError
 
 from bot.db import upsert_insert
+
+# sqlite3 takes a date as the ISO text SQLAlchemy stores there (its own default adapter does the
+# same, but is deprecated from Python 3.12 on).
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 
 # PostgreSQL: "ON CONFLICT DO UPDATE command cannot affect row a second time"
 CARDINALITY_VIOLATION = "21000"
@@ -83,7 +87,6 @@ class Staging:
             sqlite_with_rowid=False,
         )
         self._booleans = {c.name for c in target.columns if isinstance(c.type, Boolean)}
-        self._dates = {c.name for c in target.columns if isinstance(c.type, Date)}
         self.column_sets: set[int] = set()
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))  # left by an import that died here
         self.table.create(conn)
@@ -96,7 +99,7 @@ class Staging:
         if not rows:
             return
         optional = [(name, 1 << bit) for bit, name in enumerate(self.optional)]
-        dates = [i for i, name in enumerate(self.columns) if name in self._dates]
+        columns = self.columns
         values = []
         for line, row in rows:
             present = 0
@@ -104,13 +107,9 @@ class Staging:
                 if name in row:
                     present |= bit
             self.column_sets.add(present)
-            value: list[Any] = [*map(row.get, self.columns), line, present]
-            if not self.postgres:  # sqlite3 takes dates as the ISO text SQLAlchemy stores there
-                for i in dates:
-                    if value[i] is not None:
-                        value[i] = value[i].isoformat()
-            values.append(value)
-        names = ", ".join([*self.columns, LINE, COLUMNS_PRESENT])
+            # A tuple of plain values, which the garbage collector soon stops tracking.
+            values.append((*map(row.get, columns), line, present))
+        names = ", ".join([*columns, LINE, COLUMNS_PRESENT])
         dbapi: Any = self.conn.connection.dbapi_connection
         if self.postgres:
             with (
@@ -120,7 +119,7 @@ class Staging:
                 for value in values:
                     copy.write_row(value)
         else:
-            placeholders = ", ".join("?" for _ in range(len(self.columns) + 2))
+            placeholders = ", ".join("?" for _ in range(len(columns) + 2))
             cursor = dbapi.cursor()
             cursor.executemany(f"INSERT INTO {self.table.name} ({names}) VALUES ({placeholders})", values)
             cursor.close()

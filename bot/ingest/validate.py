@@ -17,6 +17,9 @@ from bot.ingest.fields import BadValue
 from bot.ingest.formats import REQUIRED, VIOLATION_COUNTS, Kind
 
 MAX_ACCOUNTS_PER_SHOP = 5
+MAX_DAYS_KEPT = 4096  # parsed dates remembered (a file of daily rows has a few hundred)
+# The metrics' optional counts and their largest value.
+_METRIC_COUNTS = (("completed_orders_7d", 100_000_000), *((c, 1_000_000) for c in VIOLATION_COUNTS))
 
 
 class Validator:
@@ -31,6 +34,7 @@ class Validator:
         self.looked_up: set[str] = set()
         self.code_owner: dict[str, str] = {}
         self.accounts: dict[str, tuple[str, ...]] = {}  # linked handles (at most 5: a tuple is smallest)
+        self._days: dict[str, dt.date] = {}
         self._parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(self, f"_{kind.value}")
         self._fast: Callable[[dict[str, str]], dict[str, Any] | None] | None = getattr(
             self, f"_{kind.value}_fast", None
@@ -144,16 +148,13 @@ class Validator:
             if gmv is not None and not 0 <= gmv < math.inf:
                 return None
             parsed = {
-                "date": dt.date.fromisoformat(row["date"]),
+                "date": self._days.get(row["date"]) or self._day(row["date"]),
                 "shop_id": shop_id,
                 "ahr": ahr,
                 "sps_tenths": sps,
                 "gmv_7d": gmv,
             }
-            for column, most in (
-                ("completed_orders_7d", 100_000_000),
-                *((c, 1_000_000) for c in VIOLATION_COUNTS),
-            ):
+            for column, most in _METRIC_COUNTS:
                 given = row.get(column)
                 if given is not None:  # optional columns: absent leaves stored values alone
                     count = int(given) if given else None
@@ -164,6 +165,13 @@ class Validator:
         except (KeyError, ValueError):
             return None
 
+    def _day(self, text: str) -> dt.date:
+        """A plain ISO date, remembered (a file has few distinct ones). Raises ValueError."""
+        day = dt.date.fromisoformat(text)
+        if len(self._days) < MAX_DAYS_KEPT:
+            self._days[text] = day
+        return day
+
     def _accounts_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id, handle, chr_text = row["shop_id"], row["tiktok_handle"], row["chr"]
@@ -173,7 +181,7 @@ class Validator:
             if chr_ is not None and not 0 <= chr_ <= 1000:
                 return None
             return {
-                "date": dt.date.fromisoformat(row["date"]),
+                "date": self._days.get(row["date"]) or self._day(row["date"]),
                 "shop_id": shop_id,
                 "tiktok_handle": handle,
                 "chr": chr_,

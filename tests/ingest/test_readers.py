@@ -119,6 +119,41 @@ def test_xlsx_reads_the_first_sheet_or_the_one_named(tmp_path: Path) -> None:
         open_file(path, sheet="Health")
 
 
+def test_csv_cells_read_as_the_spreadsheet_reader_reads_them(tmp_path: Path) -> None:
+    """A CSV row goes the quick way (one zip); what it gives must equal the cell-by-cell reading."""
+    header = ("date", "shop_id", "ahr", "sps", "gmv_7d")
+    data = (
+        "\ufeff"  # a byte-order mark before the header
+        + ",".join(header)
+        + "\n2026-11-24,1, - ,\u2014,-5\n"  # dashes with or without spaces are "no data"; -5 is not
+        + " , -,--,\t,\n"  # nothing but blanks and dashes: a blank row, skipped
+        + "20261201,2,10,1,2\n"  # a later day in ISO's basic form
+        + "2026-11-30,3,10,1\n"  # a short row: the missing cell is blank
+        + "2026-11-29,4,10,1,2,extra\n"  # cells past the header are ignored
+        + "-,5,10,1,2\n"  # a dash for a date
+    )
+    opened = open_file(write(tmp_path / "metrics.csv", data.encode()))
+    found = list(opened.rows)
+    assert [line for line, _ in found] == [2, 4, 5, 6, 7]
+    assert found[0][1] == {"date": "2026-11-24", "shop_id": "1", "ahr": "", "sps": "", "gmv_7d": "-5"}
+    assert found[2][1]["gmv_7d"] == "" and found[3][1]["gmv_7d"] == "2" and found[4][1]["date"] == ""
+    assert opened.newest == dt.date(2026, 12, 1)  # the newest day whatever its spelling
+    opened.close()
+    assert opened.position() == opened.total  # progress after the end: all of it
+
+
+def test_a_bad_byte_is_reported_on_its_own_line_wherever_it_is(tmp_path: Path) -> None:
+    in_header = write(tmp_path / "h.csv", b"date,shop_id,ahr,sps,gmv_\xff7d\n")
+    with pytest.raises(ImportFileError, match=r"not UTF-8 text") as caught:
+        open_file(in_header)
+    assert caught.value.line == 1
+    lines = b"".join(b"2026-11-24,%d,1,1,1\n" % n for n in range(3000))  # past the decoder's first chunk
+    late = write(tmp_path / "l.csv", b"date,shop_id,ahr,sps,gmv_7d\n" + lines + b"2026-11-24,9,\xe9,1,1\n")
+    with pytest.raises(ImportFileError, match=r"not UTF-8 text") as caught:
+        list(open_file(late).rows)
+    assert caught.value.line == 3002
+
+
 def test_csv_line_numbers_separators_and_the_wrong_kind_of_file(tmp_path: Path) -> None:
     semicolons = write(
         tmp_path / "accounts.csv", b"date;shop_id;tiktok_handle;chr\n\n2026-11-24;1;@glow;180\n"
