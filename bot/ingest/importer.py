@@ -139,6 +139,20 @@ def _analyze(conn: Connection, table: Table, *, rows: int) -> None:
             conn.exec_driver_sql(f"ANALYZE {name}")
 
 
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Leave the objects alive when an import starts (the app's modules, SQLAlchemy's caches) out
+    of the garbage collector's full passes until it ends. A large file's rows keep the collector
+    busy, and each full pass went over all of them again: about a third of the import's time.
+    Process-wide but harmless: frozen objects are only collected later (`gc.freeze`)."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+@_frozen_heap()
 def import_rows(
     conn: Connection,
     kind: Kind,
@@ -157,45 +171,6 @@ def import_rows(
     is held only by the merge transaction at the end. `commit=False` (a dry run): everything
     happens inside the caller's transaction, which decides what stays. With the app's `settings`,
     the answers its commands start from are stored with the change (`portfolio.data_changed`)."""
-    with _frozen_heap():
-        return _import_rows(
-            conn,
-            kind,
-            rows,
-            source=source,
-            skip_invalid=skip_invalid,
-            rebuild=rebuild,
-            batch_size=batch_size,
-            commit=commit,
-            settings=settings,
-        )
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Leave the objects alive when an import starts (the app's modules, SQLAlchemy's caches) out
-    of the garbage collector's full passes until it ends. A large file's rows keep the collector
-    busy, and each full pass went over all of them again: about a third of the import's time.
-    Process-wide but harmless: frozen objects are only collected later (`gc.freeze`)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def _import_rows(
-    conn: Connection,
-    kind: Kind,
-    rows: Iterable[tuple[int, dict[str, str]]],
-    *,
-    source: str,
-    skip_invalid: bool,
-    rebuild: bool,
-    batch_size: int,
-    commit: bool,
-    settings: Settings | None,
-) -> ImportResult:
     result = ImportResult(source=source, kind=kind)
     table = cast(Table, MODELS[kind].__table__)
     staging = Staging(conn, table, optional=OPTIONAL[kind], name=f"staging_{kind.value}")

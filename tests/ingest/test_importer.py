@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -635,6 +636,27 @@ def test_large_file_imports_with_bounded_memory(factory, tmp_path: Path) -> None
     assert result.committed and result.imported == n_shops * n_days
     assert peak < 50 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     assert count(factory, ShopHealth) == n_shops
+
+
+def test_an_import_leaves_the_objects_it_found_to_the_collector_only_while_it_runs(factory) -> None:  # type: ignore[no-untyped-def]
+    frozen = []
+
+    def rows():  # type: ignore[no-untyped-def]
+        frozen.append(gc.get_freeze_count())
+        yield (
+            2,
+            {
+                c: v
+                for c, v in zip(
+                    SHOPS_HEADER.split(","), ["1", "A", "Glow", "US", "true", "true"], strict=True
+                )
+            },
+        )
+
+    result = import_source(factory, Kind.SHOPS, rows(), source="shops")
+    assert result.committed
+    assert frozen[0] > 1000  # the app's objects, left out of full passes during the import
+    assert gc.get_freeze_count() == 0  # and handed back after it
 
 
 # ---- the CLI ----
