@@ -4,10 +4,12 @@ are guarded: text lengths, the 10 fields of a section, and the 50 blocks of a me
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import (
     Block,
     ButtonElement,
@@ -125,4 +127,43 @@ def finish(blocks: Sequence[Block], *, footer: Sequence[Block] | None = None) ->
     room = MAX_BLOCKS - len(footer)
     if len(blocks) > room:
         blocks = [*blocks[: room - 1], context(f"… {plural(len(blocks) - room + 1, 'more block')} not shown")]
-    return [b.to_dict() for b in [*blocks, *footer]]
+    chosen = [*blocks, *footer]
+    out = [as_json(b) for b in chosen]
+    if CHECKED and out != (checked := [b.to_dict() for b in chosen]):
+        raise AssertionError(f"as_json differs from slack_sdk's to_dict: {out} != {checked}")
+    return out
+
+
+# The tests set this: every message is then also built by slack_sdk's `to_dict`, which validates
+# it, and must come out the same.
+CHECKED = False
+
+
+def as_json(value: Any) -> Any:
+    """What slack_sdk's `to_dict` gives (keys sorted, empty values left out), without its
+    validation pass, which cost as much again on every reply: the helpers above already keep to
+    Slack's limits, and the tests run the validation on every message (`CHECKED`). A class with a
+    `to_dict` of its own (Option, ConfirmObject, rich text) goes through it."""
+    if isinstance(value, list | tuple):
+        return [as_json(v) for v in value]
+    if isinstance(value, JsonObject) and _plain(type(value)):
+        out = {}
+        for key in sorted(value.attributes):
+            item = getattr(value, key, None)
+            if item is not None and not (hasattr(item, "__len__") and len(item) == 0):
+                out[key] = as_json(item)
+        return out
+    if callable(getattr(value, "to_dict", None)):
+        return {k: as_json(v) for k, v in value.to_dict().items()}
+    return value
+
+
+@functools.cache
+def _plain(cls: type[JsonObject]) -> bool:
+    """The class serialises as JsonObject does (its own `to_dict` or rich text's empty lists do not)."""
+    return (
+        cls.to_dict is JsonObject.to_dict
+        and cls.get_non_null_attributes is JsonObject.get_non_null_attributes
+        and cls.get_object_attribute is JsonObject.get_object_attribute
+        and not str(getattr(cls, "type", "") or "").startswith("rich_text")
+    )

@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from blocks import kit
 from bot import db
 from bot.db.models import Base
 from bot.deps import web_client
@@ -28,6 +29,7 @@ POSTGRES_URL = os.environ.get(
     "HEALTHBOT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TODAY = dt.date(2026, 11, 24)
+kit.CHECKED = True  # every message the tests build is validated by slack_sdk too, and must match
 
 
 def _postgres_problem() -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.db.models import Shop, ShopHealth, Violation
@@ -20,7 +20,6 @@ from bot.services.attention import (
     MAX_IN_LIST,
     Lens,
     explain,
-    near_milestone,
     nearest_appeals,
     needs,
     section_of,
@@ -49,16 +48,26 @@ def build_digest(session: Session, lens: Lens, *, shown_rows: int = SHOWN_ROWS) 
     )
     snoozed = followup.active_snoozes(session, lens.today)
     ranked: dict[Section, list[tuple[str, float, str]]] = {section: [] for section in Section}
+    # A seller has a section exactly when it needs action or is near a milestone; every section but
+    # the milestone warning means it needs action, so `needs` is worked out only there.
+    position = section_of(lens)
+    near = SECTIONS.index(Section.NEAR_MILESTONE)
     light = (
-        select(Shop.shop_id, section_of(lens), needs(lens), ShopHealth.gmv_7d, Shop.shop_code)
+        select(
+            Shop.shop_id,
+            position,
+            case((position == near, needs(lens)), else_=true()),
+            ShopHealth.gmv_7d,
+            Shop.shop_code,
+        )
         .join(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
-        .where(or_(needs(lens), near_milestone(lens)))
+        .where(position.is_not(None))
     )
-    for shop_id, position, counted, gmv, code in session.execute(light):
+    for shop_id, at, counted, gmv, code in session.execute(light):
         if shop_id in snoozed:
             digest.snoozed += bool(counted)
-        elif position is not None:
-            ranked[SECTIONS[position]].append((shop_id, float(gmv or 0), code))
+        else:
+            ranked[SECTIONS[at]].append((shop_id, float(gmv or 0), code))
     appeals = nearest_appeals(session, [shop_id for shop_id, _, _ in ranked[Section.APPEALS]], lens)
     for section, listed in ranked.items():
         if section is Section.APPEALS:
