@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
 from bot.db import upsert_insert
-from bot.db.models import DispatchAlert, Order, Shop
+from bot.db.models import DispatchAlert, Order, Shop, TikTokSeller, TikTokShopLink
 from bot.services.health import aware
 from bot.services.lookup import shop_info
 from bot.services.records import (
@@ -29,6 +29,7 @@ from bot.services.records import (
     OrderFacts,
     ShopDispatch,
     ShopInfo,
+    SourceAuthority,
 )
 
 SETTLE_BATCH = 5000
@@ -356,20 +357,53 @@ def late_dispatch_rows(session: Session, now: dt.datetime) -> list[tuple[ShopInf
     return sorted(rows, key=lambda row: (-(row[1].rate or 0.0), row[0].shop_code))
 
 
-def shop_late_dispatch(session: Session, shop_id: str, now: dt.datetime) -> LateDispatch | None:
-    """The card's Late Dispatch Rate; None when no order of the shop was dispatched in 30 days."""
-    rate = late_dispatch(session, [shop_id], now).get(shop_id)
-    return rate if rate is not None and rate.dispatched else None
-
-
-_SOURCE = (
+_LATE_OF_SHOP = (
+    select(
+        func.count().label("dispatched"),
+        func.sum(case((Order.in_transit_at > Order.due_at, 1), else_=0)).label("late"),
+    )
+    .where(
+        Order.shop_id == bindparam("shop_id"),
+        Order.in_transit_at.is_not(None),
+        Order.in_transit_at > bindparam("since"),
+        Order.in_transit_at <= bindparam("now"),
+        Order.due_at.is_not(None),
+    )
+    .subquery()
+)
+_CARD = select(
+    _LATE_OF_SHOP.c.dispatched,
+    _LATE_OF_SHOP.c.late,
+    # Where the orders come from ("api" or "csv"), by the newest; NULL: no orders.
     select(Order.source)
     .where(Order.shop_id == bindparam("shop_id"))
     .order_by(Order.created_at.desc())
     .limit(1)
+    .scalar_subquery(),
+    # The connected seller whose token lists the shop (one at most), and whether it is failing.
+    select(TikTokSeller.seller_name)
+    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
+    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
+    .scalar_subquery(),
+    select(TikTokSeller.failed_at.is_not(None))
+    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
+    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
+    .scalar_subquery(),
 )
 
 
-def orders_source(session: Session, shop_id: str) -> str | None:
-    """Where the shop's orders come from ("api" or "csv"), by its newest order; None: no orders."""
-    return session.scalar(_SOURCE, {"shop_id": shop_id})
+def card_dispatch(
+    session: Session, shop_id: str, now: dt.datetime
+) -> tuple[LateDispatch | None, SourceAuthority]:
+    """In one statement, what the card shows of the dispatch watch: the shop's Late Dispatch Rate
+    over 30 days (None when no order was dispatched then), and which of its fields come from the
+    TikTok API (through which seller) or from CSV."""
+    since = utc(now) - dt.timedelta(days=domain.LDR_WINDOW_DAYS)
+    dispatched, late, orders_from, seller, failing = session.execute(
+        _CARD, {"shop_id": shop_id, "since": since, "now": utc(now)}
+    ).one()
+    rate = LateDispatch(late=int(late or 0), dispatched=int(dispatched)) if dispatched else None
+    sources = SourceAuthority(
+        api_seller=seller, api_failing=bool(failing and seller), orders_from=orders_from
+    )
+    return rate, sources

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +19,7 @@ from bot.db.models import ApiToken, OAuthState, Shop, TikTokSeller, TikTokShopLi
 from bot.services.access import set_authorization
 from bot.services.health import aware, refresh_shop_health
 from bot.services.portfolio import data_changed
-from bot.services.records import ListedShop, SellerCredentials, SellerStatus, SourceAuthority
+from bot.services.records import ListedShop, SellerCredentials, SellerStatus
 from bot.services.vault import TokenVault
 from bot.settings import Settings
 
@@ -232,24 +232,3 @@ def seller_statuses(session: Session) -> list[SellerStatus]:
         for s in sellers
     ]
     return sorted(statuses, key=lambda s: s.failed_at is None)
-
-
-_SELLER = (
-    select(TikTokSeller.seller_name, TikTokSeller.failed_at)
-    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
-    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
-)
-
-
-def shop_seller(session: Session, shop_id: str) -> tuple[str, bool] | None:
-    """The seller whose token lists the shop, and whether that seller is failing; None: CSV only."""
-    row = session.execute(_SELLER, {"shop_id": shop_id}).first()
-    return None if row is None else (row[0], row[1] is not None)
-
-
-def shop_sources(session: Session, shop_id: str, orders_from: str | None = None) -> SourceAuthority:
-    """Which of the shop's fields come from the TikTok API (and through which seller) or from CSV."""
-    seller = shop_seller(session, shop_id)
-    if seller is None:
-        return SourceAuthority(api_seller=None, orders_from=orders_from)
-    return SourceAuthority(api_seller=seller[0], api_failing=seller[1], orders_from=orders_from)

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.asker import Asker
 from bot.commands.registry import answer
+from bot.db.models import TikTokSeller
 from bot.ingest.formats import Kind
 from bot.settings import Settings
 from tests.support.data import load, shop
@@ -196,3 +198,9 @@ def test_the_card_names_the_seller_whose_token_lists_the_shop(
         card = text_of(answer(session, "shop TT1", settings=api, asker=ADMIN).blocks)
     assert ":link: Sources: access, GMV from the TikTok API via *Fake Partner*" in card
     assert "scores, violations and CHR from CSV import" in card
+    assert "token is failing" not in card
+    with factory() as session:
+        session.execute(update(TikTokSeller).values(failed_at=dt.datetime.now(dt.UTC)))
+        session.commit()
+        card = text_of(answer(session, "shop TT1", settings=api, asker=ADMIN).blocks)
+    assert "via *Fake Partner* (:warning: that seller's token is failing)" in card

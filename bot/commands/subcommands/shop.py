@@ -21,7 +21,6 @@ from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
 from bot.services.records import Lookup
 from bot.services.shop_card import shop_detail
-from bot.services.tiktok_sellers import shop_sources
 from bot.settings import Settings
 
 
@@ -44,10 +43,7 @@ def shop_card_reply(
         findings=detail.findings,
         uk_48_point=settings.healthbot_uk_48_point,
         rules=lens.rules,
-        dispatch=card_blocks(
-            dispatch.shop_late_dispatch(session, shop_id, now),
-            shop_sources(session, shop_id, dispatch.orders_source(session, shop_id)),
-        ),
+        dispatch=card_blocks(*dispatch.card_dispatch(session, shop_id, now)),
         zone=zone or settings.tz,
         team=team_states(session, [shop_id], today).get(shop_id),
         now=now,
