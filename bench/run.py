@@ -232,10 +232,9 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             samples = one_client(bases, commands, args.requests, slack_url)
             for name in bases:
                 report[name] = {label: percentiles(times) for label, times in samples[name].items()}
-            print(f"bot: {args.changes} one-row imports, each followed by one request ...", flush=True)
-            report["bot"].update(
-                _one_row_changes(factory, bot, pairs, args.changes, out / "changes", slack_url, settings)
-            )
+            # The concurrent clients come first: their many connections reach every worker, so
+            # the first reply after a change is not also some worker's first reply of its kind
+            # (one client keeps one connection, served by one worker only).
             print(
                 f"{args.load_requests} requests each from {args.clients} clients at once, in turns ...",
                 flush=True,
@@ -246,6 +245,10 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
             for name, server in (("floor", floor), ("bot", bot)):
                 report[name]["concurrent"] = loads[name]
                 report[name]["server_memory"] = server.memory_mb()
+            print(f"bot: {args.changes} one-row imports, each followed by one request ...", flush=True)
+            report["bot"].update(
+                _one_row_changes(factory, bot, pairs, args.changes, out / "changes", slack_url, settings)
+            )
             print(f"{args.shares} Share clicks while Slack answers chat.postMessage with 429 ...", flush=True)
             shares = _shares_under_429(slack, bases, args.shares, slack_url)
             for name in bases:
