@@ -15,7 +15,6 @@ import datetime as dt
 import gc
 import itertools
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -75,6 +74,29 @@ OPTIONAL: dict[Kind, tuple[str, ...]] = {
 HEALTH_KINDS = (Kind.SHOPS, Kind.METRICS, Kind.ACCOUNTS, Kind.VIOLATIONS)
 
 
+class _Collector:
+    """Python's garbage collector during a large import. Each of its full passes walks every object
+    alive, and a large file's rows set them off every few thousand rows: about a third of the
+    import's time went there. So once a file proves large (a full batch), what is alive then (the
+    app's modules, SQLAlchemy's caches) is frozen (`gc.freeze`) until the import ends; garbage
+    left by earlier work is collected first, not frozen with them (an import of several files
+    would otherwise carry each one's garbage through the next). A small file changes nothing.
+    Process-wide but harmless: frozen objects are only collected later."""
+
+    frozen = False
+
+    def spare(self) -> None:
+        if not self.frozen:
+            gc.collect()
+            gc.freeze()
+            self.frozen = True
+
+    def release(self) -> None:
+        if self.frozen:
+            gc.unfreeze()
+            self.frozen = False
+
+
 def _stage(
     staging: Staging,
     validator: Validator,
@@ -82,10 +104,13 @@ def _stage(
     result: ImportResult,
     *,
     batch_size: int,
+    collector: _Collector,
 ) -> None:
     """Validate every row and stage the good ones, a batch at a time."""
     source = iter(rows)
     while batch := list(itertools.islice(source, batch_size)):
+        if len(batch) == batch_size:  # a large file, most likely
+            collector.spare()
         result.rows += len(batch)
         validator.prefetch([raw for _, raw in batch])
         good: list[tuple[int, dict[str, Any]]] = []
@@ -139,20 +164,6 @@ def _analyze(conn: Connection, table: Table, *, rows: int) -> None:
             conn.exec_driver_sql(f"ANALYZE {name}")
 
 
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Leave the objects alive when an import starts (the app's modules, SQLAlchemy's caches) out
-    of the garbage collector's full passes until it ends. A large file's rows keep the collector
-    busy, and each full pass went over all of them again: about a third of the import's time.
-    Process-wide but harmless: frozen objects are only collected later (`gc.freeze`)."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-@_frozen_heap()
 def import_rows(
     conn: Connection,
     kind: Kind,
@@ -174,14 +185,9 @@ def import_rows(
     result = ImportResult(source=source, kind=kind)
     table = cast(Table, MODELS[kind].__table__)
     staging = Staging(conn, table, optional=OPTIONAL[kind], name=f"staging_{kind.value}")
+    collector = _Collector()
     try:
-        _stage(
-            staging,
-            Validator(conn, kind),
-            rows,
-            result,
-            batch_size=batch_size,
-        )
+        _stage(staging, Validator(conn, kind), rows, result, batch_size=batch_size, collector=collector)
         now = dt.datetime.now(dt.UTC)
         if commit:
             conn.commit()  # the staged rows; the merge starts a fresh transaction (no stale snapshot)
@@ -218,6 +224,7 @@ def import_rows(
         result.committed = True
         return result
     finally:
+        collector.release()
         if commit:
             conn.rollback()
         staging.drop()

@@ -638,24 +638,22 @@ def test_large_file_imports_with_bounded_memory(factory, tmp_path: Path) -> None
     assert count(factory, ShopHealth) == n_shops
 
 
-def test_an_import_leaves_the_objects_it_found_to_the_collector_only_while_it_runs(factory) -> None:  # type: ignore[no-untyped-def]
-    frozen = []
+def test_a_large_import_spares_the_collector_the_objects_it_found_and_a_small_one_changes_nothing(
+    factory,
+) -> None:  # type: ignore[no-untyped-def]
+    frozen: list[int] = []
+    columns = SHOPS_HEADER.split(",")
 
-    def rows():  # type: ignore[no-untyped-def]
-        frozen.append(gc.get_freeze_count())
-        yield (
-            2,
-            {
-                c: v
-                for c, v in zip(
-                    SHOPS_HEADER.split(","), ["1", "A", "Glow", "US", "true", "true"], strict=True
-                )
-            },
-        )
+    def rows(n: int):  # type: ignore[no-untyped-def]
+        for i in range(n):
+            frozen.append(gc.get_freeze_count())
+            yield i + 2, dict(zip(columns, [f"{i}", f"C{i}", f"Shop {i}", "US", "true", "true"], strict=True))
 
-    result = import_source(factory, Kind.SHOPS, rows(), source="shops")
-    assert result.committed
-    assert frozen[0] > 1000  # the app's objects, left out of full passes during the import
+    assert import_source(factory, Kind.SHOPS, rows(1), source="one").committed
+    assert frozen == [0]  # a small file: the collector as it was
+    frozen.clear()
+    assert import_source(factory, Kind.SHOPS, rows(5), source="large", batch_size=2).committed
+    assert frozen[:2] == [0, 0] and min(frozen[2:]) > 1000  # frozen once a batch was full
     assert gc.get_freeze_count() == 0  # and handed back after it
 
 
