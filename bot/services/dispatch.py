@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
@@ -371,6 +371,13 @@ _LATE_OF_SHOP = (
     )
     .subquery()
 )
+# The connected seller whose token lists the shop (one at most), and whether it is failing.
+_SELLER_OF_SHOP = (
+    select(TikTokSeller.seller_name, TikTokSeller.failed_at.is_not(None).label("failing"))
+    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
+    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
+    .subquery()
+)
 _CARD = select(
     _LATE_OF_SHOP.c.dispatched,
     _LATE_OF_SHOP.c.late,
@@ -380,16 +387,9 @@ _CARD = select(
     .order_by(Order.created_at.desc())
     .limit(1)
     .scalar_subquery(),
-    # The connected seller whose token lists the shop (one at most), and whether it is failing.
-    select(TikTokSeller.seller_name)
-    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
-    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
-    .scalar_subquery(),
-    select(TikTokSeller.failed_at.is_not(None))
-    .join(TikTokShopLink, TikTokShopLink.seller_id == TikTokSeller.id)
-    .where(TikTokShopLink.shop_id == bindparam("shop_id"))
-    .scalar_subquery(),
-)
+    _SELLER_OF_SHOP.c.seller_name,
+    _SELLER_OF_SHOP.c.failing,
+).select_from(_LATE_OF_SHOP.outerjoin(_SELLER_OF_SHOP, true()))  # one row: an aggregate's
 
 
 def card_dispatch(
