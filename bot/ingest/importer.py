@@ -5,8 +5,8 @@ batches to a staging table (`bot.ingest.staging`); when the whole file is good (
 is set) one upsert keyed on the natural keys merges it into the real table (so importing the same
 file twice changes nothing), and the derived health of the shops it touched is recomputed in the
 same transaction. A key on two lines with different values is a bad row on both lines. Memory
-stays bounded: only the current batch, what the rows need from the database (looked up once per
-batch) and the list of errors are held.
+stays bounded: the current batch, what the rows need from the database (looked up once per batch;
+see `Validator` for what is remembered across batches) and the list of errors are held.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from bot.ingest.formats import (
     RowError,
 )
 from bot.ingest.readers import open_file
-from bot.ingest.staging import Duplicate, Staging
+from bot.ingest.staging import LINE, Duplicate, Staging
 from bot.ingest.validate import Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import Moved, data_changed, groups_of
@@ -123,6 +123,25 @@ def _stage(
         staging.write(good)  # even when the file will be rejected: its repeated keys are named too
 
 
+def _shared_codes(staging: Staging, result: ImportResult) -> None:
+    """A shop code given to different shops of the file (the validator checks it against the
+    database): the first line's shop keeps it, the later lines are bad and leave the staging table
+    (which `skip_invalid` then merges). One GROUP BY finds them, so no list of the file's codes is
+    held in memory."""
+    t = staging.table.c
+    shared = select(t.shop_code).group_by(t.shop_code).having(func.min(t.shop_id) != func.max(t.shop_id))
+    for code in staging.conn.scalars(shared).all():
+        lines = staging.conn.execute(select(t.shop_id, t[LINE]).where(t.shop_code == code).order_by(t[LINE]))
+        owner, *others = lines.all()
+        taken = [line for shop_id, line in others if shop_id != owner.shop_id]
+        for line in taken:
+            result.errors.append(
+                RowError(line, "shop_code", f"{code!r} already belongs to shop {owner.shop_id}")
+            )
+        staging.conn.execute(staging.table.delete().where(t.shop_code == code, t.shop_id != owner.shop_id))
+        result.imported -= len(taken)
+
+
 def _duplicate_errors(staging: Staging, result: ImportResult) -> list[Duplicate]:
     """A key on several lines is fine when the lines agree; when they differ both lines are bad."""
     duplicates = staging.duplicates()
@@ -188,6 +207,8 @@ def import_rows(
     collector = _Collector()
     try:
         _stage(staging, Validator(conn, kind), rows, result, batch_size=batch_size, collector=collector)
+        if kind is Kind.SHOPS and result.rows > 1:
+            _shared_codes(staging, result)
         now = dt.datetime.now(dt.UTC)
         if commit:
             conn.commit()  # the staged rows; the merge starts a fresh transaction (no stale snapshot)

@@ -18,21 +18,27 @@ from bot.ingest.formats import REQUIRED, VIOLATION_COUNTS, Kind
 
 MAX_ACCOUNTS_PER_SHOP = 5
 MAX_DAYS_KEPT = 4096  # parsed dates remembered (a file of daily rows has a few hundred)
+MAX_SHOPS_KEPT = 200_000  # shop IDs known to exist, remembered across batches (~25 MB)
 # The metrics' optional counts and their largest value.
 _METRIC_COUNTS = (("completed_orders_7d", 100_000_000), *((c, 1_000_000) for c in VIOLATION_COUNTS))
 
 
 class Validator:
-    """Turns raw rows into database rows, remembering what it needs across rows. What a batch needs
-    from the database (known shops, owners of shop codes, linked accounts) is looked up once per
-    batch, for that batch's rows only, so a one-row file costs one small query whatever the size."""
+    """Turns raw rows into database rows. What a batch needs from the database (known shops, owners
+    of shop codes, linked accounts) is looked up once per batch, for that batch's rows only, so a
+    one-row file costs one small query whatever the size. Known shops are remembered across
+    batches up to `max_shops_kept` (then looked up again); a shop code is checked here against
+    the database only (the importer finds one given to two shops of the file in the staging
+    table): at 1,000,000 shops, remembering every code held ~180 MB. A file's accounts
+    are remembered per shop, since a shop's sixth account is refused whichever batch it is in."""
 
-    def __init__(self, conn: Connection, kind: Kind) -> None:
+    def __init__(self, conn: Connection, kind: Kind, *, max_shops_kept: int = MAX_SHOPS_KEPT) -> None:
         self.conn = conn
         self.kind = kind
+        self.max_shops_kept = max_shops_kept
         self.shop_ids: set[str] = set()  # known to exist
         self.looked_up: set[str] = set()
-        self.code_owner: dict[str, str] = {}
+        self.code_owner: dict[str, str] = {}  # the batch's codes that the database has
         self.accounts: dict[str, tuple[str, ...]] = {}  # linked handles (at most 5: a tuple is smallest)
         self._days: dict[str, dt.date] = {}
         self._parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(self, f"_{kind.value}")
@@ -49,15 +55,18 @@ class Validator:
 
     def prefetch(self, raws: Sequence[dict[str, str]]) -> None:
         if self.kind is Kind.SHOPS:
-            codes = {(r.get("shop_code") or "").strip() for r in raws} - self.code_owner.keys() - {""}
+            self.code_owner = {}
+            codes = {(r.get("shop_code") or "").strip() for r in raws} - {""}
             if codes:
                 query = select(Shop.shop_code, Shop.shop_id).where(Shop.shop_code.in_(codes))
-                for code, shop_id in self.conn.execute(query):
-                    self.code_owner.setdefault(code, shop_id)
+                self.code_owner.update(self.conn.execute(query).all())
             return
-        new = {(r.get("shop_id") or "").strip() for r in raws} - self.looked_up - {""}
+        ids = {(r.get("shop_id") or "").strip() for r in raws} - {""}
+        new = ids - self.looked_up
         if not new:
             return
+        if len(self.looked_up) + len(new) > self.max_shops_kept:
+            self.looked_up, self.shop_ids, new = set(), set(), ids
         self.looked_up |= new
         self.shop_ids.update(self.conn.scalars(select(Shop.shop_id).where(Shop.shop_id.in_(new))))
         if self.kind is Kind.ACCOUNTS:
@@ -67,7 +76,9 @@ class Validator:
                 .distinct()
             )
             for shop_id, handle in self.conn.execute(query):
-                self.accounts[shop_id] = (*self.accounts.get(shop_id, ()), handle)
+                linked = self.accounts.get(shop_id, ())
+                if handle not in linked:  # a shop looked up again, past the cap
+                    self.accounts[shop_id] = (*linked, handle)
 
     def _known_shop(self, row: dict[str, str]) -> str:
         shop_id = fields.text(row, "shop_id", max_len=64)
@@ -80,8 +91,9 @@ class Validator:
         shop_id = fields.text(row, "shop_id", max_len=64)
         code = fields.text(row, "shop_code", max_len=64)
         assert shop_id is not None and code is not None
-        if self.code_owner.setdefault(code, shop_id) != shop_id:
-            raise BadValue("shop_code", f"{code!r} already belongs to shop {self.code_owner[code]}")
+        holder = self.code_owner.get(code, shop_id)
+        if holder != shop_id:
+            raise BadValue("shop_code", f"{code!r} already belongs to shop {holder}")
         region = fields.text(row, "region", max_len=8)
         assert region is not None
         # IDs end up inside <@…> and <#…> in messages: only Slack's own ID shapes are accepted.

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from blocks.upload import import_report
 from bot import cli, db
 from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
+from bot.ingest.fields import BadValue
 from bot.ingest.formats import ImportResult, Kind
 from bot.ingest.importer import import_files, import_source
+from bot.ingest.validate import Validator
 from tests.conftest import TODAY
 from tests.support.data import load, shop
 
@@ -314,6 +316,51 @@ def test_bad_shop_rows_reject_the_whole_file(factory, write_csv, two_shops) -> N
     assert "already belongs to shop 1" in result.errors[0].reason
     with factory() as session:
         assert sorted(session.scalars(select(Shop.shop_id))) == ["1", "2"]
+
+
+def test_a_shop_code_given_to_two_shops_in_different_batches_is_a_row_error(factory, two_shops) -> None:  # type: ignore[no-untyped-def]
+    columns = SHOPS_HEADER.split(",")
+    lines = [
+        ("3", "C3"),  # 2
+        ("4", "D4"),  # 3
+        ("5", "C3"),  # 4: shop 3's code, a batch later
+        ("3", "C3"),  # 5: shop 3 again, same values: fine
+        ("6", "E6"),  # 6
+        ("7", "C3"),  # 7: shop 3's code again
+    ]
+
+    def rows():  # type: ignore[no-untyped-def]
+        for n, (shop_id, code) in enumerate(lines, start=2):
+            yield n, dict(zip(columns, [shop_id, code, f"Shop {shop_id}", "US", "true", "true"], strict=True))
+
+    rejected = import_source(factory, Kind.SHOPS, rows(), source="s.csv", batch_size=2)
+    assert not rejected.committed
+    assert errors_of(rejected) == [(4, "shop_code"), (7, "shop_code")]
+    assert "'C3' already belongs to shop 3" in rejected.errors[0].reason
+    skipped = import_source(factory, Kind.SHOPS, rows(), source="s.csv", batch_size=2, skip_invalid=True)
+    assert skipped.committed and skipped.imported == 4  # shop 3 twice, 4 and 6
+    with factory() as session:
+        codes = dict(session.execute(select(Shop.shop_id, Shop.shop_code)).all())
+    assert codes == {"1": "A1", "2": "B2", "3": "C3", "4": "D4", "6": "E6"}
+
+
+def test_shops_known_to_exist_are_looked_up_again_past_the_cap(factory, two_shops) -> None:  # type: ignore[no-untyped-def]
+    load(factory, Kind.ACCOUNTS, [{"date": TODAY, "shop_id": "1", "tiktok_handle": "h0", "chr": 300}])
+    batches = [["1", "2"], ["1", "9"], ["2", "1"]]  # 9 is not a shop
+    with factory.kw["bind"].connect() as conn:
+        validator = Validator(conn, Kind.ACCOUNTS, max_shops_kept=2)
+        outcomes = []
+        for batch in batches:
+            raws = [{"date": D, "shop_id": s, "tiktok_handle": "h0", "chr": "300"} for s in batch]
+            validator.prefetch(raws)
+            for raw in raws:
+                try:
+                    outcomes.append(validator.parse(raw)["shop_id"])
+                except BadValue as bad:
+                    outcomes.append(bad.column)
+            assert len(validator.looked_up) <= 2
+    assert outcomes == ["1", "2", "1", "shop_id", "2", "1"]
+    assert validator.accounts == {"1": ("h0",), "2": ("h0",)}  # shop 1's account counted once
 
 
 def test_sixth_tiktok_account_for_one_shop_is_a_row_error(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
