@@ -9,31 +9,30 @@ import hashlib
 import random
 from typing import cast
 
-from sqlalchemy import Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table
 
 from bot.db import upsert_insert
 from bot.db.models import SeenRequest
 
 KEEP = dt.timedelta(minutes=10)  # twice the window a signature is valid in
 PRUNE_ONE_IN = 100  # forget expired records on about one request in a hundred
-# Statements on the table, not the model: every request runs them, and SQLAlchemy's ORM bulk
-# machinery costs more than the INSERT itself.
+# Statements on the table, on a connection: every request runs them, and the ORM's session and
+# bulk machinery cost more than the INSERT itself.
 SEEN = cast(Table, SeenRequest.__table__)
 
 
-def first_sight(session: Session, signature: str, *, now: dt.datetime | None = None) -> bool:
+def first_sight(conn: Connection, signature: str, *, now: dt.datetime | None = None) -> bool:
     """True the first time this signature is seen; False for a replay. Commits (one INSERT that
-    does nothing on a replay: no flush, no exception to recover from)."""
+    does nothing on a replay: no exception to recover from)."""
     now = now or dt.datetime.now(dt.UTC)
     key = hashlib.sha256(signature.encode("utf-8")).hexdigest()
     insert = (
-        upsert_insert(session, SEEN)
+        upsert_insert(conn, SEEN)
         .on_conflict_do_nothing(index_elements=["signature"])
         .returning(SEEN.c.signature)  # a row only when inserted (rowcount is -1 on psycopg)
     )
-    first = session.execute(insert, {"signature": key, "seen_at": now}).first() is not None
+    first = conn.execute(insert, {"signature": key, "seen_at": now}).first() is not None
     if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
-        session.execute(SEEN.delete().where(SEEN.c.seen_at < now - KEEP))
-    session.commit()
+        conn.execute(SEEN.delete().where(SEEN.c.seen_at < now - KEEP))
+    conn.commit()
     return first

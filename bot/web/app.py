@@ -61,8 +61,8 @@ class HealthApp(App):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         try:
-            with self.deps.factory() as session:
-                first = first_sight(session, signature)
+            with self.deps.factory.kw["bind"].connect() as conn:
+                first = first_sight(conn, signature)
         except OperationalError as exc:
             if not db.is_busy(exc):
                 raise
