@@ -200,9 +200,15 @@ def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.d
     start = as_of - dt.timedelta(days=RESTRICTION_LOOKBACK)
     highest = max(m.score for m in domain.milestones_for("US"))
     recent = MetricSnapshot.date > as_of - dt.timedelta(days=RESTRICTION_LOOKBACK - 7)
-    low = select(MetricSnapshot.shop_id).where(recent, MetricSnapshot.ahr <= highest)
+    # Shop by shop down the primary key, not by the date index: each of its entries (2.8 million
+    # at L) costs a lookup of the row for its AHR (at L 4.1 s against 1.3 s for the whole read).
+    low = select(Shop.shop_id).where(
+        select(MetricSnapshot.shop_id)
+        .where(MetricSnapshot.shop_id == Shop.shop_id, recent, MetricSnapshot.ahr <= highest)
+        .exists()
+    )
     if touched is not None:
-        low = low.where(MetricSnapshot.shop_id.in_(touched))
+        low = low.where(Shop.shop_id.in_(touched))
     known = (
         select(
             MetricSnapshot.shop_id,
