@@ -389,19 +389,28 @@ _CARD = select(
     .scalar_subquery(),
     _SELLER_OF_SHOP.c.seller_name,
     _SELLER_OF_SHOP.c.failing,
+    _UNSETTLED_OF_SHOP.exists(),
 ).select_from(_LATE_OF_SHOP.outerjoin(_SELLER_OF_SHOP, true()))  # one row: an aggregate's
 
 
 def card_dispatch(
-    session: Session, shop_id: str, now: dt.datetime
+    session: Session, shop_id: str, now: dt.datetime, default_zone: str
 ) -> tuple[LateDispatch | None, SourceAuthority]:
     """In one statement, what the card shows of the dispatch watch: the shop's Late Dispatch Rate
     over 30 days (None when no order was dispatched then), and which of its fields come from the
-    TikTok API (through which seller) or from CSV."""
-    since = utc(now) - dt.timedelta(days=domain.LDR_WINDOW_DAYS)
-    dispatched, late, orders_from, seller, failing = session.execute(
-        _CARD, {"shop_id": shop_id, "since": since, "now": utc(now)}
-    ).one()
+    TikTok API (through which seller) or from CSV. Orders of the shop whose deadline is not
+    settled (imported since the last pass, or the shop's zone changed) are settled first,
+    committing, and then counted."""
+    params = {
+        "shop_id": shop_id,
+        "since": utc(now) - dt.timedelta(days=domain.LDR_WINDOW_DAYS),
+        "now": utc(now),
+        "default_zone": default_zone,
+    }
+    dispatched, late, orders_from, seller, failing, unsettled = session.execute(_CARD, params).one()
+    if unsettled and settle_deadlines(session, default_zone, shop_id=shop_id):
+        session.commit()
+        dispatched, late, orders_from, seller, failing, unsettled = session.execute(_CARD, params).one()
     rate = LateDispatch(late=int(late or 0), dispatched=int(dispatched)) if dispatched else None
     sources = SourceAuthority(
         api_seller=seller, api_failing=bool(failing and seller), orders_from=orders_from

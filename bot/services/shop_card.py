@@ -155,27 +155,30 @@ def shop_detail(
     )
 
 
+# The newest counts a Health List gave for a shop without violation rows (one statement).
+_GIVEN = (
+    select(
+        MetricSnapshot.date,
+        MetricSnapshot.violations_7d,
+        MetricSnapshot.violations_60d,
+        MetricSnapshot.violations_appealable,
+    )
+    .where(
+        MetricSnapshot.shop_id == bindparam("shop_id"),
+        MetricSnapshot.date <= bindparam("as_of"),
+        or_(
+            MetricSnapshot.violations_7d.is_not(None),
+            MetricSnapshot.violations_60d.is_not(None),
+            MetricSnapshot.violations_appealable.is_not(None),
+        ),
+        ~select(Violation.violation_id).where(Violation.shop_id == bindparam("shop_id")).exists(),
+    )
+    .order_by(MetricSnapshot.date.desc())
+    .limit(1)
+)
+
+
 def given_counts(session: Session, shop_id: str, as_of: dt.date) -> GivenCounts | None:
     """The newest violation counts a Health List gave for the shop, when it has no violation rows."""
-    if session.scalar(select(Violation.violation_id).where(Violation.shop_id == shop_id).limit(1)):
-        return None
-    row = session.execute(
-        select(
-            MetricSnapshot.date,
-            MetricSnapshot.violations_7d,
-            MetricSnapshot.violations_60d,
-            MetricSnapshot.violations_appealable,
-        )
-        .where(
-            MetricSnapshot.shop_id == shop_id,
-            MetricSnapshot.date <= as_of,
-            or_(
-                MetricSnapshot.violations_7d.is_not(None),
-                MetricSnapshot.violations_60d.is_not(None),
-                MetricSnapshot.violations_appealable.is_not(None),
-            ),
-        )
-        .order_by(MetricSnapshot.date.desc())
-        .limit(1)
-    ).first()
+    row = session.connection().execute(_GIVEN, {"shop_id": shop_id, "as_of": as_of}).first()
     return GivenCounts(*row) if row else None

@@ -66,6 +66,9 @@ def test_a_health_list_export_imports_and_shows_on_the_cards(factory, tmp_path: 
     load(factory, Kind.VIOLATIONS, [violation("v1", "100", TODAY - dt.timedelta(days=2))])
     counted = card_text(factory, "100")
     assert "Partner Center," not in counted and "7d 1 · 0 | 60d 1 · 0" in counted
+    # Even when the only rows are older than the card's 180 days.
+    load(factory, Kind.VIOLATIONS, [violation("v2", "200", TODAY - dt.timedelta(days=200))])
+    assert "Partner Center," not in card_text(factory, "200")
 
     # The same export again changes nothing.
     before = dump(factory)

@@ -34,8 +34,6 @@ def shop_card_reply(
     if detail is None:
         return message("That seller is no longer in the portfolio.")
     now = dt.datetime.now(dt.UTC)
-    if dispatch.settle_deadlines(session, settings.healthbot_timezone, shop_id=shop_id):
-        session.commit()  # orders imported since the last pass count in the rate
     return shop_card(
         detail,
         seller_center_url=seller_center_url(detail.shop, settings),
@@ -43,7 +41,7 @@ def shop_card_reply(
         findings=detail.findings,
         uk_48_point=settings.healthbot_uk_48_point,
         rules=lens.rules,
-        dispatch=card_blocks(*dispatch.card_dispatch(session, shop_id, now)),
+        dispatch=card_blocks(*dispatch.card_dispatch(session, shop_id, now, settings.healthbot_timezone)),
         zone=zone or settings.tz,
         team=team_states(session, [shop_id], today).get(shop_id),
         now=now,
