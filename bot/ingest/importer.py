@@ -43,7 +43,7 @@ from bot.ingest.formats import (
 )
 from bot.ingest.readers import open_file
 from bot.ingest.staging import LINE, Duplicate, Staging
-from bot.ingest.validate import Validator
+from bot.ingest.validate import UNKNOWN_SHOP, Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import Moved, data_changed, groups_of
 from bot.services.portfolio_trend import forget_days, store_days, touched_days
@@ -121,6 +121,18 @@ def _stage(
                 result.errors.append(RowError(line, bad.column, str(bad)))
         result.imported += len(good)
         staging.write(good)  # even when the file will be rejected: its repeated keys are named too
+
+
+def _unknown_shops(staging: Staging, result: ImportResult) -> None:
+    """Rows of shops that are not known are bad, and leave the staging table (one anti-join, so
+    that no set of every shop is held in memory)."""
+    t = staging.table.c
+    unknown = ~select(Shop.shop_id).where(Shop.shop_id == t.shop_id).exists()
+    found = staging.conn.execute(select(t[LINE], t.shop_id).where(unknown)).all()
+    if found:
+        result.errors += [RowError(line, "shop_id", UNKNOWN_SHOP.format(shop_id)) for line, shop_id in found]
+        staging.conn.execute(staging.table.delete().where(unknown))
+        result.imported -= len(found)
 
 
 def _shared_codes(staging: Staging, result: ImportResult) -> None:
@@ -207,7 +219,9 @@ def import_rows(
     collector = _Collector()
     try:
         _stage(staging, Validator(conn, kind), rows, result, batch_size=batch_size, collector=collector)
-        if kind is Kind.SHOPS and result.rows > 1:
+        if kind is not Kind.SHOPS:
+            _unknown_shops(staging, result)
+        elif result.rows > 1:
             _shared_codes(staging, result)
         now = dt.datetime.now(dt.UTC)
         if commit:

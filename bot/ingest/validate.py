@@ -18,26 +18,24 @@ from bot.ingest.formats import REQUIRED, VIOLATION_COUNTS, Kind
 
 MAX_ACCOUNTS_PER_SHOP = 5
 MAX_DAYS_KEPT = 4096  # parsed dates remembered (a file of daily rows has a few hundred)
-MAX_SHOPS_KEPT = 200_000  # shop IDs known to exist, remembered across batches (~25 MB)
 # The metrics' optional counts and their largest value.
 _METRIC_COUNTS = (("completed_orders_7d", 100_000_000), *((c, 1_000_000) for c in VIOLATION_COUNTS))
+UNKNOWN_SHOP = "{!r} is not a known shop (import the shops file first)"
 
 
 class Validator:
-    """Turns raw rows into database rows. What a batch needs from the database (known shops, owners
-    of shop codes, linked accounts) is looked up once per batch, for that batch's rows only, so a
-    one-row file costs one small query whatever the size. Known shops are remembered across
-    batches up to `max_shops_kept` (then looked up again); a shop code is checked here against
-    the database only (the importer finds one given to two shops of the file in the staging
-    table): at 1,000,000 shops, remembering every code held ~180 MB. A file's accounts
-    are remembered per shop, since a shop's sixth account is refused whichever batch it is in."""
+    """Turns raw rows into database rows. What a batch needs from the database (owners of shop
+    codes, linked accounts) is looked up once per batch, for that batch's rows only, so a one-row
+    file costs one small query whatever the size. What is checked against the whole file or
+    every shop is left to the staging table (`bot.ingest.importer`): a shop code given to two
+    shops of the file, a row whose shop is not known. No set of every shop is held (at 1,000,000
+    shops a file's codes took ~180 MB, and at 100,000 the known shop IDs ~20 MB of a large
+    import's peak). A file's accounts are remembered per shop, since a shop's sixth account is
+    refused whichever batch it is in."""
 
-    def __init__(self, conn: Connection, kind: Kind, *, max_shops_kept: int = MAX_SHOPS_KEPT) -> None:
+    def __init__(self, conn: Connection, kind: Kind) -> None:
         self.conn = conn
         self.kind = kind
-        self.max_shops_kept = max_shops_kept
-        self.shop_ids: set[str] = set()  # known to exist
-        self.looked_up: set[str] = set()
         self.code_owner: dict[str, str] = {}  # the batch's codes that the database has
         self.accounts: dict[str, tuple[str, ...]] = {}  # linked handles (at most 5: a tuple is smallest)
         self._days: dict[str, dt.date] = {}
@@ -60,31 +58,22 @@ class Validator:
             if codes:
                 query = select(Shop.shop_code, Shop.shop_id).where(Shop.shop_code.in_(codes))
                 self.code_owner.update(self.conn.execute(query).all())
-            return
-        ids = {(r.get("shop_id") or "").strip() for r in raws} - {""}
-        new = ids - self.looked_up
-        if not new:
-            return
-        if len(self.looked_up) + len(new) > self.max_shops_kept:
-            self.looked_up, self.shop_ids, new = set(), set(), ids
-        self.looked_up |= new
-        self.shop_ids.update(self.conn.scalars(select(Shop.shop_id).where(Shop.shop_id.in_(new))))
-        if self.kind is Kind.ACCOUNTS:
-            query = (
-                select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle)
-                .where(AccountSnapshot.shop_id.in_(new))
-                .distinct()
-            )
-            for shop_id, handle in self.conn.execute(query):
-                linked = self.accounts.get(shop_id, ())
-                if handle not in linked:  # a shop looked up again, past the cap
-                    self.accounts[shop_id] = (*linked, handle)
+        elif self.kind is Kind.ACCOUNTS:
+            new = {(r.get("shop_id") or "").strip() for r in raws} - self.accounts.keys() - {""}
+            if new:
+                query = (
+                    select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle)
+                    .where(AccountSnapshot.shop_id.in_(new))
+                    .distinct()
+                )
+                for shop_id, handle in self.conn.execute(query):
+                    self.accounts[shop_id] = (*self.accounts.get(shop_id, ()), handle)
 
-    def _known_shop(self, row: dict[str, str]) -> str:
+    @staticmethod
+    def _shop_id(row: dict[str, str]) -> str:
+        """The row's shop ID; whether the shop exists is asked of the staging table."""
         shop_id = fields.text(row, "shop_id", max_len=64)
         assert shop_id is not None
-        if shop_id not in self.shop_ids:
-            raise BadValue("shop_id", f"{shop_id!r} is not a known shop (import the shops file first)")
         return shop_id
 
     def _shops(self, row: dict[str, str]) -> dict[str, Any]:
@@ -125,7 +114,7 @@ class Validator:
     def _metrics(self, row: dict[str, str]) -> dict[str, Any]:
         parsed = {
             "date": fields.date(row, "date"),
-            "shop_id": self._known_shop(row),
+            "shop_id": self._shop_id(row),
             "ahr": fields.integer(row, "ahr", 0, 1000),
             "sps_tenths": fields.sps(row),
             "gmv_7d": fields.money(row, "gmv_7d"),
@@ -144,7 +133,7 @@ class Validator:
     def _metrics_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id = row["shop_id"]
-            if shop_id not in self.shop_ids:
+            if not shop_id or len(shop_id) > 64 or shop_id != shop_id.strip():
                 return None
             ahr_text, sps_text, gmv_text = row["ahr"], row["sps"], row["gmv_7d"]
             ahr = int(ahr_text) if ahr_text else None
@@ -187,7 +176,7 @@ class Validator:
     def _accounts_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id, handle, chr_text = row["shop_id"], row["tiktok_handle"], row["chr"]
-            if shop_id not in self.shop_ids or handle not in self.accounts.get(shop_id, ()):
+            if handle not in self.accounts.get(shop_id, ()):  # a linked account: a plain shop ID and handle
                 return None
             chr_ = int(chr_text) if chr_text else None
             if chr_ is not None and not 0 <= chr_ <= 1000:
@@ -202,7 +191,7 @@ class Validator:
             return None
 
     def _accounts(self, row: dict[str, str]) -> dict[str, Any]:
-        shop_id = self._known_shop(row)
+        shop_id = self._shop_id(row)
         handle = fields.handle(row)
         assert handle is not None
         linked = self.accounts.get(shop_id, ())
@@ -229,7 +218,7 @@ class Validator:
             raise BadValue("appeal_rejected_at", "is before notified_at")
         parsed: dict[str, Any] = {
             "violation_id": fields.text(row, "violation_id", max_len=64),
-            "shop_id": self._known_shop(row),
+            "shop_id": self._shop_id(row),
             "scope": scope,
             "tiktok_handle": fields.handle(row, required=scope == "account"),
             "policy": fields.text(row, "policy"),
@@ -263,7 +252,7 @@ class Validator:
         created = fields.timestamp(row, "created_at")
         parsed: dict[str, Any] = {
             "order_id": fields.text(row, "order_id", max_len=64),
-            "shop_id": self._known_shop(row),
+            "shop_id": self._shop_id(row),
             "created_at": created,
             "status": status,
             "source": "csv",
@@ -289,7 +278,7 @@ class Validator:
             raise BadValue("state", f"{(row.get('state') or '')[:40]!r} is not one of: open, resolved")
         parsed: dict[str, Any] = {
             "signal_id": fields.text(row, "signal_id", max_len=64),
-            "shop_id": self._known_shop(row),
+            "shop_id": self._shop_id(row),
             "kind": kind,
             "occurred_at": fields.date(row, "occurred_at"),
             "state": "resolved" if kind == "fraud_blocked" else state,  # blocked fraud has nothing left to do

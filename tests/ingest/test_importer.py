@@ -16,10 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from blocks.upload import import_report
 from bot import cli, db
 from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
-from bot.ingest.fields import BadValue
 from bot.ingest.formats import ImportResult, Kind
 from bot.ingest.importer import import_files, import_source
-from bot.ingest.validate import Validator
 from tests.conftest import TODAY
 from tests.support.data import load, shop
 
@@ -342,25 +340,6 @@ def test_a_shop_code_given_to_two_shops_in_different_batches_is_a_row_error(fact
     with factory() as session:
         codes = dict(session.execute(select(Shop.shop_id, Shop.shop_code)).all())
     assert codes == {"1": "A1", "2": "B2", "3": "C3", "4": "D4", "6": "E6"}
-
-
-def test_shops_known_to_exist_are_looked_up_again_past_the_cap(factory, two_shops) -> None:  # type: ignore[no-untyped-def]
-    load(factory, Kind.ACCOUNTS, [{"date": TODAY, "shop_id": "1", "tiktok_handle": "h0", "chr": 300}])
-    batches = [["1", "2"], ["1", "9"], ["2", "1"]]  # 9 is not a shop
-    with factory.kw["bind"].connect() as conn:
-        validator = Validator(conn, Kind.ACCOUNTS, max_shops_kept=2)
-        outcomes = []
-        for batch in batches:
-            raws = [{"date": D, "shop_id": s, "tiktok_handle": "h0", "chr": "300"} for s in batch]
-            validator.prefetch(raws)
-            for raw in raws:
-                try:
-                    outcomes.append(validator.parse(raw)["shop_id"])
-                except BadValue as bad:
-                    outcomes.append(bad.column)
-            assert len(validator.looked_up) <= 2
-    assert outcomes == ["1", "2", "1", "shop_id", "2", "1"]
-    assert validator.accounts == {"1": ("h0",), "2": ("h0",)}  # shop 1's account counted once
 
 
 def test_sixth_tiktok_account_for_one_shop_is_a_row_error(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
