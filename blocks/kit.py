@@ -143,19 +143,39 @@ def as_json(value: Any) -> Any:
     """What slack_sdk's `to_dict` gives (keys sorted, empty values left out), without its
     validation pass, which cost as much again on every reply: the helpers above already keep to
     Slack's limits, and the tests run the validation on every message (`CHECKED`). A class with a
-    `to_dict` of its own (Option, ConfirmObject, rich text) goes through it."""
-    if isinstance(value, list | tuple):
+    `to_dict` of its own (Option, ConfirmObject, rich text) goes through it. How a type is turned
+    into JSON is worked out once per type (slack_sdk builds a class's attribute names anew, as a
+    set, on every access, and `isinstance` on its abstract base class is slow)."""
+    how = _HOW.get(type(value))
+    if how is None:
+        how = _HOW[type(value)] = _how(value)
+    if how is _AS_IS:
+        return value
+    if how is _EACH:
         return [as_json(v) for v in value]
-    if isinstance(value, JsonObject) and _plain(type(value)):
-        out = {}
-        for key in sorted(value.attributes):
-            item = getattr(value, key, None)
-            if item is not None and not (hasattr(item, "__len__") and len(item) == 0):
-                out[key] = as_json(item)
-        return out
-    if callable(getattr(value, "to_dict", None)):
+    if how is _OWN:
         return {k: as_json(v) for k, v in value.to_dict().items()}
-    return value
+    out = {}
+    for key in how:  # a plain JsonObject's attribute names, sorted
+        item = getattr(value, key, None)
+        if item is not None and not (hasattr(item, "__len__") and len(item) == 0):
+            out[key] = as_json(item)
+    return out
+
+
+_AS_IS, _EACH, _OWN = ("as is",), ("each",), ("own",)
+_HOW: dict[type, tuple[str, ...]] = {}
+
+
+def _how(value: Any) -> tuple[str, ...]:
+    cls = type(value)
+    if issubclass(cls, list | tuple):
+        return _EACH
+    if issubclass(cls, JsonObject) and _plain(cls):
+        return tuple(sorted(value.attributes))
+    if callable(getattr(value, "to_dict", None)):
+        return _OWN
+    return _AS_IS
 
 
 @functools.cache
