@@ -43,7 +43,7 @@ from bot.ingest.formats import (
 )
 from bot.ingest.readers import open_file
 from bot.ingest.staging import LINE, Duplicate, Staging
-from bot.ingest.validate import UNKNOWN_SHOP, Validator
+from bot.ingest.validate import CODE_TAKEN, UNKNOWN_SHOP, Validator
 from bot.services.health import record_refresh, refresh_shop_health
 from bot.services.portfolio import Moved, data_changed, groups_of
 from bot.services.portfolio_trend import forget_days, store_days, touched_days
@@ -147,9 +147,7 @@ def _shared_codes(staging: Staging, result: ImportResult) -> None:
         owner, *others = lines.all()
         taken = [line for shop_id, line in others if shop_id != owner.shop_id]
         for line in taken:
-            result.errors.append(
-                RowError(line, "shop_code", f"{code!r} already belongs to shop {owner.shop_id}")
-            )
+            result.errors.append(RowError(line, "shop_code", CODE_TAKEN.format(code, owner.shop_id)))
         staging.conn.execute(staging.table.delete().where(t.shop_code == code, t.shop_id != owner.shop_id))
         result.imported -= len(taken)
 

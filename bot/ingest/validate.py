@@ -21,6 +21,7 @@ MAX_DAYS_KEPT = 4096  # parsed dates remembered (a file of daily rows has a few 
 # The metrics' optional counts and their largest value.
 _METRIC_COUNTS = (("completed_orders_7d", 100_000_000), *((c, 1_000_000) for c in VIOLATION_COUNTS))
 UNKNOWN_SHOP = "{!r} is not a known shop (import the shops file first)"
+CODE_TAKEN = "{!r} already belongs to shop {}"
 
 
 class Validator:
@@ -82,7 +83,7 @@ class Validator:
         assert shop_id is not None and code is not None
         holder = self.code_owner.get(code, shop_id)
         if holder != shop_id:
-            raise BadValue("shop_code", f"{code!r} already belongs to shop {holder}")
+            raise BadValue("shop_code", CODE_TAKEN.format(code, holder))
         region = fields.text(row, "region", max_len=8)
         assert region is not None
         # IDs end up inside <@…> and <#…> in messages: only Slack's own ID shapes are accepted.

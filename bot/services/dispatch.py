@@ -407,10 +407,11 @@ def card_dispatch(
         "now": utc(now),
         "default_zone": default_zone,
     }
-    dispatched, late, orders_from, seller, failing, unsettled = session.execute(_CARD, params).one()
-    if unsettled and settle_deadlines(session, default_zone, shop_id=shop_id):
+    row = session.execute(_CARD, params).one()
+    if row[-1] and settle_deadlines(session, default_zone, shop_id=shop_id):  # some order unsettled
         session.commit()
-        dispatched, late, orders_from, seller, failing, unsettled = session.execute(_CARD, params).one()
+        row = session.execute(_CARD, params).one()
+    dispatched, late, orders_from, seller, failing, _ = row
     rate = LateDispatch(late=int(late or 0), dispatched=int(dispatched)) if dispatched else None
     sources = SourceAuthority(
         api_seller=seller, api_failing=bool(failing and seller), orders_from=orders_from
