@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
@@ -135,6 +135,60 @@ def _unknown_shops(staging: Staging, result: ImportResult) -> None:
         result.imported -= len(found)
 
 
+MAX_ACCOUNTS_PER_SHOP = 5
+
+
+def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
+    """A shop links at most five TikTok accounts, those it has and those the file brings: the
+    lines of any further handle (taken in the order the file first names them) are bad and leave
+    the staging table. One pass over the file's (shop, handle) pairs finds the shops that would
+    go over; only those are read further."""
+    t, linked = staging.table.c, AccountSnapshot
+    pairs = select(t.shop_id, t.tiktok_handle).distinct().subquery()
+    is_linked = (
+        select(linked.shop_id)
+        .where(linked.shop_id == pairs.c.shop_id, linked.tiktok_handle == pairs.c.tiktok_handle)
+        .exists()
+    )
+    new = (
+        select(pairs.c.shop_id, func.count().label("new"))
+        .where(~is_linked)
+        .group_by(pairs.c.shop_id)
+        .subquery()
+    )
+    had = (
+        select(func.count(func.distinct(linked.tiktok_handle)))
+        .where(linked.shop_id == new.c.shop_id)
+        .scalar_subquery()
+    )
+    conn = staging.conn
+    over = conn.scalars(select(new.c.shop_id).where(new.c.new + had > MAX_ACCOUNTS_PER_SHOP)).all()
+    if not over:
+        return
+    links: dict[str, set[str]] = {}
+    for shop_id, handle in conn.execute(
+        select(linked.shop_id, linked.tiktok_handle).where(linked.shop_id.in_(over)).distinct()
+    ):
+        links.setdefault(shop_id, set()).add(handle)
+    first = func.min(t[LINE])
+    named = select(t.shop_id, t.tiktok_handle).where(t.shop_id.in_(over)).group_by(t.shop_id, t.tiktok_handle)
+    refused = []
+    for shop_id, handle in conn.execute(named.order_by(first)):
+        shop_links = links.setdefault(shop_id, set())
+        if handle not in shop_links:
+            if len(shop_links) < MAX_ACCOUNTS_PER_SHOP:
+                shop_links.add(handle)
+            else:
+                refused.append((shop_id, handle))
+    for shop_id, handle in refused:
+        where = and_(t.shop_id == shop_id, t.tiktok_handle == handle)
+        lines = conn.scalars(select(t[LINE]).where(where)).all()
+        reason = f"shop {shop_id} already has {MAX_ACCOUNTS_PER_SHOP} linked accounts"
+        result.errors += [RowError(line, "tiktok_handle", reason) for line in lines]
+        conn.execute(staging.table.delete().where(where))
+        result.imported -= len(lines)
+
+
 def _shared_codes(staging: Staging, result: ImportResult) -> None:
     """A shop code given to different shops of the file (the validator checks it against the
     database): the first line's shop keeps it, the later lines are bad and leave the staging table
@@ -221,6 +275,8 @@ def import_rows(
             _unknown_shops(staging, result)
         elif result.rows > 1:
             _shared_codes(staging, result)
+        if kind is Kind.ACCOUNTS:
+            _sixth_accounts(staging, result)
         now = dt.datetime.now(dt.UTC)
         if commit:
             conn.commit()  # the staged rows; the merge starts a fresh transaction (no stale snapshot)

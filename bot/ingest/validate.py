@@ -11,12 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from bot import domain
-from bot.db.models import AccountSnapshot, Shop
+from bot.db.models import Shop
 from bot.ingest import fields
 from bot.ingest.fields import BadValue
 from bot.ingest.formats import REQUIRED, VIOLATION_COUNTS, Kind
 
-MAX_ACCOUNTS_PER_SHOP = 5
 MAX_DAYS_KEPT = 4096  # parsed dates remembered (a file of daily rows has a few hundred)
 # The metrics' optional counts and their largest value.
 _METRIC_COUNTS = (("completed_orders_7d", 100_000_000), *((c, 1_000_000) for c in VIOLATION_COUNTS))
@@ -25,20 +24,18 @@ CODE_TAKEN = "{!r} already belongs to shop {}"
 
 
 class Validator:
-    """Turns raw rows into database rows. What a batch needs from the database (owners of shop
-    codes, linked accounts) is looked up once per batch, for that batch's rows only, so a one-row
-    file costs one small query whatever the size. What is checked against the whole file or
-    every shop is left to the staging table (`bot.ingest.importer`): a shop code given to two
-    shops of the file, a row whose shop is not known. No set of every shop is held (at 1,000,000
-    shops a file's codes took ~180 MB, and at 100,000 the known shop IDs ~20 MB of a large
-    import's peak). A file's accounts are remembered per shop, since a shop's sixth account is
-    refused whichever batch it is in."""
+    """Turns raw rows into database rows, one at a time. What a batch of a shops file needs from
+    the database (the owners of its codes) is looked up once per batch, for that batch's rows
+    only. What is checked against the whole file or every shop is left to the staging table
+    (`bot.ingest.importer`): a shop code given to two shops of the file, a row whose shop is not
+    known, a shop's sixth TikTok account. Nothing is held per shop: at 1,000,000 shops a file's
+    codes took ~180 MB and its accounts ~250 MB, and at 100,000 the known shop IDs and accounts
+    were ~40 MB of a full import's peak."""
 
     def __init__(self, conn: Connection, kind: Kind) -> None:
         self.conn = conn
         self.kind = kind
         self.code_owner: dict[str, str] = {}  # the batch's codes that the database has
-        self.accounts: dict[str, tuple[str, ...]] = {}  # linked handles (at most 5: a tuple is smallest)
         self._days: dict[str, dt.date] = {}
         self._parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(self, f"_{kind.value}")
         self._fast: Callable[[dict[str, str]], dict[str, Any] | None] | None = getattr(
@@ -59,16 +56,6 @@ class Validator:
             if codes:
                 query = select(Shop.shop_code, Shop.shop_id).where(Shop.shop_code.in_(codes))
                 self.code_owner.update(self.conn.execute(query).all())
-        elif self.kind is Kind.ACCOUNTS:
-            new = {(r.get("shop_id") or "").strip() for r in raws} - self.accounts.keys() - {""}
-            if new:
-                query = (
-                    select(AccountSnapshot.shop_id, AccountSnapshot.tiktok_handle)
-                    .where(AccountSnapshot.shop_id.in_(new))
-                    .distinct()
-                )
-                for shop_id, handle in self.conn.execute(query):
-                    self.accounts[shop_id] = (*self.accounts.get(shop_id, ()), handle)
 
     @staticmethod
     def _shop_id(row: dict[str, str]) -> str:
@@ -177,7 +164,10 @@ class Validator:
     def _accounts_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id, handle, chr_text = row["shop_id"], row["tiktok_handle"], row["chr"]
-            if handle not in self.accounts.get(shop_id, ()):  # a linked account: a plain shop ID and handle
+            for plain in (shop_id, handle):
+                if not plain or len(plain) > 64 or plain != plain.strip():
+                    return None
+            if handle[0] == "@":
                 return None
             chr_ = int(chr_text) if chr_text else None
             if chr_ is not None and not 0 <= chr_ <= 1000:
@@ -192,20 +182,10 @@ class Validator:
             return None
 
     def _accounts(self, row: dict[str, str]) -> dict[str, Any]:
-        shop_id = self._shop_id(row)
-        handle = fields.handle(row)
-        assert handle is not None
-        linked = self.accounts.get(shop_id, ())
-        if handle not in linked:
-            if len(linked) >= MAX_ACCOUNTS_PER_SHOP:
-                raise BadValue(
-                    "tiktok_handle", f"shop {shop_id} already has {MAX_ACCOUNTS_PER_SHOP} linked accounts"
-                )
-            self.accounts[shop_id] = (*linked, handle)
         return {
             "date": fields.date(row, "date"),
-            "shop_id": shop_id,
-            "tiktok_handle": handle,
+            "shop_id": self._shop_id(row),
+            "tiktok_handle": fields.handle(row),
             "chr": fields.integer(row, "chr", 0, 1000),
         }
 

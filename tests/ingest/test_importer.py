@@ -359,6 +359,32 @@ def test_sixth_tiktok_account_for_one_shop_is_a_row_error(factory, write_csv, tw
     assert not result.committed
 
 
+def test_accounts_past_the_fifth_are_refused_on_every_line_whichever_batch_they_are_in(
+    factory, two_shops
+) -> None:  # type: ignore[no-untyped-def]
+    load(factory, Kind.ACCOUNTS, [{"date": D1, "shop_id": "1", "tiktok_handle": "h0", "chr": 300}])
+    columns = ACCOUNTS_HEADER.split(",")
+    named = ["h1", "h2", "h0", "h3", "h5", "h4", "h6", "h5", "h1", "@h6"]  # h0 is linked already
+    lines = [(D, "1", handle) for handle in named] + [(D, "2", f"x{n}") for n in range(5)]
+
+    def rows():  # type: ignore[no-untyped-def]
+        for n, (day, shop_id, handle) in enumerate(lines, start=2):
+            yield n, dict(zip(columns, [day, shop_id, handle, "300"], strict=True))
+
+    rejected = import_source(factory, Kind.ACCOUNTS, rows(), source="a.csv", batch_size=3)
+    assert not rejected.committed
+    # h0-h3 and h5 are shop 1's five; h4 and h6 (also as @h6) are refused on each of their lines.
+    assert errors_of(rejected) == [(7, "tiktok_handle"), (8, "tiktok_handle"), (11, "tiktok_handle")]
+    assert "shop 1 already has 5 linked accounts" in rejected.errors[0].reason
+    skipped = import_source(factory, Kind.ACCOUNTS, rows(), source="a.csv", batch_size=3, skip_invalid=True)
+    assert skipped.committed and skipped.imported == len(lines) - 3
+    with factory() as session:
+        handles = set(
+            session.scalars(select(AccountSnapshot.tiktok_handle).where(AccountSnapshot.shop_id == "1"))
+        )
+    assert handles == {"h0", "h1", "h2", "h3", "h5"}
+
+
 def test_quoted_multiline_field_keeps_line_numbers_of_later_rows(factory, write_csv) -> None:  # type: ignore[no-untyped-def]
     path = write_csv(
         "s.csv",
