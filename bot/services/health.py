@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import uuid
 from typing import Any, cast
 
@@ -159,6 +160,7 @@ SET_AFTER = ("flags", "points", "points_1d", "points_7d", "restricted_until", "r
 # are kept whatever HEALTHBOT_UK_48_POINT says, so changing it needs no recompute.
 POINT_CANDIDATES = domain.penalty_point_regions(uk_48_point=True)
 RESTRICTION_LOOKBACK = 35  # the longest restriction (28 days), and a week of gaps before its start
+RESTRICTION_BATCH = 5000  # crossings read, and restrictions written, at a time
 
 
 def _set_points(session: Session, touched: Select[Any] | None, as_of: dt.date) -> None:
@@ -193,7 +195,9 @@ def _set_points(session: Session, touched: Select[Any] | None, as_of: dt.date) -
     session.execute(stmt)
 
 
-def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.date) -> None:
+def _set_restrictions(
+    session: Session, touched: Select[Any] | None, as_of: dt.date, *, batch: int = RESTRICTION_BATCH
+) -> None:
     """The restriction in force on the data date (DOMAIN.md "Restrictions in force"): found from
     the days a shop's AHR reached a milestone from above. Only shops at or below the highest
     milestone lately are read, each day beside its previous known value (a window function)."""
@@ -229,25 +233,37 @@ def _set_restrictions(session: Session, touched: Select[Any] | None, as_of: dt.d
     # Only the days a milestone was reached (any region's): a fall that stays between two
     # milestones brings nothing, and at L there are hundreds of thousands of those to skip.
     reached = or_(*(and_(known.c.before > score, known.c.ahr <= score) for score in domain.MILESTONE_SCORES))
+    # Read shop by shop as a stream and written a batch at a time: memory stays flat however
+    # many shops are restricted.
     crossings = session.execute(
         select(known.c.shop_id, Shop.region, known.c.date, known.c.ahr, known.c.before)
         .join(Shop, Shop.shop_id == known.c.shop_id)
         .where(reached)
+        .order_by(known.c.shop_id),
+        execution_options={"yield_per": batch},
     )
-    found: dict[str, domain.Restriction] = {}
-    for shop_id, region, day, ahr, before in crossings:
-        for restriction in domain.restrictions([(day - dt.timedelta(days=1), before), (day, ahr)], region):
-            current = found.get(shop_id)
-            if restriction.in_force(as_of) and (current is None or restriction.until > current.until):
-                found[shop_id] = restriction
-    if found:
-        table = cast(Table, ShopHealth.__table__)
-        session.execute(
-            update(table)
-            .where(table.c.shop_id == bindparam("id"))
-            .values(restricted_until=bindparam("until"), restriction=bindparam("score")),
-            [{"id": shop_id, "until": r.until, "score": r.milestone.score} for shop_id, r in found.items()],
-        )
+    table = cast(Table, ShopHealth.__table__)
+    write = (
+        update(table)
+        .where(table.c.shop_id == bindparam("id"))
+        .values(restricted_until=bindparam("until"), restriction=bindparam("score"))
+    )
+    pending: list[dict[str, Any]] = []
+    for shop_id, rows in itertools.groupby(crossings, key=lambda row: row[0]):
+        latest: domain.Restriction | None = None
+        for _, region, day, ahr, before in rows:
+            for restriction in domain.restrictions(
+                [(day - dt.timedelta(days=1), before), (day, ahr)], region
+            ):
+                if restriction.in_force(as_of) and (latest is None or restriction.until > latest.until):
+                    latest = restriction
+        if latest is not None:
+            pending.append({"id": shop_id, "until": latest.until, "score": latest.milestone.score})
+        if len(pending) >= batch:
+            session.execute(write, pending)
+            pending = []
+    if pending:
+        session.execute(write, pending)
 
 
 @functools.cache  # a few values, asked for per group and score by every count

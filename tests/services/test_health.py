@@ -16,6 +16,7 @@ from bot.domain import Score, Window
 from bot.ingest.demo import DemoSize, load_demo
 from bot.ingest.formats import Kind
 from bot.ingest.importer import import_source
+from bot.services import health
 from bot.services import portfolio as portfolio_service
 from bot.services.access import deauthorize
 from bot.services.attention import Lens, explain, lens_for
@@ -239,6 +240,26 @@ def test_a_restriction_in_force_is_kept_with_its_end(factory: sessionmaker[Sessi
     assert kept["HIGH"] == (None, None)
     assert [r.shop_id for r in listed.rows] == ["NOW"]
     assert any(f"{TODAY + dt.timedelta(days=7):%b %-d}" in reason for reason in listed.rows[0].reasons)
+
+
+def test_restrictions_written_a_few_at_a_time_while_read_as_a_stream_are_all_kept(
+    factory: sessionmaker[Session],
+) -> None:
+    ago = lambda days: TODAY - dt.timedelta(days=days)  # noqa: E731
+    falls = {f"S{n}": (160, 150 - 10 * n) for n in range(5)}  # each reached 150 (or lower) today
+    load(factory, Kind.SHOPS, [shop(shop_id) for shop_id in falls])
+    rows = [
+        metric(s, ago(d), ahr) for s, (before, now) in falls.items() for d, ahr in ((1, before), (0, now))
+    ]
+    load(factory, Kind.METRICS, rows)
+    with factory() as session:
+        kept = {h.shop_id: (h.restricted_until, h.restriction) for h in session.scalars(select(ShopHealth))}
+        session.execute(update(ShopHealth).values(restricted_until=None, restriction=None))
+        health._set_restrictions(session, None, TODAY, batch=2)  # reads and writes interleaved
+        session.flush()
+        session.expire_all()
+        again = {h.shop_id: (h.restricted_until, h.restriction) for h in session.scalars(select(ShopHealth))}
+    assert sum(1 for until, _ in kept.values() if until) == len(falls) and again == kept
 
 
 def test_the_first_pages_stored_with_a_change_are_the_pages_a_request_would_read(
