@@ -107,7 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--database-url", help="default: a fresh SQLite file under bench-results/")
     p.add_argument("--requests", type=int, default=200, help="requests per command, one client")
-    p.add_argument("--changes", type=int, default=20, help="one-row imports, each followed by a request")
+    p.add_argument(
+        "--changes",
+        type=int,
+        default=40,
+        help="one-row imports, each followed by a request to the floor or the bot in turn",
+    )
     p.add_argument("--clients", type=int, default=16, help="concurrent clients")
     p.add_argument("--load-requests", type=int, default=1600, help="requests sent by the concurrent clients")
     p.add_argument("--shares", type=int, default=20, help="Share clicks timed while Slack answers 429")
