@@ -121,7 +121,7 @@ class Validator:
     def _metrics_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id = row["shop_id"]
-            if not shop_id or len(shop_id) > 64 or shop_id != shop_id.strip():
+            if not _plain(shop_id):
                 return None
             ahr_text, sps_text, gmv_text = row["ahr"], row["sps"], row["gmv_7d"]
             ahr = int(ahr_text) if ahr_text else None
@@ -164,10 +164,7 @@ class Validator:
     def _accounts_fast(self, row: dict[str, str]) -> dict[str, Any] | None:
         try:
             shop_id, handle, chr_text = row["shop_id"], row["tiktok_handle"], row["chr"]
-            for plain in (shop_id, handle):
-                if not plain or len(plain) > 64 or plain != plain.strip():
-                    return None
-            if handle[0] == "@":
+            if not (_plain(shop_id) and _plain(handle)) or handle[0] == "@":
                 return None
             chr_ = int(chr_text) if chr_text else None
             if chr_ is not None and not 0 <= chr_ <= 1000:
@@ -269,3 +266,8 @@ class Validator:
         if "amount" in row:
             parsed["amount"] = fields.money(row, "amount")
         return parsed
+
+
+def _plain(value: str) -> bool:
+    """An ID the fast paths may take as it is: present, at most 64 characters, nothing to strip."""
+    return bool(value) and len(value) <= 64 and value == value.strip()
