@@ -5,16 +5,18 @@ batches to a staging table (`bot.ingest.staging`); when the whole file is good (
 is set) one upsert keyed on the natural keys merges it into the real table (so importing the same
 file twice changes nothing), and the derived health of the shops it touched is recomputed in the
 same transaction. A key on two lines with different values is a bad row on both lines. Memory
-stays bounded: the current batch, what the rows need from the database (looked up once per batch;
-see `Validator` for what is remembered across batches) and the list of errors are held.
+stays bounded: the current batch, what its rows need from the database (looked up once per
+batch) and the list of errors are held; what concerns the whole file or every shop is asked of the
+staging table.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -123,19 +125,29 @@ def _stage(
         staging.write(good)  # even when the file will be rejected: its repeated keys are named too
 
 
-def _unknown_shops(staging: Staging, result: ImportResult) -> None:
-    """Rows of shops that are not known are bad, and leave the staging table (one anti-join, so
-    that no set of every shop is held in memory)."""
+def _refuse(
+    staging: Staging, result: ImportResult, where: Any, column: str, reason: Callable[[str], str]
+) -> None:
+    """The staged lines `where` picks are bad rows (`reason` of each line's shop ID says why):
+    they leave the staging table, so that `skip_invalid` merges only the rest."""
     t = staging.table.c
-    unknown = ~select(Shop.shop_id).where(Shop.shop_id == t.shop_id).exists()
-    found = staging.conn.execute(select(t[LINE], t.shop_id).where(unknown)).all()
+    found = staging.conn.execute(select(t[LINE], t.shop_id).where(where)).all()
     if found:
-        result.errors += [RowError(line, "shop_id", UNKNOWN_SHOP.format(shop_id)) for line, shop_id in found]
-        staging.conn.execute(staging.table.delete().where(unknown))
+        result.errors += [RowError(line, column, reason(shop_id)) for line, shop_id in found]
+        staging.conn.execute(staging.table.delete().where(where))
         result.imported -= len(found)
 
 
+def _unknown_shops(staging: Staging, result: ImportResult) -> None:
+    """Rows of shops that are not known are bad (one anti-join, so that no set of every shop is
+    held in memory)."""
+    t = staging.table.c
+    unknown = ~select(Shop.shop_id).where(Shop.shop_id == t.shop_id).exists()
+    _refuse(staging, result, unknown, "shop_id", UNKNOWN_SHOP.format)
+
+
 MAX_ACCOUNTS_PER_SHOP = 5
+TOO_MANY_ACCOUNTS = f"shop {{}} already has {MAX_ACCOUNTS_PER_SHOP} linked accounts"
 
 
 def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
@@ -182,11 +194,7 @@ def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
                 refused.append((shop_id, handle))
     for shop_id, handle in refused:
         where = and_(t.shop_id == shop_id, t.tiktok_handle == handle)
-        lines = conn.scalars(select(t[LINE]).where(where)).all()
-        reason = f"shop {shop_id} already has {MAX_ACCOUNTS_PER_SHOP} linked accounts"
-        result.errors += [RowError(line, "tiktok_handle", reason) for line in lines]
-        conn.execute(staging.table.delete().where(where))
-        result.imported -= len(lines)
+        _refuse(staging, result, where, "tiktok_handle", TOO_MANY_ACCOUNTS.format)
 
 
 def _shared_codes(staging: Staging, result: ImportResult) -> None:
@@ -197,13 +205,11 @@ def _shared_codes(staging: Staging, result: ImportResult) -> None:
     t = staging.table.c
     shared = select(t.shop_code).group_by(t.shop_code).having(func.min(t.shop_id) != func.max(t.shop_id))
     for code in staging.conn.scalars(shared).all():
-        lines = staging.conn.execute(select(t.shop_id, t[LINE]).where(t.shop_code == code).order_by(t[LINE]))
-        owner, *others = lines.all()
-        taken = [line for shop_id, line in others if shop_id != owner.shop_id]
-        for line in taken:
-            result.errors.append(RowError(line, "shop_code", CODE_TAKEN.format(code, owner.shop_id)))
-        staging.conn.execute(staging.table.delete().where(t.shop_code == code, t.shop_id != owner.shop_id))
-        result.imported -= len(taken)
+        first = select(t.shop_id).where(t.shop_code == code).order_by(t[LINE]).limit(1)
+        owner = staging.conn.scalar(first)
+        where = and_(t.shop_code == code, t.shop_id != owner)
+        # (the line's own shop ID, passed last, is not in the message)
+        _refuse(staging, result, where, "shop_code", functools.partial(CODE_TAKEN.format, code, owner))
 
 
 def _duplicate_errors(staging: Staging, result: ImportResult) -> list[Duplicate]:
