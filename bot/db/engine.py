@@ -70,6 +70,7 @@ def make_engine(url: str, *, wait_seconds: float = 30.0) -> Engine:
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
+    _track_reads(engine)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     elif engine.dialect.name == "postgresql":
@@ -96,6 +97,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+# In a connection's `info` (the DBAPI connection's, kept across checkouts, so cleared at every
+# BEGIN): the transaction ran a statement other than a SELECT, or one that failed.
+_NOT_READ_ONLY = "healthbot_not_read_only"
+
+
+def _track_reads(engine: Engine) -> None:
+    """Notes on each connection whether its transaction has only read, for `close_session`."""
+
+    def begun(conn: Connection) -> None:
+        conn.info.pop(_NOT_READ_ONLY, None)
+
+    def executing(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.startswith("SELECT"):  # as SQLAlchemy writes them; anything else counts
+            conn.info[_NOT_READ_ONLY] = True
+
+    def failed(context: Any) -> None:
+        if context.connection is not None:
+            context.connection.info[_NOT_READ_ONLY] = True
+
+    event.listen(engine, "begin", begun)
+    event.listen(engine, "before_cursor_execute", executing)
+    event.listen(engine, "handle_error", failed)
+
+
+def close_session(session: Session) -> None:
+    """Ends a request's session: a transaction that only read (every statement a SELECT that
+    worked, nothing waiting to be flushed) is committed, anything else rolled back.
+
+    To the database both end a read alike, but psycopg forgets every statement it has prepared on
+    a connection at each ROLLBACK, so requests ending in one would have PostgreSQL plan each of
+    their statements afresh; planning costs more than running most of them (a card's 9 statements
+    ~2 ms more)."""
+    try:
+        if (
+            session.in_transaction()
+            and not (session.new or session.dirty or session.deleted)
+            and not session.connection().info.get(_NOT_READ_ONLY)
+        ):
+            session.commit()
+    finally:
+        session.close()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

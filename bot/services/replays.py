@@ -9,7 +9,7 @@ import hashlib
 import random
 from typing import cast
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Engine, Table
 
 from bot.db import upsert_insert
 from bot.db.models import SeenRequest
@@ -21,18 +21,19 @@ PRUNE_ONE_IN = 100  # forget expired records on about one request in a hundred
 SEEN = cast(Table, SeenRequest.__table__)
 
 
-def first_sight(conn: Connection, signature: str, *, now: dt.datetime | None = None) -> bool:
-    """True the first time this signature is seen; False for a replay. Commits (one INSERT that
-    does nothing on a replay: no exception to recover from)."""
+def first_sight(engine: Engine, signature: str, *, now: dt.datetime | None = None) -> bool:
+    """True the first time this signature is seen; False for a replay. One INSERT that does
+    nothing on a replay (no exception to recover from), committed on its own: in autocommit mode,
+    no BEGIN and COMMIT around it (on PostgreSQL two round trips fewer on every request)."""
     now = now or dt.datetime.now(dt.UTC)
     key = hashlib.sha256(signature.encode("utf-8")).hexdigest()
-    insert = (
-        upsert_insert(conn, SEEN)
-        .on_conflict_do_nothing(index_elements=["signature"])
-        .returning(SEEN.c.signature)  # a row only when inserted (rowcount is -1 on psycopg)
-    )
-    first = conn.execute(insert, {"signature": key, "seen_at": now}).first() is not None
-    if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
-        conn.execute(SEEN.delete().where(SEEN.c.seen_at < now - KEEP))
-    conn.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        insert = (
+            upsert_insert(conn, SEEN)
+            .on_conflict_do_nothing(index_elements=["signature"])
+            .returning(SEEN.c.signature)  # a row only when inserted (rowcount is -1 on psycopg)
+        )
+        first = conn.execute(insert, {"signature": key, "seen_at": now}).first() is not None
+        if random.randrange(PRUNE_ONE_IN) == 0:  # not security: it only spreads the clean-up
+            conn.execute(SEEN.delete().where(SEEN.c.seen_at < now - KEEP))
     return first

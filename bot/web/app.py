@@ -48,7 +48,7 @@ class HealthApp(App):
         finally:
             session = req.context.get(SESSION)
             if isinstance(session, Session):
-                session.close()
+                db.close_session(session)
 
     def _screen(self, req: BoltRequest) -> BoltResponse | None:
         assert self.signing_secret is not None
@@ -61,8 +61,7 @@ class HealthApp(App):
             return BoltResponse(status=200, body="", headers={"x-slack-no-retry": "1"})
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         try:
-            with self.deps.factory.kw["bind"].connect() as conn:
-                first = first_sight(conn, signature)
+            first = first_sight(self.deps.factory.kw["bind"], signature)
         except OperationalError as exc:
             if not db.is_busy(exc):
                 raise
