@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.db.models import AccountSnapshot, Shop, ShopHealth
 from bot.services.cache import cached
@@ -44,9 +44,11 @@ def get_shop(session: Session, shop_id: str) -> ShopInfo | None:
     return None if shop is None else shop_info(shop)
 
 
+FOUND = "healthbot_found_shop"  # in `Session.info`: the shop the last lookup found
 # Code, then ID, then exact name; built once (building a statement costs more than running it).
+# Each reads the shop's health too: a card that follows (`shop_detail`) finds both in the session.
 _EXACT = tuple(
-    select(Shop).where(where)
+    select(Shop).options(joinedload(Shop.health)).where(where)
     for where in (
         func.lower(Shop.shop_code) == func.lower(bindparam("text")),
         Shop.shop_id == bindparam("text"),
@@ -77,6 +79,10 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
     for statement in _EXACT:
         exact = session.scalars(statement, {"text": text}).all()
         if len(exact) == 1:  # the usual answer, already read
+            # The session's identity map holds objects weakly; a strong reference for the rest of
+            # the request (SQLAlchemy's own recipe) lets a card that follows find the shop and its
+            # health there (`session.get`) instead of reading them again.
+            session.info[FOUND] = exact[0]
             found = shop_info(exact[0])
             return Lookup(found, [found], [])
         if exact:

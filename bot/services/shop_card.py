@@ -7,14 +7,13 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot import domain
 from bot.db.models import (
     AccountSnapshot,
     MetricSnapshot,
     Shop,
-    ShopHealth,
     Violation,
 )
 from bot.services.attention import Lens, card_findings
@@ -104,11 +103,7 @@ _ACCOUNTS = select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountS
     AccountSnapshot.shop_id == bindparam("shop_id"),
     AccountSnapshot.date.in_(bindparam("days", expanding=True)),
 )
-_SHOP = (
-    select(Shop, ShopHealth)
-    .outerjoin(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
-    .where(Shop.shop_id == bindparam("shop_id"))
-)
+_WITH_HEALTH = [joinedload(Shop.health)]
 _VIOLATIONS = (
     select(Violation)
     .where(Violation.shop_id == bindparam("shop_id"), Violation.notified_at >= bindparam("since"))
@@ -120,10 +115,11 @@ def shop_detail(
     session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30, lens: Lens | None = None
 ) -> ShopDetail | None:
     """Everything the card shows of one seller; with a lens, also why to act (`card_findings`)."""
-    found = session.execute(_SHOP, {"shop_id": shop_id}).first()
-    if found is None:
+    # No statement when the lookup that found the shop has read it (and its health) already.
+    shop = session.get(Shop, shop_id, options=_WITH_HEALTH)
+    if shop is None:
         return None
-    shop, health = found
+    health = shop.health
     as_of = health.as_of if health and health.as_of else today
     since = as_of - dt.timedelta(days=trend_days - 1)
     conn = session.connection()

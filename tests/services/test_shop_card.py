@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain import PointsRules, Reason, Window
 from bot.ingest.demo import DemoSize, load_demo
 from bot.services.attention import Lens, findings_of
 from bot.services.filters import seller_row, seller_select
+from bot.services.lookup import find_shop
 from bot.services.shop_card import shop_detail
 from tests.conftest import TODAY
 from tests.services.conftest import seed
@@ -112,6 +115,28 @@ def test_shop_detail(factory: sessionmaker[Session], detailed: None) -> None:
     assert av.nearest_deadline == TODAY + dt.timedelta(days=28)
     assert av.points_180d == 6
     assert detail.today == TODAY
+
+
+def test_a_card_after_its_lookup_reads_the_shop_once(factory: sessionmaker[Session], detailed: None) -> None:
+    engine = factory.kw["bind"]
+    shop_reads: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM shops" in statement:
+            shop_reads.append(statement)
+
+    with factory() as session:
+        alone = shop_detail(session, "s1", today=TODAY)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        with factory() as session:
+            found = find_shop(session, "s1")
+            assert found.shop is not None
+            after_lookup = shop_detail(session, found.shop.shop_id, today=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(shop_reads) == 1, shop_reads  # the lookup's, with the health joined
+    assert after_lookup == alone
 
 
 def test_shop_detail_for_unknown_shop(factory: sessionmaker[Session]) -> None:
