@@ -129,11 +129,13 @@ def close_session(session: Session) -> None:
 
     To the database both end a read alike, but psycopg forgets every statement it has prepared on
     a connection at each ROLLBACK, so requests ending in one would have PostgreSQL plan each of
-    their statements afresh; planning costs more than running most of them (a card's 9 statements
-    ~2 ms more)."""
+    their statements afresh; planning costs more than running most of them (the card's dispatch
+    statement 0.74 ms planned each time, 0.25 ms prepared)."""
+    transaction = session.get_transaction()
     try:
         if (
-            session.in_transaction()
+            transaction is not None
+            and transaction.is_active  # not after a failed flush
             and not (session.new or session.dirty or session.deleted)
             and not session.connection().info.get(_NOT_READ_ONLY)
         ):

@@ -46,7 +46,7 @@ from bot.ingest.formats import (
 from bot.ingest.readers import open_file
 from bot.ingest.staging import LINE, Duplicate, Staging
 from bot.ingest.validate import CODE_TAKEN, UNKNOWN_SHOP, Validator
-from bot.services.health import record_refresh, refresh_shop_health
+from bot.services.health import data_version, record_refresh, refresh_shop_health
 from bot.services.portfolio import Moved, data_changed, groups_of
 from bot.services.portfolio_trend import forget_days, store_days, touched_days
 from bot.settings import Settings
@@ -328,13 +328,12 @@ def import_rows(
 
 
 def _refresh(session: Session, staging: Staging, kind: Kind, *, imported: int) -> Moved | None:
-    """Recompute the touched shops' health. A small file of scores on SQLite (one writer at a time,
-    and this transaction is it) also says how it moved those shops between the portfolio's groups,
-    unless the newest data day moved (then every shop's health was recomputed)."""
+    """Recompute the touched shops' health. A small file of scores also says how it moved those
+    shops between the portfolio's groups (with the stamp read before them: `data_changed` counts
+    again if another writer has renewed it since), unless the newest data day moved (then every
+    shop's health was recomputed)."""
     touched = staging.shop_ids()
-    if not (
-        imported <= SMALL_IMPORT and kind is not Kind.SHOPS and session.get_bind().dialect.name == "sqlite"
-    ):
+    if not (imported <= SMALL_IMPORT and kind is not Kind.SHOPS):
         if imported >= (session.scalar(select(func.count()).select_from(Shop)) or 0):
             # As many rows as shops: recompute every shop rather than pick out the touched ones,
             # which costs more (at L, picking 100,000 shops out of 9 million account rows took
@@ -344,9 +343,11 @@ def _refresh(session: Session, staging: Staging, kind: Kind, *, imported: int) -
             refresh_shop_health(session, touched)
         return None
     day = session.scalar(select(ShopHealth.as_of).limit(1))
+    since = data_version(session)
     before = groups_of(session, touched)
     as_of = refresh_shop_health(session, touched)
-    return (before, groups_of(session, touched)) if day is not None and as_of == day else None
+    moved = since is not None and day is not None and as_of == day
+    return Moved(since, before, groups_of(session, touched)) if moved else None
 
 
 def _ignored_ahr(staging: Staging) -> list[str]:

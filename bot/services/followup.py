@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import Acknowledgement, AuthRequestSend, OwnerPreference, Shop, ShopHealth, Snooze
-from bot.services.portfolio import data_changed
+from bot.services.portfolio import NONE_MOVED, data_changed
 from bot.services.records import Page, SellerRow, TeamState
 from bot.settings import Settings
 
@@ -136,7 +136,7 @@ def assign_owner(session: Session, shop_id: str, owner: str | None, settings: Se
         return False
     shop.owner = owner
     # Lists show owners, so cached answers are stale now; no shop moved between the groups.
-    data_changed(session, settings, moved=([], []))
+    data_changed(session, settings, moved=NONE_MOVED)
     return True
 
 

@@ -309,12 +309,15 @@ def bump_data_version(session: Session) -> str:
     return row.stamp
 
 
-def data_version(session: Session) -> str | None:
-    # Read on every cached answer: straight on the connection, without the ORM's per-statement work.
-    return session.connection().execute(_STAMP).scalar()
+def data_version(session: Session, *, lock: bool = False) -> str | None:
+    """The stamp. Read on every cached answer: straight on the connection, without the ORM's
+    per-statement work. `lock`: held until the transaction ends, as a writer's bump of it would
+    (PostgreSQL: a writer that has renewed it but not committed is waited for, and read after)."""
+    return session.connection().execute(_LOCKED_STAMP if lock else _STAMP).scalar()
 
 
 _STAMP = select(DataVersion.stamp).where(DataVersion.id == 1)
+_LOCKED_STAMP = _STAMP.with_for_update()
 
 
 def record_refresh(

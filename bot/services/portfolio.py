@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
@@ -93,7 +93,19 @@ def _groups(session: Session, where: ColumnElement[bool] | None = None) -> list[
     return [as_group(row) for row in session.execute(query)]
 
 
-Moved = tuple[list[Group], list[Group]]  # the changed shops' groups before and after the change
+@dataclass(frozen=True)
+class Moved:
+    """The only shops a change touched, as their groups before and after it. `since`: the stamp
+    read before the groups were (None only when no shop moved, as when an owner changes), which
+    must still be the stamp when the change is stored: a writer that committed in between makes
+    the groups count again."""
+
+    since: str | None
+    before: list[Group]
+    after: list[Group]
+
+
+NONE_MOVED = Moved(None, [], [])
 
 
 def _moved(every: list[Group], before: list[Group], after: list[Group]) -> list[Group] | None:
@@ -387,17 +399,19 @@ def data_changed(session: Session, settings: Settings | None = None, moved: Move
     them (a week's comparison is worked out from the groups when first asked: about 0.1 s at L).
     Call once per transaction.
 
-    `moved`: the only shops changed, as their groups before and after (a small import, by a
-    writer no other can run beside: SQLite's), or none at all (`([], [])`: an owner changed).
-    The stored groups are then moved, not counted again (the GROUP BY takes about 0.3 s at L),
-    when they are those of the stamp this transaction read; otherwise they are counted again."""
-    before = data_version(session) if moved is not None else None
+    `moved`: the only shops changed, as their groups before and after (a small import), or none
+    at all (`NONE_MOVED`: an owner changed). The stored groups are then moved, not counted again
+    (the GROUP BY takes about 0.3 s at L), when they are those of a stamp no other
+    writer has renewed since the moved groups were read; otherwise they are counted again. The
+    stamp is read locked, as the bump would lock it: on PostgreSQL, where writers run side by
+    side, one that has renewed it is waited for and its stamp read, so no change is left out."""
+    before = data_version(session, lock=True) if moved is not None else None
     stamp = bump_data_version(session)
     session.flush()
     every = None
-    if moved is not None and before is not None:
+    if moved is not None and before is not None and moved.since in (None, before):
         previous = stored(session, ("groups",), before, GROUPS)
-        every = _moved(previous, *moved) if previous is not None else None
+        every = _moved(previous, moved.before, moved.after) if previous is not None else None
     if every is None:
         every = _groups(session)
     answers: dict[tuple[Any, ...], tuple[Any, Codec[Any]]] = {("groups",): (every, GROUPS)}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, event, func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import db
@@ -80,6 +80,23 @@ def test_a_session_whose_read_failed_is_rolled_back(factory: sessionmaker[Sessio
     assert ended == ["rollback"]
     with factory() as fresh:  # the connection went back to the pool usable
         assert fresh.scalar(select(func.count()).select_from(Shop)) == 0
+
+
+def test_a_session_whose_flush_failed_is_rolled_back(
+    factory: sessionmaker[Session], ended: list[str]
+) -> None:
+    load(factory, Kind.SHOPS, [shop("1")])
+    ended.clear()
+    session = factory()
+    session.add(
+        Shop(
+            shop_id="1", shop_code="C1", shop_name="Again", region="US", authorized=True, chr_authorized=True
+        )
+    )
+    with pytest.raises(IntegrityError):  # a listener that caught this and carried on
+        session.flush()
+    db.close_session(session)  # no error of its own
+    assert ended == ["rollback"]
 
 
 def test_a_session_that_did_nothing_ends_quietly(factory: sessionmaker[Session], ended: list[str]) -> None:
