@@ -45,6 +45,7 @@ def get_shop(session: Session, shop_id: str) -> ShopInfo | None:
 
 
 FOUND = "healthbot_found_shop"  # in `Session.info`: the shop the last lookup found
+
 # Code, then ID, then exact name; built once (building a statement costs more than running it).
 # Each reads the shop's health too: a card that follows (`shop_detail`) finds both in the session.
 _EXACT = tuple(

@@ -401,10 +401,10 @@ def data_changed(session: Session, settings: Settings | None = None, moved: Move
 
     `moved`: the only shops changed, as their groups before and after (a small import), or none
     at all (`NONE_MOVED`: an owner changed). The stored groups are then moved, not counted again
-    (the GROUP BY takes about 0.3 s at L), when they are those of a stamp no other
-    writer has renewed since the moved groups were read; otherwise they are counted again. The
-    stamp is read locked, as the bump would lock it: on PostgreSQL, where writers run side by
-    side, one that has renewed it is waited for and its stamp read, so no change is left out."""
+    (the GROUP BY takes about 0.3 s at L), when no other writer has renewed the stamp since the
+    moved groups were read; otherwise they are counted again. The stamp is read locked, as the
+    bump would lock it: on PostgreSQL, where writers run side by side, one that has renewed it is
+    waited for and its stamp read, so no change is left out."""
     before = data_version(session, lock=True) if moved is not None else None
     stamp = bump_data_version(session)
     session.flush()
