@@ -19,7 +19,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
-    delete,
     func,
     insert,
     literal,
@@ -69,10 +68,11 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
     if stored is None or stored[0] != as_of:
         touched = None
     chosen = Shop.shop_id.in_(touched) if touched is not None else true()
+    _forget_loaded(session)
     if touched is None:
-        session.execute(delete(ShopHealth))
+        session.execute(_TABLE.delete())
     else:
-        session.execute(delete(ShopHealth).where(ShopHealth.shop_id.in_(touched)))
+        session.execute(_TABLE.delete().where(_TABLE.c.shop_id.in_(touched)))
     columns = [c.name for c in ShopHealth.__table__.columns if c.name not in SET_AFTER]
     if as_of is None:
         rows = select(Shop.shop_id, *(null() for _ in columns[1:])).where(chosen)
@@ -154,6 +154,20 @@ def refresh_shop_health(session: Session, touched: Select[Any] | None) -> dt.dat
     return as_of
 
 
+# The rows are rewritten as a table, not through the ORM: an ORM UPDATE or DELETE whose WHERE it
+# cannot evaluate in Python reads back the key of every row it changed (RETURNING) to synchronize
+# the session, at XL a million keys (~100 MB, the import's peak). Objects the session holds are
+# expired instead (`_forget_loaded`).
+_TABLE = cast(Table, ShopHealth.__table__)
+
+
+def _forget_loaded(session: Session) -> None:
+    """The session's ShopHealth objects are reloaded when next read: their rows are rewritten."""
+    for loaded in list(session.identity_map.values()):
+        if isinstance(loaded, ShopHealth):
+            session.expire(loaded)
+
+
 # Computed from the row's other columns (flags) or from other tables, once the rows exist.
 SET_AFTER = ("flags", "points", "points_1d", "points_7d", "restricted_until", "restriction")
 # Regions that are, or may be configured as (the UK), on the 48-point system: their shops' points
@@ -182,8 +196,8 @@ def _set_points(session: Session, touched: Select[Any] | None, as_of: dt.date) -
 
     candidates = select(Shop.shop_id).where(func.upper(Shop.region).in_(POINT_CANDIDATES))
     stmt = (
-        update(ShopHealth)
-        .where(ShopHealth.shop_id.in_(candidates))
+        update(_TABLE)
+        .where(_TABLE.c.shop_id.in_(candidates))
         .values(
             points=points_on(as_of),
             points_1d=points_on(as_of - dt.timedelta(days=1)),
@@ -191,7 +205,7 @@ def _set_points(session: Session, touched: Select[Any] | None, as_of: dt.date) -
         )
     )
     if touched is not None:
-        stmt = stmt.where(ShopHealth.shop_id.in_(touched))
+        stmt = stmt.where(_TABLE.c.shop_id.in_(touched))
     session.execute(stmt)
 
 
@@ -242,10 +256,9 @@ def _set_restrictions(
         .order_by(known.c.shop_id),
         execution_options={"yield_per": batch},
     )
-    table = cast(Table, ShopHealth.__table__)
     write = (
-        update(table)
-        .where(table.c.shop_id == bindparam("id"))
+        update(_TABLE)
+        .where(_TABLE.c.shop_id == bindparam("id"))
         .values(restricted_until=bindparam("until"), restriction=bindparam("score"))
     )
     pending: list[dict[str, Any]] = []
@@ -292,9 +305,9 @@ def _set_flags(session: Session, touched: Select[Any] | None) -> None:
         then = ShopHealth.ahr_1d if window is Window.DAY else ShopHealth.ahr_7d
         crossed = or_(*(and_(then > score, ShopHealth.ahr <= score) for score in domain.MILESTONE_SCORES))
         bits = bits + case((crossed, milestone_flag(window)), else_=0)
-    stmt = update(ShopHealth).values(flags=bits)
+    stmt = update(_TABLE).values(flags=bits)
     if touched is not None:
-        stmt = stmt.where(ShopHealth.shop_id.in_(touched))
+        stmt = stmt.where(_TABLE.c.shop_id.in_(touched))
     session.execute(stmt)
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import astuple
 
 import pytest
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, event, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
@@ -133,6 +133,37 @@ def test_incremental_rows_equal_a_full_rebuild(factory: sessionmaker[Session]) -
     assert _health(factory) == incremental
     assert incremental["B"][5:8] == (400, 430, 460)  # worst account today; the largest fall per window
     assert set(incremental) == {"A", "B", "C", "D"}
+
+
+@pytest.mark.parametrize("every_shop", [True, False])
+def test_a_recompute_reads_no_rows_back_and_the_sessions_objects_follow(
+    factory: sessionmaker[Session], every_shop: bool
+) -> None:
+    # An ORM UPDATE or DELETE may read back the key of every row it changed to keep the session
+    # in step (at XL a million keys, the import's peak memory); the rows are written as a table,
+    # and the objects the session holds are reloaded instead.
+    load(factory, Kind.SHOPS, [shop("A"), shop("B", region="PH")])
+    load(factory, Kind.METRICS, [metric(s, TODAY, 300, "4.0", 10) for s in "AB"])
+    load(factory, Kind.VIOLATIONS, [violation("V1", "B", TODAY, points=12)])
+    engine = factory.kw["bind"]
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    with transaction(factory) as session:
+        held = session.get_one(ShopHealth, "A")
+        assert held.ahr == 300
+        session.execute(update(MetricSnapshot).where(MetricSnapshot.shop_id == "A").values(ahr=120))
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            touched = None if every_shop else select(Shop.shop_id).where(Shop.shop_id == "A")
+            health.refresh_shop_health(session, touched)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert held.ahr == 120  # reloaded, not the value read before
+        assert session.get_one(ShopHealth, "B").points == 12
+    assert statements and not [s for s in statements if "RETURNING" in s.upper()]
 
 
 # ---- portfolio answers stored with the change ----
