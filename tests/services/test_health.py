@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import astuple
 
 import pytest
-from sqlalchemy import Engine, event, func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db import transaction
@@ -33,6 +33,7 @@ from bot.services.records import ListFilter, Page
 from bot.settings import Settings
 from tests.conftest import TODAY
 from tests.support.data import account, load, metric, shop, violation
+from tests.support.statements import statements_sent
 
 # ---- freshness ----
 
@@ -145,25 +146,16 @@ def test_a_recompute_reads_no_rows_back_and_the_sessions_objects_follow(
     load(factory, Kind.SHOPS, [shop("A"), shop("B", region="PH")])
     load(factory, Kind.METRICS, [metric(s, TODAY, 300, "4.0", 10) for s in "AB"])
     load(factory, Kind.VIOLATIONS, [violation("V1", "B", TODAY, points=12)])
-    engine = factory.kw["bind"]
-    statements: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     with transaction(factory) as session:
         held = session.get_one(ShopHealth, "A")
         assert held.ahr == 300
         session.execute(update(MetricSnapshot).where(MetricSnapshot.shop_id == "A").values(ahr=120))
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with statements_sent(factory.kw["bind"]) as sent:
             touched = None if every_shop else select(Shop.shop_id).where(Shop.shop_id == "A")
             health.refresh_shop_health(session, touched)
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
         assert held.ahr == 120  # reloaded, not the value read before
         assert session.get_one(ShopHealth, "B").points == 12
-    assert statements and not [s for s in statements if "RETURNING" in s.upper()]
+    assert sent and not [s for s, _ in sent if "RETURNING" in s.upper()]
 
 
 # ---- portfolio answers stored with the change ----

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.formats import Kind
@@ -13,6 +12,7 @@ from bot.services.lookup import find_shop
 from tests.conftest import TODAY
 from tests.services.conftest import seed
 from tests.support.data import account, load, metric, shop
+from tests.support.statements import statements_sent
 
 # ---- lookup ----
 
@@ -88,20 +88,13 @@ def test_find_shop_nothing_for_gibberish(factory: sessionmaker[Session], named: 
 
 def _statements(factory: sessionmaker[Session], query: str) -> list[tuple[str, Any]]:
     """Every SELECT that find_shop sends to the database for `query` (an engine event, no patching)."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    engine = factory.kw["bind"]
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with factory() as session:
-            find_shop(session, query)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
+    with statements_sent(factory.kw["bind"]) as seen, factory() as session:
+        find_shop(session, query)
+    return [
+        (statement, parameters)
+        for statement, parameters in seen
+        if statement.lstrip().upper().startswith("SELECT")
+    ]
 
 
 @pytest.mark.parametrize("query", ["GLOW1", "glow1", "1002", "kite goods", "@KITE.official"])

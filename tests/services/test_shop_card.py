@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain import PointsRules, Reason, Window
@@ -18,6 +16,7 @@ from bot.services.shop_card import shop_detail
 from tests.conftest import TODAY
 from tests.services.conftest import seed
 from tests.support.data import account, metric, shop, violation
+from tests.support.statements import statements_sent
 
 D1 = TODAY - dt.timedelta(days=1)
 D7 = TODAY - dt.timedelta(days=7)
@@ -118,23 +117,13 @@ def test_shop_detail(factory: sessionmaker[Session], detailed: None) -> None:
 
 
 def test_a_card_after_its_lookup_reads_the_shop_once(factory: sessionmaker[Session], detailed: None) -> None:
-    engine = factory.kw["bind"]
-    shop_reads: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM shops" in statement:
-            shop_reads.append(statement)
-
     with factory() as session:
         alone = shop_detail(session, "s1", today=TODAY)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with factory() as session:
-            found = find_shop(session, "s1")
-            assert found.shop is not None
-            after_lookup = shop_detail(session, found.shop.shop_id, today=TODAY)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    with statements_sent(factory.kw["bind"]) as sent, factory() as session:
+        found = find_shop(session, "s1")
+        assert found.shop is not None
+        after_lookup = shop_detail(session, found.shop.shop_id, today=TODAY)
+    shop_reads = [statement for statement, _ in sent if "FROM shops" in statement]
     assert len(shop_reads) == 1, shop_reads  # the lookup's, with the health joined
     assert after_lookup == alone
 
