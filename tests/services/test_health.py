@@ -387,6 +387,9 @@ def test_a_writer_waits_for_one_that_renewed_the_stamp_and_keeps_its_change(
     # A writer that moves a shop between groups and renews the stamp, not committed yet.
     assert set_authorization(import_like, lost, False, dt.datetime.now(dt.UTC))
     data_changed(import_like, settings)
+    writer = import_like.connection().connection.dbapi_connection
+    assert writer is not None
+    blocker = writer.info.backend_pid  # the server process holding the stamp's lock
     failures: list[BaseException] = []
 
     def assign() -> None:  # an owner change carries the stored groups over to its own stamp
@@ -399,13 +402,13 @@ def test_a_writer_waits_for_one_that_renewed_the_stamp_and_keeps_its_change(
     thread = threading.Thread(target=assign)
     thread.start()
     try:
-        # The owner change is waiting for a lock (autocommit: a fresh view of the server each time).
+        # The owner change is waiting for the writer's lock (autocommit: a fresh view each time).
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+            waiting = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
             deadline = time.monotonic() + 10
-            while not conn.execute(waiting).scalar() and time.monotonic() < deadline:
+            while not conn.execute(waiting, {"pid": blocker}).scalar() and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert conn.execute(waiting).scalar(), "the owner change never waited"
+            assert conn.execute(waiting, {"pid": blocker}).scalar(), "the owner change never waited"
     finally:
         import_like.commit()
         import_like.close()
