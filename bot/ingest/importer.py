@@ -20,13 +20,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, func, select
+from sqlalchemy import Connection, Table, and_, func, select, true
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import domain
+from bot.db import upsert_insert
 from bot.db.models import (
     AccountSnapshot,
     Base,
+    LinkedAccount,
     MetricSnapshot,
     Order,
     SecuritySignal,
@@ -155,7 +157,7 @@ def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
     lines of any further handle (taken in the order the file first names them) are bad and leave
     the staging table. One pass over the file's (shop, handle) pairs finds the shops that would
     go over; only those are read further."""
-    t, linked = staging.table.c, AccountSnapshot
+    t, linked = staging.table.c, LinkedAccount
     pairs = select(t.shop_id, t.tiktok_handle).distinct().subquery()
     is_linked = (
         select(linked.shop_id)
@@ -168,18 +170,14 @@ def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
         .group_by(pairs.c.shop_id)
         .subquery()
     )
-    had = (
-        select(func.count(func.distinct(linked.tiktok_handle)))
-        .where(linked.shop_id == new.c.shop_id)
-        .scalar_subquery()
-    )
+    had = select(func.count()).where(linked.shop_id == new.c.shop_id).scalar_subquery()
     conn = staging.conn
     over = conn.scalars(select(new.c.shop_id).where(new.c.new + had > MAX_ACCOUNTS_PER_SHOP)).all()
     if not over:
         return
     links: dict[str, set[str]] = {}
     for shop_id, handle in conn.execute(
-        select(linked.shop_id, linked.tiktok_handle).where(linked.shop_id.in_(over)).distinct()
+        select(linked.shop_id, linked.tiktok_handle).where(linked.shop_id.in_(over))
     ):
         links.setdefault(shop_id, set()).add(handle)
     first = func.min(t[LINE])
@@ -195,6 +193,14 @@ def _sixth_accounts(staging: Staging, result: ImportResult) -> None:
     for shop_id, handle in refused:
         where = and_(t.shop_id == shop_id, t.tiktok_handle == handle)
         _refuse(staging, result, where, "tiktok_handle", TOO_MANY_ACCOUNTS.format)
+
+
+def _link_accounts(staging: Staging) -> None:
+    """The accounts the merged snapshots are of, each kept once (`LinkedAccount`)."""
+    t = staging.table.c
+    pairs = select(t.shop_id, t.tiktok_handle).distinct().where(true())  # SQLite: ON CONFLICT, not a join
+    insert = upsert_insert(staging.conn, LinkedAccount).from_select(["shop_id", "tiktok_handle"], pairs)
+    staging.conn.execute(insert.on_conflict_do_nothing(index_elements=["shop_id", "tiktok_handle"]))
 
 
 def _shared_codes(staging: Staging, result: ImportResult) -> None:
@@ -298,6 +304,8 @@ def import_rows(
                 staging.discard(conflicting)
                 result.imported -= sum(d.lines for d in conflicting)
             staging.merge(deduplicate=bool(duplicates), now=now)
+        if kind is Kind.ACCOUNTS:
+            _link_accounts(staging)
         if kind is Kind.METRICS:
             result.notes += _ignored_ahr(staging)
         with Session(bind=conn) as session:  # joins the merge's transaction

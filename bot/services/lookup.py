@@ -9,7 +9,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from bot.db.models import AccountSnapshot, Shop, ShopHealth
+from bot.db.models import LinkedAccount, Shop, ShopHealth
 from bot.services.cache import cached
 from bot.services.records import HealthScores, Lookup, ShopInfo
 
@@ -69,9 +69,7 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
     if text.startswith("@"):
         handle = text[1:]
         shop_ids = session.scalars(
-            select(AccountSnapshot.shop_id)
-            .where(func.lower(AccountSnapshot.tiktok_handle) == func.lower(handle))
-            .distinct()
+            select(LinkedAccount.shop_id).where(func.lower(LinkedAccount.tiktok_handle) == func.lower(handle))
         ).all()
         known = [s.shop_id for s in _shops(session, list(shop_ids))]
         if known:

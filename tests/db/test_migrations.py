@@ -35,3 +35,23 @@ def test_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
     assert db.current_revision(engine) is None
     db.upgrade(url)
     db.check_schema(engine)  # raises when outdated
+
+
+def test_the_upgrade_to_linked_accounts_keeps_each_account_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'accounts.db'}"
+    db.upgrade(url, "0018")
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO shops (shop_id, shop_code, shop_name, region, authorized, chr_authorized) "
+            "VALUES ('1', 'C1', 'Kite', 'US', 1, 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO account_snapshots (shop_id, tiktok_handle, date, chr) VALUES "
+            "('1', 'kite.a', '2026-11-01', 700), ('1', 'kite.a', '2026-11-02', 690), "
+            "('1', 'Kite.B', '2026-11-02', 500)"
+        )
+    db.upgrade(url)
+    with engine.connect() as conn:
+        linked = conn.exec_driver_sql("SELECT shop_id, tiktok_handle FROM linked_accounts").all()
+    assert sorted(linked) == [("1", "Kite.B"), ("1", "kite.a")]

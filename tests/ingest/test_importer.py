@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.upload import import_report
 from bot import cli, db
-from bot.db.models import AccountSnapshot, ActionClaim, Base, MetricSnapshot, Shop, ShopHealth, Violation
+from bot.db.models import (
+    AccountSnapshot,
+    ActionClaim,
+    Base,
+    LinkedAccount,
+    MetricSnapshot,
+    Shop,
+    ShopHealth,
+    Violation,
+)
 from bot.ingest.formats import ImportResult, Kind
 from bot.ingest.importer import import_files, import_source
 from tests.conftest import TODAY
@@ -372,7 +381,7 @@ def test_accounts_past_the_fifth_are_refused_on_every_line_whichever_batch_they_
             yield n, dict(zip(columns, [day, shop_id, handle, "300"], strict=True))
 
     rejected = import_source(factory, Kind.ACCOUNTS, rows(), source="a.csv", batch_size=3)
-    assert not rejected.committed
+    assert not rejected.committed and _linked(factory, "1") == {"h0"}
     # h0-h3 and h5 are shop 1's five; h4 and h6 (also as @h6) are refused on each of their lines.
     assert errors_of(rejected) == [(7, "tiktok_handle"), (8, "tiktok_handle"), (11, "tiktok_handle")]
     assert "shop 1 already has 5 linked accounts" in rejected.errors[0].reason
@@ -383,6 +392,14 @@ def test_accounts_past_the_fifth_are_refused_on_every_line_whichever_batch_they_
             session.scalars(select(AccountSnapshot.tiktok_handle).where(AccountSnapshot.shop_id == "1"))
         )
     assert handles == {"h0", "h1", "h2", "h3", "h5"}
+    assert _linked(factory, "1") == handles  # each once: h0 and h1 were on several lines
+
+
+def _linked(factory, shop_id: str) -> set[str]:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return set(
+            session.scalars(select(LinkedAccount.tiktok_handle).where(LinkedAccount.shop_id == shop_id))
+        )
 
 
 def test_quoted_multiline_field_keeps_line_numbers_of_later_rows(factory, write_csv) -> None:  # type: ignore[no-untyped-def]
