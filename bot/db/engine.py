@@ -16,7 +16,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.selectable import Alias
+from sqlalchemy.sql.visitors import InternalTraversal
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -153,6 +157,30 @@ def upsert_insert(on: Session | Connection, table: Any) -> Any:
     PostgreSQL spell it alike)."""
     name = (on.get_bind() if isinstance(on, Session) else on).dialect.name
     return (postgresql if name == "postgresql" else sqlite).insert(table)
+
+
+class _IndexedBy(Alias):
+    """An alias of a table that SQLite reads through one index (`INDEXED BY`); other databases
+    choose for themselves."""
+
+    inherit_cache = True
+    index = ""
+    _traverse_internals = [*Alias._traverse_internals, ("index", InternalTraversal.dp_string)]  # noqa: RUF012
+
+
+@compiles(_IndexedBy, "sqlite")
+def _sqlite_indexed_by(element: _IndexedBy, compiler: SQLCompiler, **kw: Any) -> str:
+    text: str = compiler.visit_alias(element, **kw)  # type: ignore[no-untyped-call]
+    return f"{text} INDEXED BY {element.index}" if kw.get("asfrom") else text
+
+
+def indexed_by(table: Any, index: str) -> Alias:
+    """`table` (a model's table) under an alias that SQLite reads through `index`: for a lookup
+    whose best index its planner cannot tell without statistics, or with statistics of a small
+    table (a unique key it would take instead costs a table page a row)."""
+    alias = _IndexedBy._construct(table, name=None)
+    alias.index = index
+    return alias
 
 
 @contextmanager

@@ -74,7 +74,11 @@ class MetricSnapshot(Base):
     violations_60d: Mapped[int | None] = mapped_column(Integer)
     violations_appealable: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_metric_snapshots_date", "date"),)
+    # A day's rows, with what the portfolio trend counts: that day's and the day before's scores
+    # are read from the index alone, in order, rather than a table page a row.
+    __table_args__ = (
+        Index("ix_metric_snapshots_date_scores", "date", "shop_id", "ahr", "sps_tenths", "gmv_7d"),
+    )
 
 
 class AccountSnapshot(Base):

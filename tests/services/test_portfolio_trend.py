@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,7 @@ from bot.services.digest_records import PortfolioTrend
 from bot.services.portfolio_trend import portfolio_png, portfolio_trend
 from tests.conftest import TODAY
 from tests.support.data import load, metric, shop
+from tests.support.statements import statements_sent
 
 DAY = dt.timedelta(days=1)
 
@@ -166,3 +168,27 @@ def test_days_apart_are_stored_in_runs_each_compared_with_the_day_before_it(
     assert {day for day, _ in stored} == {TODAY - 5 * DAY, TODAY - 2 * DAY}  # no scores on the others
     assert stored[(TODAY - 5 * DAY, "US")] == (len(shops), 0, 0, 0, 0, 0)
     assert stored[(TODAY - 2 * DAY, "US")] == (len(shops), 0, 0, 0, 1, 0)  # 250 is still Excellent
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_day_and_the_day_before_are_read_from_the_date_index_alone(factory: sessionmaker[Session]) -> None:
+    # A day's snapshots lie a page each in the table (stored shop by shop); the date index carries
+    # the scores. SQLite is told to look the day before up there too: on its own it takes the
+    # primary key (one table page a lookup) when it has no statistics or those of a small table.
+    shops = [f"S{n}" for n in range(SMALL_IMPORT // 2 + 1)]
+    load(factory, Kind.SHOPS, [shop(s, f"C{s}") for s in shops])
+    engine = factory.kw["bind"]
+    with statements_sent(engine) as sent:
+        load(
+            factory,
+            Kind.METRICS,
+            [metric(s, TODAY - n * DAY, 300, "4.5", 10.0) for s in shops for n in (0, 1)],
+        )
+    trend = [(sql, params) for sql, params in sent if "GROUP BY shops.region" in sql]
+    assert len(trend) == 3  # yesterday, today, and the day after (no scores)
+    with engine.connect() as conn:
+        for sql, params in trend:
+            plan = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            reads = [step for step in plan if "metric_snapshots" in step]
+            assert len(reads) == 2, plan
+            assert all("COVERING INDEX ix_metric_snapshots_date_scores" in step for step in reads), plan
