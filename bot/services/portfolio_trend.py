@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import domain
@@ -124,13 +124,27 @@ ONE_DAY = dt.timedelta(days=1)
 DAY_SCORES = "ix_metric_snapshots_date_scores"  # the date index, with the shop and its scores
 
 
+def _runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """`days` as runs of consecutive days: (first, last) each."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == ONE_DAY:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
 def _compute(session: Session, days: Iterable[dt.date]) -> list[dict[str, Any]]:
-    """The rows of `days`, per day and region: one GROUP BY a day over its snapshots, each joined
-    to the shop's day before, both read from the date index alone (it carries the scores: at L,
-    61 days in 6.5 s, against 18 s through the table, where a day's rows are a page each, and 18 s
-    in one pass over the days, which SQLite sorts whole to group). SQLite is told to look the day
-    before up in it: without statistics, or with those of a small table, the primary key looks
-    cheaper. Authorized sellers as they are when the days are stored."""
+    """The rows of `days`, per day and region: a GROUP BY over the days' snapshots, each joined to
+    the shop's day before. PostgreSQL takes a run of consecutive days in one pass (it hashes the
+    groups: at M, 181 days in 1.1 s against 6 s a query a day). SQLite sorts every row to group,
+    so it takes a day at a time, reading the day and the day before from the date index alone (it
+    carries the scores: at L, 61 days in 6.5 s, against 18 s through the table, where a day's
+    rows are a page each, and 18 s in one pass); it is told to, since without statistics, or with
+    those of a small table, the primary key looks cheaper. Authorized sellers as they are when the
+    days are stored."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     today = MetricSnapshot
     before = aliased(MetricSnapshot, indexed_by(MetricSnapshot.__table__, DAY_SCORES))
     sps_low, sps_high = domain.LEVELS[domain.Score.SPS][domain.Level.CRITICAL]
@@ -155,29 +169,43 @@ def _compute(session: Session, days: Iterable[dt.date]) -> list[dict[str, Any]]:
     def gmv(condition: ColumnElement[bool]) -> ColumnElement[float]:
         return func.coalesce(func.sum(case((condition, func.coalesce(today.gmv_7d, 0.0)), else_=0.0)), 0.0)
 
-    bands = [
-        count(today.ahr.between(*domain.AHR_BANDS[band])).label(column)
-        for band, column in BAND_COLUMNS.items()
+    counts: list[ColumnElement[Any]] = [
+        *(
+            count(today.ahr.between(*domain.AHR_BANDS[band])).label(column)
+            for band, column in BAND_COLUMNS.items()
+        ),
+        count(ahr_rules).label("ahr_risk"),
+        gmv(ahr_rules).label("ahr_risk_gmv"),
+        count(sps_rules).label("sps_risk"),
+        gmv(sps_rules).label("sps_risk_gmv"),
     ]
-    query = (
-        select(
-            Shop.region,
-            *bands,
-            count(ahr_rules).label("ahr_risk"),
-            gmv(ahr_rules).label("ahr_risk_gmv"),
-            count(sps_rules).label("sps_risk"),
-            gmv(sps_rules).label("sps_risk_gmv"),
+
+    def joined(*columns: Any, day_before: ColumnElement[Any]) -> Select[Any]:
+        return (
+            select(*columns, Shop.region, *counts)
+            .select_from(today)
+            .join(Shop, and_(Shop.shop_id == today.shop_id, Shop.authorized.is_(True)))
+            .outerjoin(before, and_(before.shop_id == today.shop_id, before.date == day_before))
         )
-        .select_from(today)
-        .join(Shop, and_(Shop.shop_id == today.shop_id, Shop.authorized.is_(True)))
-        .outerjoin(before, and_(before.shop_id == today.shop_id, before.date == bindparam("before")))
-        .where(today.date == bindparam("day"))
-        .group_by(Shop.region)
+
+    if postgres:
+        runs = (
+            joined(today.date.label("day"), day_before=today.date - 1)
+            .where(today.date.between(bindparam("first"), bindparam("last")))
+            .group_by(today.date, Shop.region)
+        )
+        return [
+            row._asdict()
+            for first, last in _runs(days)
+            for row in session.execute(runs, {"first": first, "last": last})
+        ]
+    one_day = (
+        joined(day_before=bindparam("before")).where(today.date == bindparam("day")).group_by(Shop.region)
     )
     return [
         {"day": day, **row._asdict()}
         for day in sorted(set(days))
-        for row in session.execute(query, {"day": day, "before": day - ONE_DAY})
+        for row in session.execute(one_day, {"day": day, "before": day - ONE_DAY})
     ]
 
 
