@@ -873,3 +873,18 @@ def test_an_ahr_given_to_48_point_shops_is_noted_once_per_import(factory, write_
     assert ":information_source: AHR ignored for 1 shop" in reply.blocks[0]["text"]["text"]
     (shops_only,) = import_files(factory, [shops])
     assert shops_only.notes == []
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("batch_size", [2, 1000], ids=["large file", "small file"])
+def test_no_staging_table_outlives_its_import(factory, two_shops, batch_size: int) -> None:  # type: ignore[no-untyped-def]
+    # A small file's staging table is dropped; a large one's connection is closed instead (its TEMP
+    # database goes with it at once), and the pool hands out a fresh one.
+    columns = METRICS_HEADER.split(",")
+    lines = [[day, shop_id, "300", "4.0", "1"] for day in (D1, D) for shop_id in ("1", "2")]
+    rows = ((n, dict(zip(columns, line, strict=True))) for n, line in enumerate(lines, start=2))
+    result = import_source(factory, Kind.METRICS, rows, source="m.csv", batch_size=batch_size)
+    assert result.committed and result.imported == 4
+    with factory.kw["bind"].connect() as conn:  # the import's own connection, when it is kept
+        assert conn.exec_driver_sql("SELECT name FROM sqlite_temp_master").all() == []
+    assert count(factory, MetricSnapshot) == 4
