@@ -153,8 +153,7 @@ def test_days_imported_before_they_were_kept_are_computed_once_when_asked(
 def test_days_apart_are_stored_in_runs_each_compared_with_the_day_before_it(
     factory: sessionmaker[Session],
 ) -> None:
-    shops = [f"S{n}" for n in range(SMALL_IMPORT // 2 + 1)]  # two days of them: a large import
-    load(factory, Kind.SHOPS, [shop(s, f"C{s}") for s in shops])
+    shops = _shops_for_two_days(factory)
     load(factory, Kind.METRICS, [metric("S0", TODAY - 3 * DAY, 300, "4.5", 10.0)])  # stored before
     load(
         factory,
@@ -163,8 +162,9 @@ def test_days_apart_are_stored_in_runs_each_compared_with_the_day_before_it(
         + [metric(s, TODAY - 2 * DAY, 250 if s == "S0" else 300, "4.5", 10.0) for s in shops],
     )
     stored = _stored(factory)
-    # Two runs (5 and 4 days ago; 2 days ago and yesterday): the second run's first day compares
-    # with a day outside both (3 days ago, from the earlier file): S0 fell 50.
+    # On PostgreSQL two runs (5 and 4 days ago; 2 days ago and yesterday; SQLite: a day at a time):
+    # the second run's first day compares with a day outside both (3 days ago, from the earlier
+    # file): S0 fell 50.
     assert {day for day, _ in stored} == {TODAY - 5 * DAY, TODAY - 2 * DAY}  # no scores on the others
     assert stored[(TODAY - 5 * DAY, "US")] == (len(shops), 0, 0, 0, 0, 0)
     assert stored[(TODAY - 2 * DAY, "US")] == (len(shops), 0, 0, 0, 1, 0)  # 250 is still Excellent
@@ -175,8 +175,7 @@ def test_a_day_and_the_day_before_are_read_from_the_date_index_alone(factory: se
     # A day's snapshots lie a page each in the table (stored shop by shop); the date index carries
     # the scores. SQLite is told to look the day before up there too: on its own it takes the
     # primary key (one table page a lookup) when it has no statistics or those of a small table.
-    shops = [f"S{n}" for n in range(SMALL_IMPORT // 2 + 1)]
-    load(factory, Kind.SHOPS, [shop(s, f"C{s}") for s in shops])
+    shops = _shops_for_two_days(factory)
     engine = factory.kw["bind"]
     with statements_sent(engine) as sent:
         load(
@@ -192,3 +191,10 @@ def test_a_day_and_the_day_before_are_read_from_the_date_index_alone(factory: se
             reads = [step for step in plan if "metric_snapshots" in step]
             assert len(reads) == 2, plan
             assert all("COVERING INDEX ix_metric_snapshots_date_scores" in step for step in reads), plan
+
+
+def _shops_for_two_days(factory: sessionmaker[Session]) -> list[str]:
+    """Enough shops that two days of their scores make a large import (not a correction)."""
+    shops = [f"S{n}" for n in range(SMALL_IMPORT // 2 + 1)]
+    load(factory, Kind.SHOPS, [shop(s, f"C{s}") for s in shops])
+    return shops
