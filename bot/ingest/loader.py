@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.ingest.formats import KIND_ORDER, ImportFileError, ImportResult, Kind, RowError
-from bot.ingest.importer import import_rows, import_source
+from bot.ingest.importer import import_in_turn, import_rows
 from bot.ingest.readers import Opened, Rows, open_file
 from bot.settings import Settings
 
@@ -60,12 +60,11 @@ def import_paths(
         if dry_run:
             results += _check(factory, opened, skip_invalid=skip_invalid, progress=progress)
         else:
-            for each in opened:
-                rows = _counted(each, progress)
-                result = import_source(
-                    factory, each.kind, rows, source=each.name, skip_invalid=skip_invalid, settings=settings
-                )
-                results.append(_describe(result, each, progress))
+            sources = [(each.kind, _counted(each, progress), each.name) for each in opened]
+            imported = import_in_turn(factory, sources, skip_invalid=skip_invalid, settings=settings)
+            results += (
+                _describe(result, each, progress) for result, each in zip(imported, opened, strict=True)
+            )
     finally:
         for each in opened:
             each.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gc
+import threading
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from blocks.upload import import_report
@@ -888,3 +889,90 @@ def test_no_staging_table_outlives_its_import(factory, two_shops, batch_size: in
     with factory.kw["bind"].connect() as conn:  # the import's own connection, when it is kept
         assert conn.exec_driver_sql("SELECT name FROM sqlite_temp_master").all() == []
     assert count(factory, MetricSnapshot) == 4
+
+
+# ---- several files: the next one is read while the one before is merged ----
+
+
+def _on_statement(engine: Any, starts: str, action: Any) -> Any:
+    """Calls `action()` before any statement of `engine` that starts with `starts`; the listener
+    is returned, for `event.remove`."""
+
+    def listener(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(starts):
+            action()
+
+    event.listen(engine, "before_cursor_execute", listener)
+    return listener
+
+
+def test_the_next_file_is_read_while_the_one_before_is_merged(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    metrics = write_csv("m.csv", METRICS_HEADER, f"{D},1,300,4.0,1", f"{D},2,120,3.0,1")
+    accounts = write_csv("a.csv", ACCOUNTS_HEADER, f"{D},1,@one,40", f"{D},2,@two,90")
+    engine = factory.kw["bind"]
+    accounts_staged = threading.Event()
+    waited: list[bool] = []
+    listeners = [
+        _on_statement(engine, "DROP TABLE IF EXISTS STAGING_ACCOUNTS", accounts_staged.set),
+        # The scores' merge goes on only once the accounts file is being staged: done one after the
+        # other, it would wait here in vain.
+        _on_statement(
+            engine, "INSERT INTO METRIC_SNAPSHOTS", lambda: waited.append(accounts_staged.wait(10))
+        ),
+    ]
+    try:
+        results = import_files(factory, [accounts, metrics])
+    finally:
+        for listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert waited and all(waited)
+    assert [(r.kind, r.committed, r.imported) for r in results] == [
+        (Kind.METRICS, True, 2),
+        (Kind.ACCOUNTS, True, 2),
+    ]
+    with factory() as session:
+        assert session.get(ShopHealth, "2").chr == 90  # type: ignore[union-attr]
+    assert engine.pool.checkedout() == 0
+
+
+def test_a_second_shops_file_is_read_once_the_first_is_merged(factory, write_csv) -> None:  # type: ignore[no-untyped-def]
+    # Its validation reads the shops table: the code the first file gave is taken.
+    first = write_csv("s1.csv", SHOPS_HEADER, "1,A1,Glow,US,true,true")
+    second = write_csv("s2.csv", SHOPS_HEADER, "2,A1,Other,US,true,true", "3,C3,Third,US,true,true")
+    results = import_files(factory, [first, second], skip_invalid=True)
+    assert [r.committed for r in results] == [True, True]
+    assert errors_of(results[1]) == [(2, "shop_code")]
+    with factory() as session:
+        assert session.scalars(select(Shop.shop_id).order_by(Shop.shop_id)).all() == ["1", "3"]
+
+
+def test_a_failed_merge_leaves_no_file_staged_and_no_connection_held(factory, write_csv, two_shops) -> None:  # type: ignore[no-untyped-def]
+    metrics = write_csv("m.csv", METRICS_HEADER, f"{D},1,300,4.0,1")
+    accounts = write_csv("a.csv", ACCOUNTS_HEADER, f"{D},1,@one,40")
+    engine = factory.kw["bind"]
+    accounts_staged = threading.Event()
+
+    def fail() -> None:
+        accounts_staged.wait(10)  # the accounts file is staged by the time the scores' merge fails
+        raise RuntimeError("the database went away")
+
+    listeners = [
+        _on_statement(engine, "DROP TABLE IF EXISTS STAGING_ACCOUNTS", accounts_staged.set),
+        _on_statement(engine, "INSERT INTO METRIC_SNAPSHOTS", fail),
+    ]
+    try:
+        with pytest.raises(RuntimeError, match="went away"):
+            import_files(factory, [metrics, accounts])
+    finally:
+        for listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)
+    assert engine.pool.checkedout() == 0
+    temporary = (
+        "SELECT count(*) FROM sqlite_temp_master"
+        if engine.dialect.name == "sqlite"
+        else "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname ~ '^staging_'"
+    )
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(temporary).scalar() == 0
+    assert count(factory, MetricSnapshot) == count(factory, AccountSnapshot) == 0
+    assert gc.get_freeze_count() == 0
