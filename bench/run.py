@@ -70,17 +70,41 @@ FLOOR_RATIO = 3.0  # every reply's p95 within 3x the floor's
 def _full_import(url: str, paths: list[Path], log: Path) -> dict[str, Any]:
     """`healthbot import` in its own process: wall time and that process's peak RSS."""
     argv = [sys.executable, "-m", "bot.cli", "import", *map(str, paths)]
+    start = time.perf_counter()
+    peak_mb = run_for_peak(argv, env=server_env(DATABASE_URL=url), log=log)
+    return {"seconds": round(time.perf_counter() - start, 1), "peak_rss_mb": peak_mb}
+
+
+# Starts the command and reports its peak RSS (KB) on the file named first, its own output
+# untouched. Only os, subprocess and sys: this process stays small.
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
+
+
+def run_for_peak(argv: list[str], *, env: dict[str, str], log: Path) -> int:
+    """Run `argv` (output to `log`), raise if it fails, and return its peak RSS in MB.
+
+    Through a small launcher: Linux carries a process's peak across `exec` into the image that
+    replaces it, so a command started straight from this process counts this one's peak as its
+    own (after writing XL's CSV, 191 MB against the import's own 124 MB)."""
+    outcome = log.with_suffix(".peak")
     with log.open("wb") as out:
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            argv, env=server_env(DATABASE_URL=url), stdout=out, stderr=subprocess.STDOUT
-        )
-        _, status, usage = os.wait4(process.pid, 0)
-        elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"healthbot import failed: {log.read_text(errors='replace')[-800:]}")
-    return {"seconds": round(elapsed, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024)}
+        status = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(outcome), *argv],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        ).returncode
+    code, peak_kb = map(int, outcome.read_text().split()) if status == 0 else (status, 0)
+    outcome.unlink(missing_ok=True)
+    if code != 0:
+        raise RuntimeError(f"{argv[2:4]} failed: {log.read_text(errors='replace')[-800:]}")
+    return round(peak_kb / 1024)
 
 
 def _reset(url: str, out: Path) -> None:

@@ -490,7 +490,7 @@ def import_in_turn(
                         yield merging.result()
                     except BaseException:
                         if isinstance(staged, Staged):
-                            finish_unmerged(staged)
+                            _discard(staged)
                         raise
                     merging = None
                 if isinstance(staged, ImportResult):
@@ -503,7 +503,7 @@ def import_in_turn(
         collector.release()
 
 
-def finish_unmerged(staged: Staged) -> None:
+def _discard(staged: Staged) -> None:
     """A staged file that will not be merged: its staging table goes, and its connection."""
     try:
         staged.clean_up(commit=True)
