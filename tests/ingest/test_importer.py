@@ -967,12 +967,18 @@ def test_a_failed_merge_leaves_no_file_staged_and_no_connection_held(factory, wr
         for listener in listeners:
             event.remove(engine, "before_cursor_execute", listener)
     assert engine.pool.checkedout() == 0
-    temporary = (
+    # Every connection the pool holds, each asked of its own temporary tables (other tests'
+    # imports may be staging on the same PostgreSQL server meanwhile).
+    own = (
         "SELECT count(*) FROM sqlite_temp_master"
         if engine.dialect.name == "sqlite"
-        else "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname ~ '^staging_'"
+        else "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema() AND relname ~ '^staging_'"
     )
-    with engine.connect() as conn:
-        assert conn.exec_driver_sql(temporary).scalar() == 0
+    pooled = [engine.connect() for _ in range(max(1, engine.pool.checkedin()))]  # type: ignore[attr-defined]
+    try:
+        assert [conn.exec_driver_sql(own).scalar() for conn in pooled] == [0] * len(pooled)
+    finally:
+        for conn in pooled:
+            conn.close()
     assert count(factory, MetricSnapshot) == count(factory, AccountSnapshot) == 0
     assert gc.get_freeze_count() == 0
