@@ -95,7 +95,7 @@ def _ping_when_idle(engine: Engine, after: float) -> None:
     one that died meanwhile (the server restarted, a proxy closed it) is replaced before a request
     sees it. SQLAlchemy's `pool_pre_ping` checks at every checkout, a round trip each: every
     request checks out twice (its replay record, then its session), so on PostgreSQL at M it cost
-    7% of a reply in process. A connection checked in a moment ago was working a moment ago; one
+    6-12% of a reply in process. A connection checked in a moment ago was working a moment ago; one
     that broke since fails its request's statement, and the pool then replaces every connection
     it holds (SQLAlchemy invalidates the whole pool on a disconnect)."""
 

@@ -192,6 +192,11 @@ class ImportResult:
     def bad_rows(self) -> int:
         return len({e.line for e in self.errors})
 
+    @classmethod
+    def unreadable(cls, source: str, kind: Kind, error: ImportFileError) -> ImportResult:
+        """A file that could not be read to its end: nothing imported, one error naming the line."""
+        return cls(source, kind, errors=[RowError(error.line, "-", error.reason)])
+
 
 @dataclass(frozen=True)
 class Header:

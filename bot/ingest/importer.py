@@ -481,7 +481,7 @@ def import_in_turn(
                     staged = stage_rows(conn, kind, rows, source=source, collector=collector)
                 except ImportFileError as exc:
                     conn.close()
-                    staged = ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])
+                    staged = ImportResult.unreadable(source, kind, exc)
                 except BaseException:
                     conn.close()
                     raise
@@ -561,4 +561,4 @@ def import_source(
                 settings=settings,
             )
         except ImportFileError as exc:
-            return ImportResult(source, kind, errors=[RowError(exc.line, "-", exc.reason)])
+            return ImportResult.unreadable(source, kind, exc)

@@ -95,7 +95,7 @@ def _check(
                     commit=False,
                 )
             except ImportFileError as exc:
-                result = ImportResult(item.name, item.kind, errors=[RowError(exc.line, "-", exc.reason)])
+                result = ImportResult.unreadable(item.name, item.kind, exc)
             if result.errors and not skip_invalid:
                 nested.rollback()
             else:
