@@ -20,7 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
@@ -44,8 +44,6 @@ class Shop(Base):
     authorization_lost_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # The shop's registered time zone (IANA name), for dispatch deadlines; None = HEALTHBOT_TIMEZONE.
     timezone: Mapped[str | None] = mapped_column(String(64))
-    # Read only, for reading a shop with its health in one statement (`joinedload(Shop.health)`).
-    health: Mapped[ShopHealth | None] = relationship(viewonly=True)
 
     __table_args__ = (Index("ix_shops_owner", "owner"),)  # App Home: "my sellers"
 

@@ -24,7 +24,7 @@ from bot import domain
 from bot.db.models import Shop, ShopHealth, Violation
 from bot.domain import Reason, Score, Window
 from bot.services.digest_records import SECTIONS, Section
-from bot.services.filters import critical_band, drop, seller_row_of, then_column
+from bot.services.filters import AnyRow, critical_band, drop, seller_row_of, then_column
 from bot.services.records import SellerRow
 from bot.settings import Settings
 
@@ -233,13 +233,10 @@ def findings_of(
     }
 
 
-def card_findings(
-    shop: Shop, health: ShopHealth | None, violations: Iterable[Violation], lens: Lens
-) -> list[domain.Finding]:
-    """One seller's findings (`findings_of`) from the rows its card has already read: the shop,
-    its health and its violations of the last 180 days (every appeal still open is among them)."""
-    if health is None:
-        return []  # as `seller_select`, which joins the health row
+def card_findings(found: AnyRow, violations: Iterable[Any], lens: Lens) -> list[domain.Finding]:
+    """One seller's findings (`findings_of`) from the rows its card has already read: the shop with
+    its health (`lookup.SHOP_ROW`) and its violations of the last 180 days (every appeal still
+    open is among them). A shop without health has none (as `seller_select`, which joins it)."""
     due = [
         (v.appeal_until, -v.points, v.violation_id, v.policy)  # `nearest_appeals`' order
         for v in violations
@@ -249,7 +246,7 @@ def card_findings(
     ]
     nearest = min(due, default=None)
     appeal = domain.Appeal(nearest[0], nearest[3], -nearest[1]) if nearest else None
-    row = seller_row_of(shop, health, lens.window)
+    row = seller_row_of(found, lens.window)
     return domain.findings(
         facts(row, lens, appeal), today=lens.today, window=lens.window, since=lens.since, rules=lens.rules
     )

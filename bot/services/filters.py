@@ -10,9 +10,9 @@ import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, select
 
 from bot import domain
 from bot.db.models import Shop, ShopHealth
@@ -108,18 +108,19 @@ def seller_select(window: Window) -> Select[Any]:
 
 
 @functools.cache
-def _seller_attributes(window: Window) -> tuple[tuple[bool, str], ...]:
-    """`seller_select`'s columns as (of the shop?, attribute name), in its order."""
-    return tuple(
-        (column.table is Shop.__table__, str(column.key)) for column in seller_select(window).selected_columns
-    )
+def _seller_attributes(window: Window) -> tuple[str, ...]:
+    """`seller_select`'s columns' names, in its order."""
+    return tuple(str(column.key) for column in seller_select(window).selected_columns)
 
 
-def seller_row_of(shop: Shop, health: ShopHealth, window: Window) -> SellerRow:
-    """The SellerRow `seller_select` would read for a shop and its health already loaded."""
-    return seller_row(
-        [getattr(shop if of_shop else health, key) for of_shop, key in _seller_attributes(window)]
-    )
+# A row of a Core statement, each column read by its own name (`row.ahr`).
+AnyRow: TypeAlias = Row[*tuple[Any, ...]]
+
+
+def seller_row_of(found: AnyRow, window: Window) -> SellerRow:
+    """The SellerRow `seller_select` would read, from a shop and its health read together
+    (`lookup.SHOP_ROW`, whose columns bear their own names)."""
+    return seller_row([getattr(found, key) for key in _seller_attributes(window)])
 
 
 def seller_row(values: Sequence[Any]) -> SellerRow:

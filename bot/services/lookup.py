@@ -4,17 +4,19 @@ name, or, failing all of those, the closest names (rapidfuzz)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from bot.db.models import LinkedAccount, Shop, ShopHealth
 from bot.services.cache import cached
+from bot.services.filters import AnyRow
 from bot.services.records import HealthScores, Lookup, ShopInfo
 
 
-def shop_info(shop: Shop) -> ShopInfo:
+def shop_info(shop: Shop | AnyRow) -> ShopInfo:
     return ShopInfo(
         shop_id=shop.shop_id,
         shop_code=shop.shop_code,
@@ -29,7 +31,7 @@ def shop_info(shop: Shop) -> ShopInfo:
     )
 
 
-def health_scores(health: ShopHealth) -> HealthScores:
+def health_scores(health: ShopHealth | AnyRow) -> HealthScores:
     return HealthScores(
         **{
             column.name: getattr(health, column.name)
@@ -44,18 +46,31 @@ def get_shop(session: Session, shop_id: str) -> ShopInfo | None:
     return None if shop is None else shop_info(shop)
 
 
-FOUND = "healthbot_found_shop"  # in `Session.info`: the shop the last lookup found
+FOUND = "healthbot_found_shop"  # in `Session.info`: the row of the shop the last lookup found
 
+# A shop and its health in one row, read on the connection (the ORM's loading of both objects
+# cost three times the statement). `health_of` is None for a shop without health yet.
+SHOP_ROW = select(
+    *Shop.__table__.columns,
+    ShopHealth.shop_id.label("health_of"),
+    *(c for c in ShopHealth.__table__.columns if c.name != "shop_id"),
+).outerjoin(ShopHealth, ShopHealth.shop_id == Shop.shop_id)
+_BY_ID = SHOP_ROW.where(Shop.shop_id == bindparam("text"))
 # Code, then ID, then exact name; built once (building a statement costs more than running it).
-# Each reads the shop's health too: a card that follows (`shop_detail`) finds both in the session.
-_EXACT = tuple(
-    select(Shop).options(joinedload(Shop.health)).where(where)
-    for where in (
-        func.lower(Shop.shop_code) == func.lower(bindparam("text")),
-        Shop.shop_id == bindparam("text"),
-        func.lower(Shop.shop_name) == func.lower(bindparam("text")),
-    )
+_EXACT = (
+    SHOP_ROW.where(func.lower(Shop.shop_code) == func.lower(bindparam("text"))),
+    _BY_ID,
+    SHOP_ROW.where(func.lower(Shop.shop_name) == func.lower(bindparam("text"))),
 )
+
+
+def shop_row(session: Session, shop_id: str) -> AnyRow | None:
+    """A shop with its health (`SHOP_ROW`): the one the request's lookup has just found (taken, so
+    it is used once, right after), else one statement."""
+    found = session.info.pop(FOUND, None)
+    if found is not None and found.shop_id == shop_id:
+        return cast(AnyRow, found)
+    return session.connection().execute(_BY_ID, {"text": shop_id}).first()
 
 
 def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
@@ -75,12 +90,11 @@ def find_shop(session: Session, query: str, *, limit: int = 5) -> Lookup:
         if known:
             return _pick(session, _by_gmv(session, known), limit)
         text = handle
+    conn = session.connection()
     for statement in _EXACT:
-        exact = session.scalars(statement, {"text": text}).all()
+        exact = conn.execute(statement, {"text": text}).all()
         if len(exact) == 1:  # the usual answer, already read
-            # The session's identity map holds objects weakly; a strong reference for the rest of
-            # the request (SQLAlchemy's own recipe) lets a card that follows find the shop and its
-            # health there (`session.get`) instead of reading them again.
+            # Kept for the rest of the request: a card that follows reads neither again (`shop_row`).
             session.info[FOUND] = exact[0]
             found = shop_info(exact[0])
             return Lookup(found, [found], [])

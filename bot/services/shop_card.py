@@ -7,18 +7,18 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from bot import domain
 from bot.db.models import (
     AccountSnapshot,
     MetricSnapshot,
-    Shop,
     Violation,
 )
 from bot.services.attention import Lens, card_findings
+from bot.services.filters import AnyRow
 from bot.services.health import freshness
-from bot.services.lookup import health_scores, shop_info
+from bot.services.lookup import health_scores, shop_info, shop_row
 from bot.services.records import (
     AccountHealth,
     GivenCounts,
@@ -27,8 +27,11 @@ from bot.services.records import (
     ViolationSummary,
 )
 
+# A violation as the ORM loads it or as a plain row of its columns.
+ViolationRow = Violation | AnyRow
 
-def next_point_expiry(violations: Sequence[Violation], today: dt.date) -> tuple[dt.date, int] | None:
+
+def next_point_expiry(violations: Sequence[ViolationRow], today: dt.date) -> tuple[dt.date, int] | None:
     """The next day deductions expire from the 180-day window, and how many points come back then."""
     window = dt.timedelta(days=domain.WINDOW_DAYS)
     by_day: dict[dt.date, int] = {}
@@ -42,7 +45,7 @@ def next_point_expiry(violations: Sequence[Violation], today: dt.date) -> tuple[
     return first, by_day[first]
 
 
-def violation_facts(v: Violation) -> domain.ViolationFacts:
+def violation_facts(v: ViolationRow) -> domain.ViolationFacts:
     return domain.ViolationFacts(
         scope=v.scope,
         notified_at=v.notified_at,
@@ -53,11 +56,11 @@ def violation_facts(v: Violation) -> domain.ViolationFacts:
     )
 
 
-def _item(v: Violation) -> ViolationItem:
+def _item(v: ViolationRow) -> ViolationItem:
     return ViolationItem(v.violation_id, v.scope, v.policy, v.points, v.notified_at)
 
 
-def summarize_violations(violations: Sequence[Violation], today: dt.date) -> ViolationSummary:
+def summarize_violations(violations: Sequence[ViolationRow], today: dt.date) -> ViolationSummary:
     facts = [(v, violation_facts(v)) for v in violations]
     counted = [f for _, f in facts if domain.counted(f)]
     open_appeals = sorted(
@@ -103,9 +106,9 @@ _ACCOUNTS = select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountS
     AccountSnapshot.shop_id == bindparam("shop_id"),
     AccountSnapshot.date.in_(bindparam("days", expanding=True)),
 )
-_WITH_HEALTH = [joinedload(Shop.health)]
+# Plain rows: the ORM's objects cost more than the statement.
 _VIOLATIONS = (
-    select(Violation)
+    select(*Violation.__table__.columns)
     .where(Violation.shop_id == bindparam("shop_id"), Violation.notified_at >= bindparam("since"))
     .order_by(Violation.notified_at)
 )
@@ -116,10 +119,10 @@ def shop_detail(
 ) -> ShopDetail | None:
     """Everything the card shows of one seller; with a lens, also why to act (`card_findings`)."""
     # No statement when the lookup that found the shop has read it (and its health) already.
-    shop = session.get(Shop, shop_id, options=_WITH_HEALTH)
+    shop = shop_row(session, shop_id)
     if shop is None:
         return None
-    health = shop.health
+    health = shop if shop.health_of is not None else None
     as_of = health.as_of if health and health.as_of else today
     since = as_of - dt.timedelta(days=trend_days - 1)
     conn = session.connection()
@@ -128,9 +131,9 @@ def shop_detail(
     by_handle: dict[str, list[int | None]] = {}
     for handle, day, chr_ in conn.execute(_ACCOUNTS, {"shop_id": shop_id, "days": list(days)}):
         by_handle.setdefault(handle, [None, None, None])[days[day]] = chr_
-    violations = list(
-        session.scalars(_VIOLATIONS, {"shop_id": shop_id, "since": today - dt.timedelta(days=180)})
-    )
+    violations = conn.execute(
+        _VIOLATIONS, {"shop_id": shop_id, "since": today - dt.timedelta(days=180)}
+    ).all()
     return ShopDetail(
         shop=shop_info(shop),
         health=health_scores(health) if health else None,
@@ -147,7 +150,7 @@ def shop_detail(
         if domain.can_recover(health.ahr if health else None)
         else None,
         given_counts=None if violations else given_counts(session, shop_id, as_of),
-        findings=card_findings(shop, health, violations, lens) if lens else [],
+        findings=card_findings(shop, violations, lens) if lens and health else [],
     )
 
 
