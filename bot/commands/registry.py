@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from blocks.help import help_card, not_understood
 from blocks.kit import Reply
 from blocks.message import message
+from bot import db
 from bot.commands import subcommands
 from bot.commands.asker import Asker
 from bot.commands.grammar import MAX_COMMAND_CHARS, CommandError, Words, clean, clip
@@ -114,6 +115,10 @@ def answer(
     asker = asker or Asker()
     if sub.needs_admin(args) and not asker.is_admin:
         return message(ADMINS_ONLY.format(what=sub.admin_action))
+    if sub.can_share(args) and not session.in_transaction():
+        # A shareable reply reads (`Subcommand.shareable`); the few that also settle what they
+        # read (a new order's deadline) begin their transaction there.
+        db.reads_first(session)
     invocation = Invocation(
         session=session,
         settings=settings,

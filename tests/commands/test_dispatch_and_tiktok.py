@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.commands.asker import Asker
 from bot.commands.registry import answer
-from bot.db.models import TikTokSeller
+from bot.db.models import Order, TikTokSeller
 from bot.ingest.formats import Kind
 from bot.settings import Settings
 from tests.support.data import load, shop
@@ -180,6 +180,10 @@ def test_the_card_and_the_digest_show_the_late_dispatch_rate(
     orders(factory)
     with factory() as session:
         card = text_of(answer(session, "shop SHIP1", settings=settings, asker=ADMIN).blocks)
+    with (
+        factory() as session
+    ):  # the card, reading first, settled the new orders in a transaction it committed
+        assert session.scalar(select(func.count()).where(Order.shop_id == "S1", Order.due_at.is_(None))) == 0
         quiet = text_of(answer(session, "shop SHIP2", settings=settings, asker=ADMIN).blocks)
         digest = text_of(answer(session, "digest preview", settings=settings, asker=ADMIN).blocks)
     assert "*Late Dispatch Rate* (30 days)\n🔴 *10.0%* (1 late of 10 dispatched)" in card

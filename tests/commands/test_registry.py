@@ -19,6 +19,7 @@ from bot.ingest.demo import DemoSize, load_demo
 from bot.settings import Settings
 from tests.conftest import TODAY
 from tests.support.slack import text_of
+from tests.support.statements import driver_modes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,9 +93,12 @@ def test_every_example_answers_on_demo_data(
     demo: sessionmaker[Session], settings: Settings, sub: object
 ) -> None:
     example = sub.example.replace("#seller-health", "<#C123|seller-health>")  # type: ignore[attr-defined]
-    with demo() as session:
+    with driver_modes(demo.kw["bind"]) as modes, demo() as session:
         reply = answer(
             session, example, settings=settings, asker=Asker(user_id="U1", channel_id="C1"), today=TODAY
         )
     shown = text_of(reply.blocks)
     assert reply.blocks and "Sorry" not in shown and "Traceback" not in shown, shown[:300]
+    # A shareable reply reads first, without a transaction (`db.reads_first`); the others as before.
+    shareable = sub.can_share(parse(example)[1])  # type: ignore[attr-defined]
+    assert modes[:1] == ([] if sub.name == "help" else [shareable])  # type: ignore[attr-defined]  # help reads nothing

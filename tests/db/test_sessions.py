@@ -1,10 +1,13 @@
 """How a request's session ends (`db.close_session`): committed when it only read, so that
-PostgreSQL keeps the statements psycopg prepared; rolled back when anything else happened."""
+PostgreSQL keeps the statements psycopg prepared; rolled back when anything else happened. And a
+session that reads first (`db.reads_first`): no transaction until its first write."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -14,6 +17,7 @@ from bot import db
 from bot.db.models import Shop
 from bot.ingest.formats import Kind
 from tests.support.data import load, shop
+from tests.support.statements import autocommit as driver_autocommit
 
 
 @pytest.fixture
@@ -103,3 +107,81 @@ def test_a_session_whose_flush_failed_is_rolled_back(
 def test_a_session_that_did_nothing_ends_quietly(factory: sessionmaker[Session], ended: list[str]) -> None:
     db.close_session(factory())
     assert ended == []
+
+
+# ---- a session that reads first (`db.reads_first`): its transaction begins at its first write ----
+
+
+def _driver(session: Session) -> tuple[Any, bool]:
+    dbapi = session.connection().connection.dbapi_connection
+    return dbapi, session.get_bind().dialect.name == "postgresql"
+
+
+def in_transaction(session: Session) -> bool:
+    """Whether the driver's connection is inside a transaction now (as the database sees it)."""
+    dbapi, postgres = _driver(session)
+    if postgres:
+        return bool(dbapi.info.transaction_status != psycopg.pq.TransactionStatus.IDLE)
+    return bool(dbapi.in_transaction)
+
+
+def autocommit(session: Session) -> bool:
+    return driver_autocommit(_driver(session)[0])
+
+
+def transaction_ids(session: Session) -> set[int]:
+    """PostgreSQL: the transaction of each of two statements in a row."""
+    return {session.scalar(text("SELECT txid_current()")) for _ in range(2)}  # type: ignore[misc]
+
+
+def test_a_session_that_reads_first_reads_without_a_transaction(
+    factory: sessionmaker[Session], engine: Engine
+) -> None:
+    load(factory, Kind.SHOPS, [shop("1")])
+    engine.dispose()  # one connection from here on, whatever earlier tests left in the pool
+    session = factory()
+    db.reads_first(session)
+    assert session.scalar(select(func.count()).select_from(Shop)) == 1
+    assert autocommit(session) and not in_transaction(session)
+    if engine.dialect.name == "postgresql":  # no BEGIN: each statement was its own transaction
+        assert len(transaction_ids(session)) == 2
+    used = _driver(session)[0]
+    db.close_session(session)
+    with factory() as plain:  # the same connection, back to transactions as usual
+        assert _driver(plain)[0] is used and not autocommit(plain)
+        if engine.dialect.name == "postgresql":
+            assert len(transaction_ids(plain)) == 1
+
+
+@pytest.mark.parametrize("ending", ["commit", "close"])
+def test_its_first_write_begins_one_transaction(factory: sessionmaker[Session], ending: str) -> None:
+    load(factory, Kind.SHOPS, [shop("1"), shop("2")])
+    session = factory()
+    db.reads_first(session)
+    assert session.scalar(select(Shop.shop_name).where(Shop.shop_id == "1")) == "Shop 1"
+    session.execute(Shop.__table__.update().where(Shop.shop_id == "1").values(shop_name="Changed"))
+    assert in_transaction(session)
+    session.execute(Shop.__table__.update().where(Shop.shop_id == "2").values(shop_name="Changed"))
+    if ending == "commit":
+        session.commit()
+    db.close_session(session)  # a write left uncommitted is rolled back, both statements alike
+    with factory() as fresh:
+        names = set(fresh.scalars(select(Shop.shop_name)))
+    assert names == ({"Changed"} if ending == "commit" else {"Shop 1", "Shop 2"})
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # SQLite has no row locks
+def test_a_read_that_locks_rows_begins_the_transaction(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("1")])
+    session = factory()
+    db.reads_first(session)
+    session.execute(select(Shop).with_for_update())
+    assert in_transaction(session)  # so the lock is held until the session ends
+    db.close_session(session)
+
+
+def test_reads_first_is_said_before_the_first_statement(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        session.scalar(select(func.count()).select_from(Shop))
+        with pytest.raises(RuntimeError, match="already begun"):
+            db.reads_first(session)
