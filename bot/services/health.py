@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import itertools
 import uuid
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -354,8 +355,12 @@ _REFRESHES = select(*DataRefresh.__table__.columns)  # every reply's footer read
 
 
 def freshness(session: Session, now: dt.datetime | None = None) -> Freshness:
+    return freshness_of(session.connection().execute(_REFRESHES).all(), now)
+
+
+def freshness_of(rows: Sequence[Any], now: dt.datetime | None = None) -> Freshness:
+    """From the data sources' rows (`DataRefresh`'s columns, by name)."""
     now = now or dt.datetime.now(dt.UTC)
-    rows = session.connection().execute(_REFRESHES).all()
     stamps = [aware(r.refreshed_at) for r in rows if r.refreshed_at]
     return Freshness(
         data_date=max((r.data_date for r in rows if r.data_date), default=None),
