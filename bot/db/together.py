@@ -48,7 +48,8 @@ class Together:
                 places.append(index[taken[kind]])
                 taken[kind] += 1
             self._places[name] = places
-            self._records[name] = namedtuple(name, [str(c.key) for c in part.selected_columns])
+            # Renamed where a name repeats or is none (`_3`): such a part is read by position.
+            self._records[name] = namedtuple(name, [str(c.key) for c in part.selected_columns], rename=True)
         branches = []
         for number, (name, part) in enumerate(parts.items()):
             at = {
@@ -61,7 +62,7 @@ class Together:
                 # make text, which a date of a later part cannot match.
                 value = cast(null(), type_) if own is None else type_coerce(own, type_)
                 values.append(value.label(f"slot_{place}"))
-            branches.append(part.with_only_columns(*values, maintain_column_froms=True))
+            branches.append(part.with_only_columns(*values))
         self._names = list(parts)
         self.statement: CompoundSelect[*tuple[Any, ...]] = union_all(*branches)
 

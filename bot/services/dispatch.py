@@ -378,7 +378,7 @@ _SELLER_OF_SHOP = (
     .where(TikTokShopLink.shop_id == bindparam("shop_id"))
     .subquery()
 )
-_CARD = select(
+CARD_DISPATCH = select(
     _LATE_OF_SHOP.c.dispatched,
     _LATE_OF_SHOP.c.late,
     # Where the orders come from ("api" or "csv"), by the newest; NULL: no orders.
@@ -393,24 +393,30 @@ _CARD = select(
 ).select_from(_LATE_OF_SHOP.outerjoin(_SELLER_OF_SHOP, true()))  # one row: an aggregate's
 
 
-def card_dispatch(
-    session: Session, shop_id: str, now: dt.datetime, default_zone: str
-) -> tuple[LateDispatch | None, SourceAuthority]:
-    """In one statement, what the card shows of the dispatch watch: the shop's Late Dispatch Rate
-    over 30 days (None when no order was dispatched then), and which of its fields come from the
-    TikTok API (through which seller) or from CSV. Orders of the shop whose deadline is not
-    settled (imported since the last pass, or the shop's zone changed) are settled first,
-    committing, and then counted."""
-    params = {
+def card_dispatch_params(shop_id: str, now: dt.datetime, default_zone: str) -> dict[str, Any]:
+    """`CARD_DISPATCH`'s parameters."""
+    return {
         "shop_id": shop_id,
         "since": utc(now) - dt.timedelta(days=domain.LDR_WINDOW_DAYS),
         "now": utc(now),
         "default_zone": default_zone,
     }
-    row = session.execute(_CARD, params).one()
+
+
+def card_dispatch(
+    session: Session, shop_id: str, now: dt.datetime, default_zone: str, *, read: Sequence[Any] | None = None
+) -> tuple[LateDispatch | None, SourceAuthority]:
+    """In one statement (`CARD_DISPATCH`; `read`: its row, when the caller has read it with
+    others), what the card shows of the dispatch watch: the shop's Late Dispatch Rate over 30
+    days (None when no order was dispatched then), and which of its fields come from the TikTok
+    API (through which seller) or from CSV. Orders of the shop whose deadline is not settled
+    (imported since the last pass, or the shop's zone changed) are settled first, committing,
+    and then counted."""
+    params = card_dispatch_params(shop_id, now, default_zone)
+    row = read if read is not None else session.execute(CARD_DISPATCH, params).one()
     if row[-1] and settle_deadlines(session, default_zone, shop_id=shop_id):  # some order unsettled
         session.commit()
-        row = session.execute(_CARD, params).one()
+        row = session.execute(CARD_DISPATCH, params).one()
     dispatched, late, orders_from, seller, failing, _ = row
     rate = LateDispatch(late=int(late or 0), dispatched=int(dispatched)) if dispatched else None
     sources = SourceAuthority(

@@ -180,8 +180,9 @@ def _latest(model: Any, at: str) -> Any:
     )
 
 
-# Built once (building a statement costs more than running it): every list page and card asks.
-_TEAM = (
+# Built once (building a statement costs more than running it): every list page and card asks
+# (a card with its other reads: `shop_card.shop_detail`). Its rows make `team_state`s.
+TEAM = (
     select(
         Shop.shop_id,
         Shop.owner,
@@ -222,23 +223,28 @@ def team_states(session: Session, shop_ids: Sequence[str], today: dt.date) -> di
     states = {shop_id: TeamState() for shop_id in ids}  # a seller gone since: nothing to show
     # On the connection: plain values, without the ORM's per-statement work (this statement was
     # a quarter of `/health atrisk` in process; the ORM's part of it a quarter of that).
-    for row in session.connection().execute(_TEAM, {"ids": ids}):
-        shop_id, owner, acked_by, acked_at, snoozed_by, until, was_ahr, was_sps, was_chr = row[:9]
-        ahr, sps, chr_, request_by, request_at = row[9:]
-        # an ended snooze is not shown
-        baseline = (was_ahr, was_sps, was_chr)
-        snoozed = snoozed_by is not None and _snooze_holds(until, baseline, (ahr, sps, chr_), today)[0]
-        states[shop_id] = TeamState(
-            owner=owner,
-            acknowledged_by=acked_by,
-            acknowledged_at=acked_at,
-            snoozed_by=snoozed_by if snoozed else None,
-            snoozed=snoozed,
-            snoozed_until=until if snoozed else None,
-            request_by=request_by,
-            request_at=request_at,
-        )
+    for row in session.connection().execute(TEAM, {"ids": ids}):
+        states[row[0]] = team_state(row, today)
     return states
+
+
+def team_state(row: Sequence[Any], today: dt.date) -> TeamState:
+    """A seller's team state from its row of `TEAM`."""
+    _, owner, acked_by, acked_at, snoozed_by, until, was_ahr, was_sps, was_chr = row[:9]
+    ahr, sps, chr_, request_by, request_at = row[9:]
+    # an ended snooze is not shown
+    baseline = (was_ahr, was_sps, was_chr)
+    snoozed = snoozed_by is not None and _snooze_holds(until, baseline, (ahr, sps, chr_), today)[0]
+    return TeamState(
+        owner=owner,
+        acknowledged_by=acked_by,
+        acknowledged_at=acked_at,
+        snoozed_by=snoozed_by if snoozed else None,
+        snoozed=snoozed,
+        snoozed_until=until if snoozed else None,
+        request_by=request_by,
+        request_at=request_at,
+    )
 
 
 def with_team(session: Session, rows: Sequence[SellerRow], today: dt.date) -> list[SellerRow]:

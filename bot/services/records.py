@@ -203,6 +203,11 @@ class ShopDetail:
     # Partner Center's own counts, shown when no violation rows were imported for the shop.
     given_counts: GivenCounts | None = None
     findings: list[Finding] = field(default_factory=list)  # given a lens: why to act, most urgent first
+    team: TeamState | None = None  # who is on it
+    # Given a zone (`shop_detail`): the dispatch watch's Late Dispatch Rate (None: nothing
+    # dispatched in 30 days) and where the card's fields come from.
+    late_dispatch: LateDispatch | None = None
+    sources: SourceAuthority | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import domain
@@ -17,8 +17,10 @@ from bot.db.models import (
     Violation,
 )
 from bot.db.together import Together
+from bot.services import dispatch
 from bot.services.attention import Lens, card_findings
 from bot.services.filters import AnyRow
+from bot.services.followup import TEAM, team_state
 from bot.services.health import freshness_of
 from bot.services.lookup import health_scores, shop_info, shop_row
 from bot.services.records import (
@@ -91,32 +93,68 @@ def summarize_violations(violations: Sequence[ViolationRow], today: dt.date) -> 
     )
 
 
-# The card's reads of the shop's history in one statement (`Together`: one round trip, not four):
-# the scores of its last days, its accounts' CHR on three days, its violations of 180 days, and
-# the data sources' refreshes for the footer. Built once: building costs more than running it.
-_CARD = Together(
-    history=select(
+# The newest counts a Health List gave for a shop without violation rows: the day is found first
+# (a part has no ORDER BY or LIMIT), the shop's having none checked once before any row is read.
+_GIVEN_DAY = (
+    select(func.max(MetricSnapshot.date))
+    .where(
+        MetricSnapshot.shop_id == bindparam("shop_id"),
+        MetricSnapshot.date <= bindparam("as_of"),
+        or_(
+            MetricSnapshot.violations_7d.is_not(None),
+            MetricSnapshot.violations_60d.is_not(None),
+            MetricSnapshot.violations_appealable.is_not(None),
+        ),
+        ~select(Violation.violation_id).where(Violation.shop_id == bindparam("shop_id")).exists(),
+    )
+    .scalar_subquery()
+)
+
+# The card's reads in one statement (`Together`: one round trip, not seven): the shop's scores of
+# its last days, its accounts' CHR on three days, its violations of 180 days, the data sources'
+# refreshes for the footer, the team's state, the violation counts a Health List gave (for a
+# shop without violation rows), and (given a zone) the dispatch watch. Built once:
+# building costs more than running them.
+_PARTS = {
+    "history": select(
         MetricSnapshot.date, MetricSnapshot.ahr, MetricSnapshot.sps_tenths, MetricSnapshot.completed_orders_7d
     ).where(
         MetricSnapshot.shop_id == bindparam("shop_id"),
-        MetricSnapshot.date >= bindparam("since"),
+        MetricSnapshot.date >= bindparam("trend_since"),
         MetricSnapshot.date <= bindparam("as_of"),
     ),
-    accounts=select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountSnapshot.chr).where(
+    "accounts": select(AccountSnapshot.tiktok_handle, AccountSnapshot.date, AccountSnapshot.chr).where(
         AccountSnapshot.shop_id == bindparam("shop_id"),
         AccountSnapshot.date.in_(bindparam("days", expanding=True)),
     ),
-    violations=select(*Violation.__table__.columns).where(
+    "violations": select(*Violation.__table__.columns).where(
         Violation.shop_id == bindparam("shop_id"), Violation.notified_at >= bindparam("violations_since")
     ),
-    refreshes=select(*DataRefresh.__table__.columns),
-)
+    "refreshes": select(*DataRefresh.__table__.columns),
+    "team": TEAM,
+    "given": select(
+        MetricSnapshot.date,
+        MetricSnapshot.violations_7d,
+        MetricSnapshot.violations_60d,
+        MetricSnapshot.violations_appealable,
+    ).where(MetricSnapshot.shop_id == bindparam("shop_id"), MetricSnapshot.date == _GIVEN_DAY),
+}
+_CARD = Together(**_PARTS)
+_CARD_AND_DISPATCH = Together(**_PARTS, dispatch=dispatch.CARD_DISPATCH)
 
 
 def shop_detail(
-    session: Session, shop_id: str, *, today: dt.date, trend_days: int = 30, lens: Lens | None = None
+    session: Session,
+    shop_id: str,
+    *,
+    today: dt.date,
+    trend_days: int = 30,
+    lens: Lens | None = None,
+    default_zone: str | None = None,
+    now: dt.datetime | None = None,
 ) -> ShopDetail | None:
-    """Everything the card shows of one seller; with a lens, also why to act (`card_findings`)."""
+    """Everything the card shows of one seller; with a lens, also why to act (`card_findings`);
+    with a zone (HEALTHBOT_TIMEZONE), also the dispatch watch at `now`."""
     # No statement when the lookup that found the shop has read it (and its health) already.
     shop = shop_row(session, shop_id)
     if shop is None:
@@ -124,19 +162,28 @@ def shop_detail(
     health = shop if shop.health_of is not None else None
     as_of = health.as_of if health and health.as_of else today
     days = {as_of: 0, as_of - dt.timedelta(days=1): 1, as_of - dt.timedelta(days=7): 2}
+    now = now or dt.datetime.now(dt.UTC)
     params = {
         "shop_id": shop_id,
-        "since": as_of - dt.timedelta(days=trend_days - 1),
+        "ids": [shop_id],
+        "trend_since": as_of - dt.timedelta(days=trend_days - 1),
         "as_of": as_of,
         "days": list(days),
         "violations_since": today - dt.timedelta(days=180),
+        **(dispatch.card_dispatch_params(shop_id, now, default_zone) if default_zone else {}),
     }
-    read = _CARD.split(session.connection().execute(_CARD.statement, params))
+    card = _CARD_AND_DISPATCH if default_zone else _CARD
+    read = card.split(session.connection().execute(card.statement, params))
     history = sorted(read["history"], key=lambda h: h.date)
     by_handle: dict[str, list[int | None]] = {}
     for handle, day, chr_ in read["accounts"]:
         by_handle.setdefault(handle, [None, None, None])[days[day]] = chr_
     violations = sorted(read["violations"], key=lambda v: (v.notified_at, v.violation_id))
+    late_dispatch, sources = (
+        dispatch.card_dispatch(session, shop_id, now, default_zone, read=read["dispatch"][0])
+        if default_zone
+        else (None, None)
+    )
     return ShopDetail(
         shop=shop_info(shop),
         health=health_scores(health) if health else None,
@@ -152,35 +199,9 @@ def shop_detail(
         next_expiry=next_point_expiry([v for v in violations if v.scope == "shop"], today)
         if domain.can_recover(health.ahr if health else None)
         else None,
-        given_counts=None if violations else given_counts(session, shop_id, as_of),
+        given_counts=next((GivenCounts(*given) for given in read["given"]), None),
         findings=card_findings(shop, violations, lens) if lens and health else [],
+        team=team_state(read["team"][0], today),
+        late_dispatch=late_dispatch,
+        sources=sources,
     )
-
-
-# The newest counts a Health List gave for a shop without violation rows (one statement).
-_GIVEN = (
-    select(
-        MetricSnapshot.date,
-        MetricSnapshot.violations_7d,
-        MetricSnapshot.violations_60d,
-        MetricSnapshot.violations_appealable,
-    )
-    .where(
-        MetricSnapshot.shop_id == bindparam("shop_id"),
-        MetricSnapshot.date <= bindparam("as_of"),
-        or_(
-            MetricSnapshot.violations_7d.is_not(None),
-            MetricSnapshot.violations_60d.is_not(None),
-            MetricSnapshot.violations_appealable.is_not(None),
-        ),
-        ~select(Violation.violation_id).where(Violation.shop_id == bindparam("shop_id")).exists(),
-    )
-    .order_by(MetricSnapshot.date.desc())
-    .limit(1)
-)
-
-
-def given_counts(session: Session, shop_id: str, as_of: dt.date) -> GivenCounts | None:
-    """The newest violation counts a Health List gave for the shop, when it has no violation rows."""
-    row = session.connection().execute(_GIVEN, {"shop_id": shop_id, "as_of": as_of}).first()
-    return GivenCounts(*row) if row else None

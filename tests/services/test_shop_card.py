@@ -116,16 +116,51 @@ def test_shop_detail(factory: sessionmaker[Session], detailed: None) -> None:
     assert detail.today == TODAY
 
 
-def test_a_card_after_its_lookup_reads_the_shop_once(factory: sessionmaker[Session], detailed: None) -> None:
+def test_a_card_after_its_lookup_is_one_statement_more(
+    factory: sessionmaker[Session], detailed: None
+) -> None:
     with factory() as session:
-        alone = shop_detail(session, "s1", today=TODAY)
+        alone = shop_detail(session, "s1", today=TODAY, default_zone="UTC")
     with statements_sent(factory.kw["bind"]) as sent, factory() as session:
         found = find_shop(session, "s1")
         assert found.shop is not None
-        after_lookup = shop_detail(session, found.shop.shop_id, today=TODAY)
-    shop_reads = [statement for statement, _ in sent if "FROM shops" in statement]
-    assert len(shop_reads) == 1, shop_reads  # the lookup's, with the health joined
+        after_lookup = shop_detail(session, found.shop.shop_id, today=TODAY, default_zone="UTC")
+    # The lookup's (the shop with its health), then everything else the card shows in one.
+    assert len(sent) == 2, [statement for statement, _ in sent]
     assert after_lookup == alone
+    assert after_lookup is not None and after_lookup.team is not None and after_lookup.sources is not None
+
+
+@pytest.mark.parametrize("old_violation", [False, True], ids=["no violation rows", "one beyond 180 days"])
+def test_a_shop_without_violation_rows_shows_the_counts_a_health_list_gave(
+    factory: sessionmaker[Session], old_violation: bool
+) -> None:
+    counts = {"violations_7d": 2, "violations_60d": 5, "violations_appealable": 1}
+    seed(
+        factory,
+        [shop("s1", "S1")],
+        [
+            {**metric("s1", ago(3), 500), **counts},
+            {**metric("s1", ago(2), 500), "violations_7d": 1},  # the newest day that gave any
+            metric("s1", ago(1), 500),
+            metric("s1", TODAY, 500),
+        ],
+        [],
+        [violation("V1", "s1", ago(200))] if old_violation else [],
+    )
+    with factory() as session:
+        detail = shop_detail(session, "s1", today=TODAY)
+    assert detail is not None
+    given = detail.given_counts
+    if old_violation:  # the shop has violation rows: its own are shown, not the list's counts
+        assert given is None
+    else:
+        assert given is not None and (given.day, given.last_7d, given.last_60d, given.appealable) == (
+            ago(2),
+            1,
+            None,
+            None,
+        )
 
 
 def test_shop_detail_for_unknown_shop(factory: sessionmaker[Session]) -> None:

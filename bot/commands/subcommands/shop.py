@@ -14,9 +14,7 @@ from blocks.shop_card import shop_card
 from blocks.text import name
 from bot.commands.grammar import shop_query
 from bot.commands.spec import Invocation, Subcommand
-from bot.services import dispatch
 from bot.services.attention import lens_for
-from bot.services.followup import team_states
 from bot.services.links import seller_center_url
 from bot.services.lookup import find_shop
 from bot.services.records import Lookup
@@ -30,10 +28,13 @@ def shop_card_reply(
     """One seller's card by shop ID (the Open card button, or a lookup that found one shop); times
     in `zone` (the viewer's), else HEALTHBOT_TIMEZONE."""
     lens = lens_for(settings, today=today)
-    detail = shop_detail(session, shop_id, today=today, lens=lens)
+    now = dt.datetime.now(dt.UTC)
+    detail = shop_detail(
+        session, shop_id, today=today, lens=lens, default_zone=settings.healthbot_timezone, now=now
+    )
     if detail is None:
         return message("That seller is no longer in the portfolio.")
-    now = dt.datetime.now(dt.UTC)
+    assert detail.sources is not None  # read, given the zone
     return shop_card(
         detail,
         seller_center_url=seller_center_url(detail.shop, settings),
@@ -41,9 +42,9 @@ def shop_card_reply(
         findings=detail.findings,
         uk_48_point=settings.healthbot_uk_48_point,
         rules=lens.rules,
-        dispatch=card_blocks(*dispatch.card_dispatch(session, shop_id, now, settings.healthbot_timezone)),
+        dispatch=card_blocks(detail.late_dispatch, detail.sources),
         zone=zone or settings.tz,
-        team=team_states(session, [shop_id], today).get(shop_id),
+        team=detail.team,
         now=now,
     )
 
