@@ -10,7 +10,8 @@ of a part is not allowed (a UNION orders only as a whole): sort the part's rows 
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -26,50 +27,64 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeEngine
 
-PART = "part_"
+_NULL: ColumnElement[Any] = literal_column("NULL")  # bare, without a label
 
 
 class Together:
     def __init__(self, **parts: Select[*tuple[Any, ...]]) -> None:
         slots: list[tuple[type, TypeEngine[Any]]] = []  # (Python type, the first column's type)
-        self._places: dict[str, list[int]] = {}
-        self._records: dict[str, type[tuple[Any, ...]]] = {}
+        places: dict[str, list[int]] = {}  # each part's columns' slots
+        # Per part: what it takes of a row, and its record's maker (a name that repeats or is
+        # none is renamed `_3`: such a part is read by position).
+        self._readers: list[tuple[str, Callable[[Any], tuple[Any, ...]], Callable[..., Any]]] = []
         for name, part in parts.items():
             if part._order_by_clauses or part._limit_clause is not None:
                 raise ValueError(f"{name}: order or limit the rows after `split`, not in the part")
             taken: dict[type, int] = defaultdict(int)
-            places = []
+            places[name] = []
             for column in part.selected_columns:
                 kind = column.type.python_type
                 index = [i for i, (k, _) in enumerate(slots) if k is kind]
                 if taken[kind] == len(index):  # every slot of this type is taken: one more
                     slots.append((kind, column.type))
                     index.append(len(slots) - 1)
-                places.append(index[taken[kind]])
+                places[name].append(index[taken[kind]])
                 taken[kind] += 1
-            self._places[name] = places
-            # Renamed where a name repeats or is none (`_3`): such a part is read by position.
-            self._records[name] = namedtuple(name, [str(c.key) for c in part.selected_columns], rename=True)
+            record = namedtuple(name, [str(c.key) for c in part.selected_columns], rename=True)  # type: ignore[misc]
+            self._readers.append((name, _taker(places[name]), record._make))
         branches = []
         for number, (name, part) in enumerate(parts.items()):
-            at = {
-                place: column for place, column in zip(self._places[name], part.selected_columns, strict=True)
-            }
-            values: list[ColumnElement[Any]] = [literal_column(str(number), Integer).label(PART)]
+            at = dict(zip(places[name], part.selected_columns, strict=True))
+            first = number == 0
+            values: list[ColumnElement[Any]] = [literal_column(str(number), Integer)]
             for place, (_, type_) in enumerate(slots):
                 own = at.get(place)
-                # A typed NULL: PostgreSQL matches a chain of UNIONs pairwise, and two bare NULLs
-                # make text, which a date of a later part cannot match.
-                value = cast(null(), type_) if own is None else type_coerce(own, type_)
-                values.append(value.label(f"slot_{place}"))
+                if not first:  # the first part gives each slot its type: the others' are plain
+                    values.append(_NULL if own is None else own)
+                elif own is not None:
+                    values.append(type_coerce(own, type_))
+                else:  # typed: PostgreSQL matches a chain of UNIONs pairwise, and two bare NULLs
+                    # first would make text, which a later part's date cannot match
+                    values.append(cast(null(), type_))
+            if first:  # a UNION's columns take the first part's names; the others need none
+                values = [value.label(f"slot_{place}") for place, value in enumerate(values)]
             branches.append(part.with_only_columns(*values))
-        self._names = list(parts)
         self.statement: CompoundSelect[*tuple[Any, ...]] = union_all(*branches)
 
     def split(self, rows: Iterable[Any]) -> dict[str, list[Any]]:
         """Each part's rows (named tuples with the part's column names), in the order read."""
-        found: dict[str, list[Any]] = {name: [] for name in self._names}
+        found: list[list[Any]] = [[] for _ in self._readers]
         for row in rows:
-            name = self._names[row[0]]
-            found[name].append(self._records[name](*(row[place + 1] for place in self._places[name])))
-        return found
+            found[row[0]].append(row)  # slot_0: whose row it is
+        return {
+            name: [make(take(row)) for row in found[number]]
+            for number, (name, take, make) in enumerate(self._readers)
+        }
+
+
+def _taker(places: list[int]) -> Callable[[Any], tuple[Any, ...]]:
+    """What a part takes of a row: its slots' values, as a tuple even when it is one."""
+    if len(places) == 1:
+        only = places[0] + 1
+        return lambda row: (row[only],)
+    return itemgetter(*(place + 1 for place in places))

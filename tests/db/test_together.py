@@ -52,10 +52,13 @@ def test_each_part_comes_back_as_its_own(factory: sessionmaker[Session]) -> None
     assert refresh.data_date == TODAY
 
 
-def test_a_part_with_nothing_found_is_empty(factory: sessionmaker[Session]) -> None:
+def test_a_part_of_one_column_and_a_part_with_nothing_found(factory: sessionmaker[Session]) -> None:
+    load(factory, Kind.SHOPS, [shop("s1")])
     together = Together(shops=select(Shop.shop_id), scores=select(MetricSnapshot.date, MetricSnapshot.ahr))
     with factory() as session:
-        assert together.split(session.execute(together.statement)) == {"shops": [], "scores": []}
+        read = together.split(session.execute(together.statement))
+    assert read == {"shops": [("s1",)], "scores": []}
+    assert read["shops"][0].shop_id == "s1"
 
 
 @pytest.mark.parametrize("shape", ["ordered", "limited"])
