@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
@@ -19,7 +20,6 @@ from bot.db.models import (
 from bot.db.together import Together
 from bot.services import dispatch
 from bot.services.attention import Lens, card_findings
-from bot.services.filters import AnyRow
 from bot.services.followup import TEAM, team_state
 from bot.services.health import freshness_of
 from bot.services.lookup import health_scores, shop_info, shop_row
@@ -31,8 +31,28 @@ from bot.services.records import (
     ViolationSummary,
 )
 
-# A violation as the ORM loads it or as a plain row of its columns.
-ViolationRow = Violation | AnyRow
+
+class ViolationRow(Protocol):
+    """What the card reads of a violation: a `Violation`, or the card's record of its columns."""
+
+    @property
+    def violation_id(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def policy(self) -> str: ...
+    @property
+    def points(self) -> int: ...
+    @property
+    def notified_at(self) -> dt.date: ...
+    @property
+    def enforcement_status(self) -> str: ...
+    @property
+    def appeal_status(self) -> str: ...
+    @property
+    def appeal_rejected_at(self) -> dt.date | None: ...
+    @property
+    def violation_status(self) -> str | None: ...
 
 
 def next_point_expiry(violations: Sequence[ViolationRow], today: dt.date) -> tuple[dt.date, int] | None:
