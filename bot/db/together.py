@@ -25,7 +25,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import NullType, TypeEngine
 
 _NULL: ColumnElement[Any] = literal_column("NULL")  # bare, without a label
 
@@ -43,6 +43,8 @@ class Together:
             taken: dict[type, int] = defaultdict(int)
             places[name] = []
             for column in part.selected_columns:
+                if isinstance(column.type, NullType):  # a slot is matched by its type
+                    raise ValueError(f"{name}: give {column} a type (`type_coerce`)")
                 kind = column.type.python_type
                 index = [i for i, (k, _) in enumerate(slots) if k is kind]
                 if taken[kind] == len(index):  # every slot of this type is taken: one more

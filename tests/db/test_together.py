@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.models import AccountSnapshot, DataRefresh, MetricSnapshot, Shop
@@ -67,3 +67,8 @@ def test_a_part_may_not_order_or_limit(shape: str) -> None:
     part = part.order_by(Shop.shop_id) if shape == "ordered" else part.limit(3)
     with pytest.raises(ValueError, match="after `split`"):
         Together(shops=part)
+
+
+def test_a_column_without_a_type_is_refused() -> None:
+    with pytest.raises(ValueError, match="give 1 a type"):
+        Together(numbers=select(literal_column("1")))
